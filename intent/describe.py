@@ -69,8 +69,7 @@ def describe_step(step: Mapping[str, Any]) -> str:
             direction = "below" if trigger.get("below") is not None else "above"
             level = trigger.get(direction)
             text += (
-                f", once {trigger.get('base') or base} goes {direction} "
-                f"{fmt_number(level)} {quote}"
+                f", once {trigger.get('base') or base} goes {direction} {fmt_number(level)} {quote}"
             )
         schedule = step.get("schedule")
         if schedule:
@@ -95,7 +94,8 @@ def describe_step(step: Mapping[str, Any]) -> str:
             what = f"{fmt_number(amount.get('value'))} {source}"
         return f"convert {what} into {step.get('to')}"
     if action == "query":
-        what, base = step.get("what"), step.get("base")
+        what, asset = step.get("what"), step.get("base")
+        base = str(asset) if asset else None
         if what == "price":
             return f"show the price of {base or 'the watched assets'}"
         if what == "orders":

@@ -119,9 +119,7 @@ class Schedule(Frozen):
     @model_validator(mode="after")
     def _interval_shape(self) -> Self:
         if not _EVERY_RE.match(self.every):
-            raise ValueError(
-                f"'every' must look like 15m, 4h, 1d or 2w, got {self.every!r}"
-            )
+            raise ValueError(f"'every' must look like 15m, 4h, 1d or 2w, got {self.every!r}")
         return self
 
     @property
@@ -193,7 +191,9 @@ class RebalanceStep(Frozen):
 class ConvertStep(Frozen):
     """Turn some of one asset into another (directly, or through the quote currency)."""
 
-    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
 
     action: Literal["convert"] = "convert"
     from_: Asset = Field(alias="from")
@@ -240,8 +240,17 @@ class Plan(Frozen):
 
 
 Missing = Literal[
-    "text", "action", "amount", "asset", "side", "price", "trigger", "interval", "count",
-    "quote", "number",
+    "text",
+    "action",
+    "amount",
+    "asset",
+    "side",
+    "price",
+    "trigger",
+    "interval",
+    "count",
+    "quote",
+    "number",
 ]
 
 

@@ -22,9 +22,7 @@ def default_home() -> str:
     if sys.platform.startswith("linux"):
         # platformdirs' XDG rule, inlined to keep its import off the fast path;
         # tests/test_paths.py checks that both agree
-        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser(
-            "~/.local/share"
-        )
+        base = os.environ.get("XDG_DATA_HOME", "").strip() or os.path.expanduser("~/.local/share")
         return os.path.join(base, "signoff")
     import platformdirs
 

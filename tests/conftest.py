@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 # a 2-core machine shared with other work: time limits per example only make tests flaky
-settings.register_profile(
-    "signoff", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("signoff", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "signoff"))
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,10 +20,10 @@ _CLEARED_PREFIXES = ("SIGNOFF_", "BINANCE_", "BYBIT_", "OKX_", "OPENAI_", "ANTHR
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in list(os.environ):
         if name.startswith(_CLEARED_PREFIXES) and not name.startswith(_KEPT):
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "signoff-home"
     monkeypatch.setenv("SIGNOFF_HOME", str(home))
-    yield home
+    return home
