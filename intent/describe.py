@@ -94,11 +94,11 @@ def describe_step(step: Mapping[str, Any]) -> str:
             what = f"{fmt_number(amount.get('value'))} {source}"
         return f"convert {what} into {step.get('to')}"
     if action == "query":
-        what, asset = step.get("what"), step.get("base")
+        asked, asset = step.get("what"), step.get("base")
         base = str(asset) if asset else None
-        if what == "price":
+        if asked == "price":
             return f"show the price of {base or 'the watched assets'}"
-        if what == "orders":
+        if asked == "orders":
             return f"show open orders{f' on {base}' if base else ''}"
         return f"show the balance{f' of {base}' if base else 's'}"
     return str(action)
