@@ -1,0 +1,498 @@
+"""The ccxt executor: binance, bybit and okx in sandbox mode, or the local exchange.
+
+- Only sandboxes: :func:`executors.venues.check_sandbox` runs after the
+  exchange object is built and before its first request.
+- No floats: ``exchange.number = str`` makes ccxt hand back every amount and
+  price as the exchange's own string; amounts and prices go out as strings.
+- ccxt's exceptions are mapped into signoff's tree (:func:`map_error`) with a
+  message that says what to do, and without anything ccxt put in its own
+  message (which can carry signed URLs).
+- A reply that never came (timeout, dropped connection, ``-1007``) does not mean
+  the order was not placed. :meth:`CcxtExecutor.submit` looks the order up by
+  its client order id; if it is not there it waits until the request's
+  ``recvWindow`` is over (after which the exchange refuses to accept it), looks
+  again, and only then sends it again, with the same client order id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from executors.base import Fill, OrderRequest, OrderState, OrderStatus
+from executors.venues import ApiKeys, VenueProfile, check_sandbox, check_url_is_local
+from intent.market import AccountSnapshot, Balance, MarketRules, Quote
+from signoff.clock import Clock
+from signoff.errors import (
+    AuthenticationFailed,
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    OrderNotFound,
+    OrderRejected,
+    OrderStateUnknown,
+    RateLimited,
+    SignoffError,
+)
+
+_SETTLE_MARGIN_S = 0.3
+_CLIENT_ID_PARAM = {"binance": "origClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId"}
+
+
+def _exchange_message(exc: BaseException) -> str:
+    """The exchange's own ``msg`` from a ccxt error, or just the error's kind."""
+    text = str(exc)
+    start = text.find("{")
+    if start >= 0:
+        try:
+            body = json.loads(text[start:])
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            for key in ("msg", "retMsg", "message", "sMsg"):
+                if isinstance(body.get(key), str) and body[key]:
+                    return str(body[key])
+    return type(exc).__name__
+
+
+def map_error(exc: BaseException, venue: str, action: str) -> SignoffError:
+    """A ccxt exception as signoff's error, saying what to do next."""
+    import ccxt.async_support as ccxt
+
+    said = _exchange_message(exc)
+    where = f"{venue}: {action}"
+    if isinstance(exc, ccxt.InsufficientFunds):
+        return InsufficientFunds(
+            f"{where}: the exchange refused: not enough balance ({said})",
+            hint="check the balance (signoff balance), trade a smaller amount, or cancel "
+            "open orders that lock funds; nothing was placed",
+        )
+    if isinstance(exc, ccxt.OrderNotFound):
+        return OrderNotFound(f"{where}: the exchange does not know this order ({said})")
+    if isinstance(exc, ccxt.InvalidOrder | ccxt.BadSymbol | ccxt.BadRequest):
+        return OrderRejected(
+            f"{where}: the exchange rejected the order ({said})",
+            hint="check the market's rules (step size, tick size, minimum order value); "
+            "nothing was placed",
+        )
+    if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied | ccxt.AccountSuspended):
+        return AuthenticationFailed(
+            f"{where}: the exchange refused the API keys ({said})",
+            hint="check the testnet keys in the environment or keyring (see "
+            "configs/exchanges.toml), and the system clock",
+        )
+    if isinstance(exc, ccxt.InvalidNonce):
+        return ExchangeError(
+            f"{where}: the request's timestamp is outside the exchange's window ({said})",
+            hint="synchronise the system clock (e.g. with NTP) and try again",
+        )
+    if isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
+        return RateLimited(
+            f"{where}: the exchange's rate limit was hit ({said})",
+            hint="wait a minute and try again",
+        )
+    if isinstance(exc, ccxt.OperationFailed):
+        return ExchangeUnavailable(
+            f"{where}: the exchange could not be reached or did not answer ({said})",
+            hint="check the network and the exchange's status page, then try again",
+        )
+    if isinstance(exc, ccxt.NotSupported):
+        return ExchangeError(f"{where}: not supported by this exchange ({said})")
+    return ExchangeError(f"{where}: the exchange answered with an error ({said})")
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def _positive(value: Any) -> Decimal | None:
+    number = _dec(value)
+    return number if number is not None and number > 0 else None
+
+
+def _time(ms: Any) -> datetime | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(int(ms) / 1000, UTC)
+
+
+class CcxtExecutor:
+    """:class:`executors.base.Executor` through ccxt's async client, sandbox only."""
+
+    def __init__(
+        self,
+        profile: VenueProfile,
+        keys: ApiKeys,
+        *,
+        clock: Clock,
+        url: str | None = None,
+        max_sends: int = 3,
+    ) -> None:
+        if profile.local:
+            if url is None:
+                raise ValueError("the local exchange needs its URL")
+            check_url_is_local(url)
+        elif url is not None:
+            # a testnet's URL comes from ccxt's sandbox mode, never from outside
+            check_url_is_local(url)
+        self.profile = profile
+        self._keys = keys
+        self._clock = clock
+        self._url = url
+        self._max_sends = max_sends
+        self._exchange: Any = None
+
+    @property
+    def venue(self) -> str:
+        return self.profile.name
+
+    @property
+    def exchange(self) -> Any:
+        if self._exchange is None:
+            raise ExchangeError(f"{self.venue}: the executor is not started")
+        return self._exchange
+
+    def _build(self) -> Any:
+        import ccxt.async_support as ccxt
+
+        options: dict[str, Any] = {
+            "defaultType": "spot",
+            "fetchCurrencies": False,
+            "warnOnFetchOpenOrdersWithoutSymbol": False,
+            "createOrder": {"quoteOrderQty": False},
+            "recvWindow": self.profile.recv_window_ms,
+        }
+        if self.profile.ccxt_id == "binance":
+            options["fetchMarkets"] = {"types": ["spot"]}
+        config: dict[str, Any] = {
+            "apiKey": self._keys.api_key.reveal(),
+            "secret": self._keys.secret.reveal(),
+            "enableRateLimit": not self.profile.local,
+            "timeout": self.profile.timeout_ms,
+            "options": options,
+        }
+        if self._keys.password is not None:
+            config["password"] = self._keys.password.reveal()
+        exchange = getattr(ccxt, self.profile.ccxt_id)(config)
+        if self.profile.local:
+            # assigned after construction: the constructor deep-merges urls and
+            # would keep the real futures testnet hosts
+            assert self._url is not None
+            base = self._url.rstrip("/")
+            exchange.urls["test"] = {
+                "public": f"{base}/api/v3",
+                "private": f"{base}/api/v3",
+                "v1": f"{base}/api/v1",
+            }
+        exchange.set_sandbox_mode(True)
+        exchange.number = str
+        return exchange
+
+    async def start(self) -> None:
+        exchange = self._build()
+        try:
+            check_sandbox(exchange, self.profile)
+        except BaseException:
+            await exchange.close()
+            raise
+        self._exchange = exchange
+        await self._call("load the markets", exchange.load_markets)
+
+    async def close(self) -> None:
+        if self._exchange is not None:
+            await self._exchange.close()
+            self._exchange = None
+
+    async def _call(self, action: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        import ccxt.async_support as ccxt
+
+        try:
+            return await fn(*args, **kwargs)
+        except ccxt.BaseError as exc:
+            raise map_error(exc, self.venue, action) from exc
+
+    # ------------------------------------------------------------------ reading
+    async def market_rules(self) -> dict[str, MarketRules]:
+        rules: dict[str, MarketRules] = {}
+        for symbol, market in self.exchange.markets.items():
+            if not market.get("spot") or market.get("active") is False:
+                continue
+            limits = market.get("limits") or {}
+            precision = market.get("precision") or {}
+            tick = _positive(precision.get("price"))
+            step = _positive(precision.get("amount"))
+            if tick is None or step is None:
+                continue
+            rules[symbol] = MarketRules(
+                symbol=symbol,
+                base=market["base"],
+                quote=market["quote"],
+                tick_size=tick,
+                step_size=step,
+                min_qty=_dec((limits.get("amount") or {}).get("min")) or Decimal(0),
+                max_qty=_positive((limits.get("amount") or {}).get("max")),
+                min_notional=_dec((limits.get("cost") or {}).get("min")) or Decimal(0),
+                max_notional=_positive((limits.get("cost") or {}).get("max")),
+            )
+        return rules
+
+    async def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        wanted = list(symbols)
+        if not wanted:
+            return {}
+        tickers = await self._call("fetch prices", self.exchange.fetch_tickers, wanted)
+        now = self._clock.now()
+        result: dict[str, Quote] = {}
+        for symbol in wanted:
+            ticker = tickers.get(symbol)
+            if not ticker:
+                continue
+            last = _positive(ticker.get("last"))
+            bid = _positive(ticker.get("bid")) or last
+            ask = _positive(ticker.get("ask")) or last
+            if last is None or bid is None or ask is None:
+                continue
+            result[symbol] = Quote(
+                symbol=symbol,
+                bid=bid,
+                ask=ask,
+                last=last,
+                time=_time(ticker.get("timestamp")) or now,
+            )
+        return result
+
+    async def account(self) -> AccountSnapshot:
+        raw = await self._call("fetch the balance", self.exchange.fetch_balance)
+        balances: dict[str, Balance] = {}
+        for asset, free in (raw.get("free") or {}).items():
+            used = _dec((raw.get("used") or {}).get(asset)) or Decimal(0)
+            free_amount = _dec(free) or Decimal(0)
+            if free_amount or used:
+                balances[asset] = Balance(asset=asset, free=free_amount, locked=used)
+        opened = await self.open_orders()
+        return AccountSnapshot(
+            account_id=self.venue,
+            venue=self.venue,
+            balances=balances,
+            open_orders=tuple(o.as_open_order() for o in opened),
+            taken_at=self._clock.now(),
+        )
+
+    def _state(self, order: dict[str, Any], request: OrderRequest | None = None) -> OrderState:
+        status_map: dict[str, OrderStatus] = {
+            "open": "open",
+            "closed": "filled",
+            "canceled": "canceled",
+            "cancelled": "canceled",
+            "expired": "expired",
+            "rejected": "rejected",
+        }
+        filled = _dec(order.get("filled")) or Decimal(0)
+        status = status_map.get(str(order.get("status")), "open")
+        if status == "open" and filled > 0:
+            status = "partially_filled"
+        info = order.get("info") or {}
+        client_id = (
+            info.get("origClientOrderId")
+            or order.get("clientOrderId")
+            or (request.client_order_id if request else None)
+            or str(order.get("id"))
+        )
+        kind = str(order.get("type") or "").lower()
+        order_type = request.order_type if request else ("limit" if "limit" in kind else "market")
+        quantity = _positive(order.get("amount")) or (request.quantity if request else None)
+        if quantity is None:
+            raise ExchangeError(f"{self.venue}: an order without an amount: {order.get('id')}")
+        created = _time(order.get("timestamp")) or self._clock.now()
+        fills = tuple(
+            Fill(
+                trade_id=str(trade.get("id")),
+                order_id=str(order.get("id")),
+                client_order_id=client_id,
+                symbol=str(order.get("symbol")),
+                side=order.get("side") or (request.side if request else "buy"),
+                price=Decimal(str(trade["price"])),
+                quantity=Decimal(str(trade["amount"])),
+                fee=_dec((trade.get("fee") or {}).get("cost")) or Decimal(0),
+                fee_asset=(trade.get("fee") or {}).get("currency"),
+                maker=trade.get("takerOrMaker") == "maker",
+                time=_time(trade.get("timestamp")) or created,
+            )
+            for trade in (order.get("trades") or [])
+            if trade.get("price") and trade.get("amount")
+        )
+        trigger = _positive(order.get("triggerPrice") or order.get("stopPrice"))
+        return OrderState(
+            order_id=str(order.get("id")) if order.get("id") is not None else None,
+            client_order_id=client_id,
+            symbol=str(order.get("symbol") or (request.symbol if request else "")),
+            side=order.get("side") or (request.side if request else "buy"),
+            order_type=order_type,
+            status=status,
+            quantity=quantity,
+            filled=filled,
+            limit_price=_positive(order.get("price")) if order_type == "limit" else None,
+            trigger_price=trigger,
+            trigger_direction=request.trigger_direction if request else None,
+            average_price=_positive(order.get("average")),
+            cost=_dec(order.get("cost")) or Decimal(0),
+            fills=fills,
+            created_at=created,
+            updated_at=_time(order.get("lastUpdateTimestamp")) or created,
+        )
+
+    async def lookup(self, symbol: str, client_order_id: str) -> OrderState | None:
+        import ccxt.async_support as ccxt
+
+        param = _CLIENT_ID_PARAM[self.profile.ccxt_id]
+        try:
+            order = await self.exchange.fetch_order(None, symbol, {param: client_order_id})
+        except ccxt.OrderNotFound:
+            return None
+        except ccxt.BaseError as exc:
+            raise map_error(exc, self.venue, f"look up order {client_order_id}") from exc
+        return self._state(order)
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderState]:
+        orders = await self._call("list open orders", self.exchange.fetch_open_orders, symbol)
+        return [self._state(o) for o in orders]
+
+    async def fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+        since_ms = int(since.timestamp() * 1000) if since else None
+        trades = await self._call("list trades", self.exchange.fetch_my_trades, symbol, since_ms)
+        return [
+            Fill(
+                trade_id=str(t["id"]),
+                order_id=str(t.get("order")),
+                client_order_id=None,
+                symbol=symbol,
+                side=t["side"],
+                price=Decimal(str(t["price"])),
+                quantity=Decimal(str(t["amount"])),
+                fee=_dec((t.get("fee") or {}).get("cost")) or Decimal(0),
+                fee_asset=(t.get("fee") or {}).get("currency"),
+                maker=t.get("takerOrMaker") == "maker",
+                time=_time(t.get("timestamp")) or self._clock.now(),
+            )
+            for t in trades
+        ]
+
+    # ------------------------------------------------------------------ writing
+    def _order_args(self, req: OrderRequest) -> tuple[Any, ...]:
+        if req.schedule is not None:
+            raise OrderRejected(
+                f"{self.venue}: exchanges have no recurring orders",
+                hint="recurring orders run on the paper engine (signoff executor --exchange "
+                "paper), or submit each run as its own step",
+            )
+        params: dict[str, Any] = {"clientOrderId": req.client_order_id}
+        if req.conditional:
+            if req.trigger_symbol != req.symbol:
+                raise OrderRejected(
+                    f"{self.venue}: an order triggered by another market's price "
+                    f"({req.trigger_symbol} for {req.symbol}) is not something exchanges offer",
+                    hint="trigger on the order's own market, or use the paper engine",
+                )
+            level = str(req.trigger_price)
+            if self.profile.ccxt_id == "binance":
+                # Binance: STOP_LOSS sells at/below, buys at/above; TAKE_PROFIT the reverse
+                stop = (req.trigger_direction == "below") == (req.side == "sell")
+                params["stopLossPrice" if stop else "takeProfitPrice"] = level
+            else:
+                params["triggerPrice"] = level
+                params["triggerDirection"] = req.trigger_direction
+        price = str(req.limit_price) if req.limit_price is not None else None
+        return (req.symbol, req.order_type, req.side, str(req.quantity), price, params)
+
+    async def submit(self, request: OrderRequest) -> OrderState:
+        import ccxt.async_support as ccxt
+
+        args = self._order_args(request)
+        action = f"place order {request.client_order_id}"
+        for attempt in range(1, self._max_sends + 1):
+            sent_at = time.monotonic()
+            try:
+                order = await self.exchange.create_order(*args)
+            except ccxt.DuplicateOrderId:
+                found = await self.lookup(request.symbol, request.client_order_id)
+                if found is not None:
+                    return found
+                raise OrderStateUnknown(
+                    f"{self.venue}: order {request.client_order_id} was reported as a duplicate "
+                    "but cannot be found",
+                    hint="reconcile later (signoff executor reconciles on start)",
+                ) from None
+            except ccxt.InvalidOrder as exc:
+                if "Duplicate order sent" in str(exc):
+                    found = await self.lookup(request.symbol, request.client_order_id)
+                    if found is not None:
+                        return found
+                raise map_error(exc, self.venue, action) from exc
+            except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
+                # refused before it was handled: nothing was placed
+                raise map_error(exc, self.venue, action) from exc
+            except ccxt.OperationFailed as exc:
+                # no answer, or "status unknown": it may have been placed
+                found = await self._settle(request, sent_at)
+                if found is not None:
+                    return found
+                if attempt == self._max_sends:
+                    raise OrderStateUnknown(
+                        f"{self.venue}: order {request.client_order_id} got no answer after "
+                        f"{attempt} tries ({_exchange_message(exc)}) and is not on the exchange",
+                        hint="the network or the exchange is failing; reconciliation will look "
+                        "the order up again, do not place it again by hand",
+                    ) from exc
+                continue
+            except ccxt.BaseError as exc:
+                raise map_error(exc, self.venue, action) from exc
+            return self._state(order, request)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _settle(self, request: OrderRequest, sent_at: float) -> OrderState | None:
+        """Find an order whose reply was lost; ``None`` only once it can no longer arrive."""
+        import ccxt.async_support as ccxt
+
+        for wait in (False, True):
+            if wait:
+                # past its recvWindow the exchange refuses the lost request, so a
+                # miss after this is final and sending again cannot duplicate it
+                window = self.profile.recv_window_ms / 1000 + _SETTLE_MARGIN_S
+                await asyncio.sleep(max(0.0, sent_at + window - time.monotonic()))
+            try:
+                found = await self.lookup(request.symbol, request.client_order_id)
+            except ExchangeError as exc:
+                if isinstance(exc.__cause__, ccxt.OperationFailed):
+                    raise OrderStateUnknown(
+                        f"{self.venue}: order {request.client_order_id} was sent, the reply was "
+                        "lost, and the exchange cannot be asked about it now",
+                        hint="reconciliation will look it up when the exchange answers again",
+                    ) from exc
+                raise
+            if found is not None:
+                return found
+        return None
+
+    async def cancel(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> OrderState:
+        params: dict[str, Any] = {}
+        if order_id is None:
+            if client_order_id is None:
+                raise ValueError("name the order by its id or its client order id")
+            params[_CLIENT_ID_PARAM[self.profile.ccxt_id]] = client_order_id
+        order = await self._call(
+            f"cancel order {order_id or client_order_id}",
+            self.exchange.cancel_order,
+            order_id,
+            symbol,
+            params,
+        )
+        return self._state(order)

@@ -1,0 +1,251 @@
+"""What the executor needs from the ledger, and a small file-backed journal that provides it.
+
+The executor writes down that it is about to send an order (with its client
+order id) *before* it sends it, then every state the venue reports, and every
+step it refused. After a crash, :meth:`ExecutionJournal.unfinished` lists the
+orders whose end nobody saw; reconciliation looks each one up at the venue by
+client order id. The ledger implements the same protocol; :class:`SqliteJournal`
+is the stand-alone one used by the executor process and the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import datetime
+from typing import Literal, Protocol
+
+from executors.base import FINISHED, Fill, OrderRequest, OrderState, OrderStatus
+from intent.plan import Frozen
+from signoff.errors import LedgerError
+
+JOURNAL_FILE = "journal.sqlite"
+
+JournalStatus = Literal["sending", "unknown"] | OrderStatus
+"""``sending``: written before sending; ``unknown``: sent, outcome not known yet."""
+
+
+class JournalEntry(Frozen):
+    client_order_id: str
+    plan_id: str
+    step_id: str
+    venue: str
+    request: OrderRequest
+    status: JournalStatus
+    state: OrderState | None = None
+    reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class RefusalRecord(Frozen):
+    plan_id: str
+    step_id: str
+    code: str
+    message: str
+    at: datetime
+
+
+class ExecutionJournal(Protocol):
+    def record_intent(
+        self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
+    ) -> None:
+        """Before sending: the order and its client order id (idempotent per client id)."""
+        ...
+
+    def record_state(self, state: OrderState, *, at: datetime) -> None:
+        """A state the venue reported, with any fills (fills are kept once per trade id)."""
+        ...
+
+    def record_unknown(self, client_order_id: str, reason: str, *, at: datetime) -> None:
+        """Sent, but the outcome is not known: reconciliation must look it up."""
+        ...
+
+    def record_refusal(
+        self, *, plan_id: str, step_id: str, code: str, message: str, at: datetime
+    ) -> None:
+        """A step the executor refused to send, and why."""
+        ...
+
+    def get(self, client_order_id: str) -> JournalEntry | None: ...
+
+    def unfinished(self, venue: str) -> list[JournalEntry]:
+        """Orders on ``venue`` whose end (filled, canceled, rejected, ...) was not seen."""
+        ...
+
+
+class SqliteJournal:
+    """:class:`ExecutionJournal` in one SQLite file (WAL), safe across processes."""
+
+    def __init__(self, path: str) -> None:
+        os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.executescript(
+                """
+                CREATE TABLE IF NOT EXISTS orders (
+                    client_order_id TEXT PRIMARY KEY,
+                    plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
+                    request TEXT NOT NULL, status TEXT NOT NULL, state TEXT, reason TEXT,
+                    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS orders_open ON orders (venue, status);
+                CREATE TABLE IF NOT EXISTS fills (
+                    trade_id TEXT NOT NULL, venue TEXT NOT NULL, client_order_id TEXT,
+                    fill TEXT NOT NULL, PRIMARY KEY (venue, trade_id));
+                CREATE TABLE IF NOT EXISTS refusals (
+                    id INTEGER PRIMARY KEY, plan_id TEXT NOT NULL, step_id TEXT NOT NULL,
+                    code TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL);
+                """
+            )
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot open the execution journal {path}: {exc}",
+                hint="check that the directory is writable and the file is not damaged",
+            ) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> None:
+        try:
+            with self._lock:
+                self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write the execution journal {self.path}: {exc}",
+                hint="check free disk space and permissions",
+            ) from exc
+
+    def record_intent(
+        self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'sending', NULL, NULL, ?, ?)"
+            " ON CONFLICT (client_order_id) DO NOTHING",
+            (
+                request.client_order_id,
+                plan_id,
+                step_id,
+                venue,
+                request.model_dump_json(),
+                at.isoformat(),
+                at.isoformat(),
+            ),
+        )
+
+    def record_state(self, state: OrderState, *, at: datetime) -> None:
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    row = self._db.execute(
+                        "SELECT venue FROM orders WHERE client_order_id = ?",
+                        (state.client_order_id,),
+                    ).fetchone()
+                    self._db.execute(
+                        "UPDATE orders SET status = ?, state = ?, reason = ?, updated_at = ?"
+                        " WHERE client_order_id = ?",
+                        (
+                            state.status,
+                            state.model_dump_json(),
+                            state.reason,
+                            at.isoformat(),
+                            state.client_order_id,
+                        ),
+                    )
+                    venue = row[0] if row else ""
+                    for fill in state.fills:
+                        self._db.execute(
+                            "INSERT INTO fills VALUES (?, ?, ?, ?)"
+                            " ON CONFLICT (venue, trade_id) DO NOTHING",
+                            (fill.trade_id, venue, fill.client_order_id, fill.model_dump_json()),
+                        )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write the execution journal {self.path}: {exc}",
+                hint="check free disk space and permissions",
+            ) from exc
+
+    def record_unknown(self, client_order_id: str, reason: str, *, at: datetime) -> None:
+        self._write(
+            "UPDATE orders SET status = 'unknown', reason = ?, updated_at = ?"
+            " WHERE client_order_id = ? AND status IN ('sending', 'unknown')",
+            (reason, at.isoformat(), client_order_id),
+        )
+
+    def record_refusal(
+        self, *, plan_id: str, step_id: str, code: str, message: str, at: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO refusals (plan_id, step_id, code, message, at) VALUES (?, ?, ?, ?, ?)",
+            (plan_id, step_id, code, message, at.isoformat()),
+        )
+
+    @staticmethod
+    def _entry(row: tuple[str, ...]) -> JournalEntry:
+        cid, plan_id, step_id, venue, request, status, state, reason, created, updated = row
+        return JournalEntry.model_validate(
+            {
+                "client_order_id": cid,
+                "plan_id": plan_id,
+                "step_id": step_id,
+                "venue": venue,
+                "request": json.loads(request),
+                "status": status,
+                "state": json.loads(state) if state else None,
+                "reason": reason,
+                "created_at": created,
+                "updated_at": updated,
+            }
+        )
+
+    def get(self, client_order_id: str) -> JournalEntry | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)
+            ).fetchone()
+        return self._entry(row) if row else None
+
+    def entries(self) -> list[JournalEntry]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM orders ORDER BY created_at, rowid").fetchall()
+        return [self._entry(r) for r in rows]
+
+    def unfinished(self, venue: str) -> list[JournalEntry]:
+        placeholders = ",".join("?" * len(FINISHED))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM orders WHERE venue = ? AND status NOT IN ({placeholders})"  # noqa: S608
+                " ORDER BY created_at, rowid",
+                (venue, *sorted(FINISHED)),
+            ).fetchall()
+        return [self._entry(r) for r in rows]
+
+    def refusals(self) -> list[RefusalRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT plan_id, step_id, code, message, at FROM refusals ORDER BY id"
+            ).fetchall()
+        return [
+            RefusalRecord(plan_id=p, step_id=s, code=c, message=m, at=datetime.fromisoformat(a))
+            for p, s, c, m, a in rows
+        ]
+
+    def fills(self) -> list[Fill]:
+        with self._lock:
+            rows = self._db.execute("SELECT fill FROM fills ORDER BY rowid").fetchall()
+        return [Fill.model_validate_json(r[0]) for r in rows]

@@ -1,0 +1,331 @@
+"""The gate in front of every executor: decisions, approval tokens, drift, journal, reconciliation.
+
+:class:`ExecutionService` is the only caller of :meth:`Executor.submit` in
+signoff. For each step it checks, itself, in this order:
+
+1. the decision belongs to this step, and comes from the expected policy;
+2. deny is refused; allow passes; confirm/escalate need a valid token (see
+   :mod:`executors.approvals`: signature, key, binding to the content, expiry,
+   second approver, not used before);
+3. for a gated order, the price has not moved past the approval's drift limit
+   (else ``CONFIRM_AGAIN``);
+4. the step was not sent before: the client order id comes from the plan and
+   step ids, and the journal remembers it; a step already sent is looked up,
+   never sent twice.
+
+Every refusal is written to the journal with its code. The order is written to
+the journal before it is sent, and every state the venue reports after.
+:meth:`ExecutionService.reconcile` (run on start) looks up every order the
+journal has not seen finish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from executors.approvals import (
+    ApprovableStep,
+    ApprovalAuthority,
+    ApprovalClaims,
+    ApprovalRefused,
+    ApprovalSettings,
+    check_decision_matches,
+    check_drift,
+)
+from executors.base import Executor, OrderRequest, OrderState
+from executors.ids import client_order_id
+from executors.journal import ExecutionJournal
+from intent.plan import Frozen
+from intent.resolved import ResolvedCancel, ResolvedOrder
+from policy.decision import StepDecision
+from signoff.clock import Clock
+from signoff.errors import ExchangeError, OrderNotFound, OrderStateUnknown
+
+
+class StepResult(Frozen):
+    """What executing one step did."""
+
+    plan_id: str
+    step_id: str
+    kind: Literal["order", "cancel"]
+    orders: tuple[OrderState, ...] = ()
+    already_sent: bool = False
+
+
+class ReconcileResult(Frozen):
+    client_order_id: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ApprovalIssued:
+    token: str
+    expires_at: datetime
+    price_at_approval: Decimal | None
+
+
+class ExecutionService:
+    def __init__(
+        self,
+        executor: Executor,
+        journal: ExecutionJournal,
+        authority: ApprovalAuthority,
+        *,
+        clock: Clock,
+        settings: ApprovalSettings | None = None,
+        expected_policy_hash: str | None = None,
+        settle: timedelta = timedelta(seconds=10),
+    ) -> None:
+        self.executor = executor
+        self.journal = journal
+        self.authority = authority
+        self.clock = clock
+        self.settings = settings or ApprovalSettings()
+        self.expected_policy_hash = expected_policy_hash
+        # an order the venue does not know is only declared never-placed once
+        # its request can no longer arrive (the venue's receive window is over)
+        self.settle = settle
+
+    @property
+    def venue(self) -> str:
+        return self.executor.venue
+
+    async def start(self) -> list[ReconcileResult]:
+        await self.executor.start()
+        return await self.reconcile()
+
+    async def close(self) -> None:
+        await self.executor.close()
+
+    # ------------------------------------------------------------------ approvals
+    async def issue_approval(
+        self,
+        *,
+        plan_id: str,
+        step: ApprovableStep,
+        decision: StepDecision,
+        requester: str,
+        approver: str,
+        settings: ApprovalSettings | None = None,
+    ) -> ApprovalIssued:
+        """A token for an approval a person gave; the price now is written into it."""
+        self._check_policy(decision)
+        effective = self._tighter(settings)
+        price = await self._price_of(step)
+        now = self.clock.now()
+        token = self.authority.issue(
+            plan_id=plan_id,
+            step=step,
+            decision=decision,
+            requester=requester,
+            approver=approver,
+            now=now,
+            settings=effective,
+            price=price,
+        )
+        return ApprovalIssued(
+            token=token, expires_at=now + effective.validity, price_at_approval=price
+        )
+
+    def _tighter(self, requested: ApprovalSettings | None) -> ApprovalSettings:
+        # a caller may shorten the validity or narrow the drift, never loosen them
+        if requested is None:
+            return self.settings
+        return ApprovalSettings(
+            validity=min(requested.validity, self.settings.validity),
+            drift_limit_pct=min(requested.drift_limit_pct, self.settings.drift_limit_pct),
+        )
+
+    async def _price_of(self, step: ApprovableStep) -> Decimal | None:
+        if not isinstance(step, ResolvedOrder):
+            return None
+        quote = (await self.executor.quotes([step.symbol])).get(step.symbol)
+        return quote.last if quote else None
+
+    def _check_policy(self, decision: StepDecision) -> None:
+        if self.expected_policy_hash and decision.policy.hash != self.expected_policy_hash:
+            raise ApprovalRefused(
+                "POLICY_MISMATCH",
+                f"the decision was made by policy {decision.policy.id} "
+                f"{decision.policy.version} ({decision.policy.hash[:12]}), not the policy this "
+                "executor enforces",
+                hint="decide the plan again with the current policy",
+            )
+
+    # ------------------------------------------------------------------ execution
+    async def execute(
+        self,
+        *,
+        plan_id: str,
+        step: ApprovableStep,
+        decision: StepDecision,
+        token: str | None = None,
+    ) -> StepResult:
+        """Carry out one step, if and only if it is allowed or validly approved."""
+        now = self.clock.now()
+        try:
+            check_decision_matches(step, decision)
+            self._check_policy(decision)
+            claims = self.authority.verify(
+                token, plan_id=plan_id, step=step, decision=decision, now=now
+            )
+        except ApprovalRefused as refusal:
+            self._record_refusal(plan_id, step.step_id, refusal)
+            raise
+        if isinstance(step, ResolvedCancel):
+            if claims is not None:
+                self._consume(claims, plan_id)
+            return await self._cancel(plan_id, step)
+        cid = client_order_id(plan_id, step.step_id)
+        existing = self.journal.get(cid)
+        if existing is not None:
+            # sent before (a retry, a second click, a restart): report, never resend
+            state = existing.state
+            if not existing.finished:
+                state = await self._refresh(existing.request)
+            return StepResult(
+                plan_id=plan_id,
+                step_id=step.step_id,
+                kind="order",
+                orders=(state,) if state else (),
+                already_sent=True,
+            )
+        if claims is not None:
+            try:
+                quote = (await self.executor.quotes([step.symbol])).get(step.symbol)
+                check_drift(claims, quote.last if quote else None)
+            except ApprovalRefused as refusal:
+                self._record_refusal(plan_id, step.step_id, refusal)
+                raise
+            self._consume(claims, plan_id)
+        request = OrderRequest.from_resolved(step, cid)
+        return StepResult(
+            plan_id=plan_id,
+            step_id=step.step_id,
+            kind="order",
+            orders=(await self._send(plan_id, step.step_id, request),),
+        )
+
+    def _consume(self, claims: ApprovalClaims, plan_id: str) -> None:
+        try:
+            self.authority.consume(claims, self.clock.now())
+        except ApprovalRefused as refusal:
+            self._record_refusal(plan_id, claims.step_id, refusal)
+            raise
+
+    def _record_refusal(self, plan_id: str, step_id: str, refusal: ApprovalRefused) -> None:
+        self.journal.record_refusal(
+            plan_id=plan_id,
+            step_id=step_id,
+            code=refusal.code,
+            message=refusal.message,
+            at=self.clock.now(),
+        )
+
+    async def _send(self, plan_id: str, step_id: str, request: OrderRequest) -> OrderState:
+        self.journal.record_intent(
+            plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, at=self.clock.now()
+        )
+        try:
+            state = await self.executor.submit(request)
+        except OrderStateUnknown as exc:
+            self.journal.record_unknown(request.client_order_id, exc.message, at=self.clock.now())
+            raise
+        except ExchangeError as exc:
+            # refused by the venue: nothing was placed; the record keeps why
+            self.journal.record_state(
+                OrderState(
+                    client_order_id=request.client_order_id,
+                    symbol=request.symbol,
+                    side=request.side,
+                    order_type=request.order_type,
+                    status="rejected",
+                    quantity=request.quantity,
+                    limit_price=request.limit_price,
+                    trigger_price=request.trigger_price,
+                    reason=exc.message,
+                    created_at=self.clock.now(),
+                    updated_at=self.clock.now(),
+                ),
+                at=self.clock.now(),
+            )
+            raise
+        self.journal.record_state(state, at=self.clock.now())
+        return state
+
+    async def _refresh(self, request: OrderRequest) -> OrderState | None:
+        state = await self.executor.lookup(request.symbol, request.client_order_id)
+        if state is not None:
+            self.journal.record_state(state, at=self.clock.now())
+        return state
+
+    async def _cancel(self, plan_id: str, step: ResolvedCancel) -> StepResult:
+        targets = [
+            o
+            for o in await self.executor.open_orders()
+            if (step.base is None or o.symbol.split("/")[0] == step.base)
+            and (step.side is None or o.side == step.side)
+            and (
+                not step.order_ids
+                or o.order_id in step.order_ids
+                or o.client_order_id in step.order_ids
+            )
+        ]
+        canceled: list[OrderState] = []
+        for order in targets:
+            try:
+                state = await self.executor.cancel(
+                    order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
+                )
+            except OrderNotFound:
+                # filled or canceled meanwhile: its own state says which
+                found = await self.executor.lookup(order.symbol, order.client_order_id)
+                if found is None:
+                    continue
+                state = found
+            self.journal.record_state(state, at=self.clock.now())
+            canceled.append(state)
+        return StepResult(
+            plan_id=plan_id, step_id=step.step_id, kind="cancel", orders=tuple(canceled)
+        )
+
+    # ------------------------------------------------------------------ recovery
+    async def reconcile(self) -> list[ReconcileResult]:
+        """Look up every order the journal has not seen finish, and record what the venue says."""
+        results: list[ReconcileResult] = []
+        for entry in self.journal.unfinished(self.venue):
+            request = entry.request
+            try:
+                state = await self.executor.lookup(request.symbol, entry.client_order_id)
+            except ExchangeError:
+                continue  # the venue cannot answer now; the next reconciliation will ask again
+            now = self.clock.now()
+            if state is None:
+                if now - entry.updated_at < self.settle:
+                    continue  # may still arrive; decided at the next reconciliation
+                state = OrderState(
+                    client_order_id=entry.client_order_id,
+                    symbol=request.symbol,
+                    side=request.side,
+                    order_type=request.order_type,
+                    status="not_found",
+                    quantity=request.quantity,
+                    limit_price=request.limit_price,
+                    reason="the venue has no order with this client order id: it was never placed",
+                    created_at=entry.created_at,
+                    updated_at=now,
+                )
+            self.journal.record_state(state, at=now)
+            if state.status != entry.status:
+                results.append(
+                    ReconcileResult(
+                        client_order_id=entry.client_order_id,
+                        before=entry.status,
+                        after=state.status,
+                    )
+                )
+        return results
