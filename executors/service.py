@@ -110,11 +110,22 @@ class ExecutionService:
         decision: StepDecision,
         requester: str,
         approver: str,
-        settings: ApprovalSettings | None = None,
+        validity: timedelta | None = None,
+        drift_limit_pct: Decimal | None = None,
     ) -> ApprovalIssued:
-        """A token for an approval a person gave; the price now is written into it."""
+        """A token for an approval a person gave; the price now is written into it.
+
+        ``validity`` and ``drift_limit_pct`` (from the policy) may tighten the
+        executor's own settings, never loosen them.
+        """
         self._check_policy(decision)
-        effective = self._tighter(settings)
+        effective = ApprovalSettings(
+            validity=min(validity or self.settings.validity, self.settings.validity),
+            drift_limit_pct=min(
+                self.settings.drift_limit_pct if drift_limit_pct is None else drift_limit_pct,
+                self.settings.drift_limit_pct,
+            ),
+        )
         price = await self._price_of(step)
         now = self.clock.now()
         token = self.authority.issue(
@@ -129,15 +140,6 @@ class ExecutionService:
         )
         return ApprovalIssued(
             token=token, expires_at=now + effective.validity, price_at_approval=price
-        )
-
-    def _tighter(self, requested: ApprovalSettings | None) -> ApprovalSettings:
-        # a caller may shorten the validity or narrow the drift, never loosen them
-        if requested is None:
-            return self.settings
-        return ApprovalSettings(
-            validity=min(requested.validity, self.settings.validity),
-            drift_limit_pct=min(requested.drift_limit_pct, self.settings.drift_limit_pct),
         )
 
     async def _price_of(self, step: ApprovableStep) -> Decimal | None:

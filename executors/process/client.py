@@ -1,0 +1,314 @@
+"""Talking to the executor process, and starting it when it is not running.
+
+:class:`ExecutorClient` is what the rest of signoff uses: it holds no exchange
+key and no approval key, only the per-run secret that lets it ask the executor
+process to issue approvals and execute steps, which the process checks itself.
+Errors come back as the same classes of :mod:`signoff.errors` (refusals as
+:class:`executors.approvals.ApprovalRefused` with their code).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from pydantic import TypeAdapter
+
+from executors.approvals import ApprovalRefused
+from executors.base import Fill, OrderState
+from executors.process.server import RUN_FILE, START_ERROR_FILE, executor_dir
+from executors.process.wire import (
+    API,
+    ErrorBody,
+    ExecuteRequest,
+    Health,
+    IssueRequest,
+    IssueResponse,
+    QuotesRequest,
+)
+from executors.service import ReconcileResult, StepResult
+from intent.market import AccountSnapshot, MarketRules, Quote
+from intent.resolved import ResolvedCancel, ResolvedOrder
+from policy.decision import StepDecision
+from signoff import errors
+from signoff.errors import ExecutionError, SignoffError
+
+_ORDERS = TypeAdapter(list[OrderState])
+_FILLS = TypeAdapter(list[Fill])
+_RULES = TypeAdapter(dict[str, MarketRules])
+_QUOTES = TypeAdapter(dict[str, Quote])
+_RECONCILED = TypeAdapter(list[ReconcileResult])
+
+
+def _error_from(body: ErrorBody) -> SignoffError:
+    if body.type == "ApprovalRefused" and body.code:
+        return ApprovalRefused(body.code, body.message.split(": ", 1)[-1], hint=body.hint)  # type: ignore[arg-type]
+    cls = getattr(errors, body.type, None)
+    if isinstance(cls, type) and issubclass(cls, SignoffError):
+        error = cls.__new__(cls)
+        SignoffError.__init__(error, body.message, hint=body.hint)
+        return error
+    return ExecutionError(body.message, hint=body.hint)
+
+
+class ExecutorClient:
+    """A connection to a running executor process (sync; one request at a time)."""
+
+    def __init__(
+        self, socket_path: str, secret: str, *, timeout: float = 30.0, pid: int | None = None
+    ) -> None:
+        self.socket_path = socket_path
+        self.pid = pid
+        self.process: subprocess.Popen[bytes] | None = None
+        self._http = httpx.Client(
+            transport=httpx.HTTPTransport(uds=socket_path),
+            base_url="http://executor",
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=timeout,
+        )
+
+    @classmethod
+    def connect(cls, base: str | None = None, *, timeout: float = 30.0) -> ExecutorClient:
+        """The executor of this ``$SIGNOFF_HOME``, from its ``run.json``."""
+        path = os.path.join(executor_dir(base), RUN_FILE)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                run = json.load(handle)
+        except FileNotFoundError:
+            raise ExecutionError(
+                "no executor is running", hint="start one with 'signoff executor'"
+            ) from None
+        except (OSError, ValueError) as exc:
+            raise ExecutionError(f"cannot read {path}: {exc}") from None
+        return cls(str(run["socket"]), str(run["secret"]), timeout=timeout, pid=int(run["pid"]))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, f"{API}{path}", **kwargs)
+        except httpx.TimeoutException as exc:
+            raise errors.OrderStateUnknown(
+                f"the executor did not answer {path} in time",
+                hint="it may still be working: list orders before trying again",
+            ) from exc
+        except httpx.TransportError as exc:
+            raise ExecutionError(
+                f"cannot reach the executor at {self.socket_path}",
+                hint="start it with 'signoff executor' (or let signoff start it)",
+            ) from exc
+        if response.status_code >= 400:
+            try:
+                body = ErrorBody.model_validate(response.json()["error"])
+            except (ValueError, KeyError, TypeError):
+                raise ExecutionError(
+                    f"the executor answered {response.status_code} to {path}"
+                ) from None
+            raise _error_from(body)
+        return response.json()
+
+    # ------------------------------------------------------------------ API
+    def health(self) -> Health:
+        return Health.model_validate(self._request("GET", "/health"))
+
+    def market_rules(self) -> dict[str, MarketRules]:
+        return _RULES.validate_python(self._request("GET", "/markets"))
+
+    def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        body = QuotesRequest(symbols=tuple(symbols)).model_dump_json()
+        return _QUOTES.validate_python(self._request("POST", "/quotes", content=body))
+
+    def account(self) -> AccountSnapshot:
+        return AccountSnapshot.model_validate(self._request("GET", "/account"))
+
+    def issue_approval(
+        self,
+        *,
+        plan_id: str,
+        step: ResolvedOrder | ResolvedCancel,
+        decision: StepDecision,
+        requester: str,
+        approver: str,
+        validity: timedelta | None = None,
+        drift_limit_pct: Decimal | None = None,
+    ) -> IssueResponse:
+        body = IssueRequest(
+            plan_id=plan_id,
+            step=step,
+            decision=decision,
+            requester=requester,
+            approver=approver,
+            validity_seconds=int(validity.total_seconds()) if validity else None,
+            drift_limit_pct=drift_limit_pct,
+        )
+        data = self._request("POST", "/approvals", content=body.model_dump_json())
+        return IssueResponse.model_validate(data)
+
+    def execute(
+        self,
+        *,
+        plan_id: str,
+        step: ResolvedOrder | ResolvedCancel,
+        decision: StepDecision,
+        token: str | None = None,
+    ) -> StepResult:
+        body = ExecuteRequest(plan_id=plan_id, step=step, decision=decision, token=token)
+        data = self._request("POST", "/execute", content=body.model_dump_json())
+        return StepResult.model_validate(data)
+
+    def open_orders(self, symbol: str | None = None) -> list[OrderState]:
+        params = {"symbol": symbol} if symbol else None
+        return _ORDERS.validate_python(self._request("GET", "/open-orders", params=params))
+
+    def fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
+        params = {"symbol": symbol}
+        if since is not None:
+            params["since"] = since.isoformat()
+        return _FILLS.validate_python(self._request("GET", "/fills", params=params))
+
+    def reconcile(self) -> list[ReconcileResult]:
+        return _RECONCILED.validate_python(self._request("POST", "/reconcile"))
+
+    def shutdown(self, *, wait: float = 10.0) -> None:
+        """Ask the process to stop; waits (bounded) for it to exit when this client started it."""
+        with contextlib.suppress(ExecutionError):
+            self._request("POST", "/shutdown")
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                self.process.terminate()
+                self.process.wait(timeout=wait)
+        self.close()
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def start_executor(
+    exchange: str = "local",
+    *,
+    args: Sequence[str] = (),
+    base: str | None = None,
+    timeout: float = 30.0,
+    reuse: bool = True,
+) -> ExecutorClient:
+    """A client of this home's executor, starting ``signoff executor`` first if needed.
+
+    The process is started in its own session (so that Ctrl-C in the terminal
+    does not kill it mid-order) with its output in ``executor/executor.log``.
+    """
+    directory = executor_dir(base)
+    if reuse:
+        try:
+            client = ExecutorClient.connect(base, timeout=timeout)
+        except ExecutionError:
+            pass
+        else:
+            if _alive(client.pid):
+                try:
+                    health = client.health()
+                except ExecutionError:
+                    client.close()
+                else:
+                    if health.venue != exchange:
+                        client.close()
+                        raise ExecutionError(
+                            f"an executor for {health.venue} is already running (pid {health.pid})",
+                            hint="stop it before starting one for another exchange",
+                        )
+                    return client
+            else:
+                client.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(directory, START_ERROR_FILE))
+    env = dict(os.environ)
+    if base is not None:
+        env["SIGNOFF_HOME"] = base
+    log_path = os.path.join(directory, "executor.log")
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "signoff", "executor", "--exchange", exchange, *args],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            env=env,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + timeout
+    run_path = os.path.join(directory, RUN_FILE)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise _startup_failure(log_path, process.returncode)
+        try:
+            with open(run_path, encoding="utf-8") as handle:
+                run = json.load(handle)
+        except (FileNotFoundError, ValueError):
+            run = None
+        if run and run.get("pid") == process.pid:
+            client = ExecutorClient(
+                str(run["socket"]), str(run["secret"]), timeout=timeout, pid=process.pid
+            )
+            client.process = process
+            return client
+        time.sleep(0.05)
+    process.terminate()
+    process.wait(timeout=10)
+    raise ExecutionError(
+        f"the executor did not start within {timeout:.0f} s",
+        hint=f"see {log_path}",
+    )
+
+
+def _startup_failure(log_path: str, code: int | None) -> SignoffError:
+    """The executor's own start-up error, re-raised here with its class."""
+    failure = os.path.join(os.path.dirname(log_path), START_ERROR_FILE)
+    try:
+        with open(failure, encoding="utf-8") as handle:
+            body = ErrorBody.model_validate_json(handle.read())
+    except (OSError, ValueError):
+        body = None
+    if body is not None:
+        return _error_from(body)
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()[-40:]
+    except OSError:
+        lines = []
+    message = next((ln[7:] for ln in reversed(lines) if ln.startswith("error: ")), None)
+    hint = next((ln[6:] for ln in reversed(lines) if ln.startswith("hint: ")), None)
+    return ExecutionError(
+        f"the executor stopped at start (exit {code}): {message or 'see its log'}",
+        hint=hint or f"see {log_path}",
+    )

@@ -1,0 +1,488 @@
+"""``signoff executor``: the executor service behind HTTP on a unix socket.
+
+The process builds one executor (the paper engine, the local exchange through
+ccxt, or a testnet through ccxt), opens the approval key and the journal,
+reconciles what the journal left unfinished, and then answers requests on a
+unix socket in ``$SIGNOFF_HOME/executor`` (mode 0600, in a 0700 directory),
+each carrying the per-run bearer secret from ``run.json`` (also 0600). A lock
+file keeps a second executor from starting on the same home.
+
+It has no wallet operations at all, and it refuses to start against any
+endpoint that is not a testnet, a demo environment or the local exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TextIO
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from executors.approvals import ApprovalAuthority, ApprovalRefused, ApprovalSettings
+from executors.base import Executor
+from executors.journal import JOURNAL_FILE, SqliteJournal
+from executors.process.wire import (
+    API,
+    ErrorBody,
+    ExecuteRequest,
+    Health,
+    IssueRequest,
+    IssueResponse,
+    QuotesRequest,
+)
+from executors.service import ExecutionService
+from signoff.clock import Clock, SystemClock
+from signoff.errors import (
+    ExchangeError,
+    ExecutionError,
+    InputError,
+    SignoffError,
+)
+from signoff.paths import home
+
+log = logging.getLogger("signoff.executor")
+
+RUN_FILE = "run.json"
+START_ERROR_FILE = "start-error.json"
+LOCK_FILE = "executor.lock"
+SOCKET_NAME = "executor.sock"
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """How ``signoff executor`` was asked to run."""
+
+    exchange: str = "local"
+    url: str | None = None
+    seed: int = 7
+    approval_validity: timedelta = timedelta(minutes=5)
+    drift_limit_pct: Decimal = Decimal("1")
+    policy_hash: str | None = None
+    refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
+    exchanges_file: str | None = None
+    tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
+
+
+def executor_dir(base: str | None = None) -> str:
+    path = os.path.join(base or home(create=True), "executor")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def _status_of(error: SignoffError) -> int:
+    if isinstance(error, ApprovalRefused):
+        return 403
+    if isinstance(error, ExchangeError):
+        return 502
+    if isinstance(error, InputError):
+        return 400
+    return 409
+
+
+def _error_response(error: SignoffError) -> web.Response:
+    body = ErrorBody(
+        type=type(error).__name__,
+        message=error.message,
+        hint=error.hint,
+        code=getattr(error, "code", None),
+    )
+    return web.json_response({"error": body.model_dump(mode="json")}, status=_status_of(error))
+
+
+def _json(model: BaseModel | list[Any] | dict[str, Any]) -> web.Response:
+    if isinstance(model, BaseModel):
+        return web.Response(text=model.model_dump_json(), content_type="application/json")
+    return web.Response(text=json.dumps(_plain(model)), content_type="application/json")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+@dataclass
+class ExecutorServer:
+    service: ExecutionService
+    secret: str
+    clock: Clock
+    started_at: datetime
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._auth, self._errors], client_max_size=256 * 1024)
+        r = app.router
+        r.add_get(f"{API}/health", self._health)
+        r.add_get(f"{API}/markets", self._markets)
+        r.add_post(f"{API}/quotes", self._quotes)
+        r.add_get(f"{API}/account", self._account)
+        r.add_post(f"{API}/approvals", self._approve)
+        r.add_post(f"{API}/execute", self._execute)
+        r.add_get(f"{API}/open-orders", self._open_orders)
+        r.add_get(f"{API}/fills", self._fills)
+        r.add_post(f"{API}/reconcile", self._reconcile)
+        r.add_post(f"{API}/shutdown", self._shutdown)
+        return app
+
+    @web.middleware
+    async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "")
+        expected = f"Bearer {self.secret}"
+        if not secrets.compare_digest(given.encode(), expected.encode()):
+            body = ErrorBody(
+                type="AuthenticationFailed",
+                message="the executor refused a request without this run's secret",
+                hint="connect through signoff (it reads $SIGNOFF_HOME/executor/run.json)",
+            )
+            return web.json_response({"error": body.model_dump(mode="json")}, status=401)
+        return await handler(request)
+
+    @web.middleware
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except SignoffError as error:
+            log.info("refused %s: %s", request.path, error.message)
+            return _error_response(error)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            return _error_response(
+                InputError(f"bad request to the executor: {where}: {first['msg']}")
+            )
+        except web.HTTPException:
+            raise
+        except Exception as error:
+            log.exception("internal error on %s", request.path)
+            return _error_response(
+                ExecutionError(
+                    f"internal error in the executor ({type(error).__name__})",
+                    hint="see the executor's log in $SIGNOFF_HOME/executor",
+                )
+            )
+
+    async def _body(self, request: web.Request) -> bytes:
+        return await request.read()
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return _json(Health(venue=self.service.venue, pid=os.getpid(), started_at=self.started_at))
+
+    async def _markets(self, request: web.Request) -> web.Response:
+        return _json(await self.service.executor.market_rules())
+
+    async def _quotes(self, request: web.Request) -> web.Response:
+        body = QuotesRequest.model_validate_json(await self._body(request))
+        return _json(await self.service.executor.quotes(list(body.symbols)))
+
+    async def _account(self, request: web.Request) -> web.Response:
+        return _json(await self.service.executor.account())
+
+    async def _approve(self, request: web.Request) -> web.Response:
+        body = IssueRequest.model_validate_json(await self._body(request))
+        issued = await self.service.issue_approval(
+            plan_id=body.plan_id,
+            step=body.step,
+            decision=body.decision,
+            requester=body.requester,
+            approver=body.approver,
+            validity=timedelta(seconds=body.validity_seconds) if body.validity_seconds else None,
+            drift_limit_pct=body.drift_limit_pct,
+        )
+        return _json(
+            IssueResponse(
+                token=issued.token,
+                expires_at=issued.expires_at,
+                price_at_approval=issued.price_at_approval,
+            )
+        )
+
+    async def _execute(self, request: web.Request) -> web.Response:
+        body = ExecuteRequest.model_validate_json(await self._body(request))
+        result = await self.service.execute(
+            plan_id=body.plan_id, step=body.step, decision=body.decision, token=body.token
+        )
+        return _json(result)
+
+    async def _open_orders(self, request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol") or None
+        return _json(await self.service.executor.open_orders(symbol))
+
+    async def _fills(self, request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        if not symbol:
+            raise InputError("fills need a symbol", hint="e.g. ?symbol=BTC/USDT")
+        since_text = request.query.get("since")
+        try:
+            since = datetime.fromisoformat(since_text) if since_text else None
+        except ValueError:
+            raise InputError(f"'since' is not an ISO time: {since_text}") from None
+        return _json(await self.service.executor.fills(symbol, since))
+
+    async def _reconcile(self, request: web.Request) -> web.Response:
+        return _json(await self.service.reconcile())
+
+    async def _shutdown(self, request: web.Request) -> web.Response:
+        self.stop_event.set()
+        return _json({"stopping": True})
+
+
+# --------------------------------------------------------------------------- building
+@contextlib.asynccontextmanager
+async def build_executor(
+    options: ExecutorOptions, base: str, clock: Clock
+) -> AsyncIterator[Executor]:
+    """The executor ``options`` name, with whatever it needs running (and stopped after)."""
+    from executors.ccxt_exec import CcxtExecutor
+    from executors.localnet.server import LocalExchange, load_or_create_credentials
+    from executors.paper.engine import PaperEngine, engine_from
+    from executors.paper.executor import PaperExecutor
+    from executors.paper.feeds import SimulatedFeed
+    from executors.venues import ApiKeys, Secret, check_url_is_local, resolve_keys, venue_profile
+    from signoff.catalog import load_demo_account, load_market_catalog
+
+    def paper_engine(state_path: str) -> PaperEngine:
+        catalog = load_market_catalog()
+        if os.path.exists(state_path):
+            with open(state_path, encoding="utf-8") as handle:
+                return PaperEngine.loads(catalog, handle.read())
+        return engine_from(catalog, load_demo_account(clock.now()))
+
+    if options.exchange == "paper":
+        if options.url is not None:
+            check_url_is_local(options.url)
+            raise InputError("the paper engine has no URL", hint="drop --url")
+        state = os.path.join(base, "executor", "paper-state.json")
+        engine = paper_engine(state)
+        feed = SimulatedFeed(engine.catalog, seed=options.seed, start=clock.now())
+        yield PaperExecutor(engine, clock, feed, state_path=state)
+        return
+
+    profile = venue_profile(options.exchange, options.exchanges_file)
+    if not profile.local:
+        if options.url is not None:
+            check_url_is_local(options.url)  # raises: a testnet's URL is ccxt's own
+        yield CcxtExecutor(profile, resolve_keys(profile), clock=clock)
+        return
+
+    if options.url is not None:
+        check_url_is_local(options.url)
+        env_key = os.environ.get("SIGNOFF_LOCALNET_API_KEY")
+        env_secret = os.environ.get("SIGNOFF_LOCALNET_API_SECRET")
+        if env_key and env_secret:
+            keys = ApiKeys(api_key=Secret(env_key), secret=Secret(env_secret))
+        else:
+            creds = load_or_create_credentials(os.path.join(base, "localnet", "credentials.json"))
+            keys = ApiKeys(api_key=Secret(creds.api_key), secret=Secret(creds.secret))
+        yield CcxtExecutor(profile, keys, clock=clock, url=options.url)
+        return
+
+    # no URL: run the local exchange inside this process, on a random loopback port;
+    # its state file lets a restarted executor find its orders again
+    local_dir = os.path.join(base, "localnet")
+    os.makedirs(local_dir, mode=0o700, exist_ok=True)
+    state = os.path.join(local_dir, "embedded-state.json")
+    engine = paper_engine(state)
+    from executors.localnet.server import Credentials
+
+    creds = Credentials.generate()
+    exchange = LocalExchange(
+        engine=engine,
+        credentials=creds,
+        clock=clock,
+        feed=SimulatedFeed(engine.catalog, seed=options.seed, start=clock.now()),
+        tick_seconds=options.tick_seconds,
+        state_path=state,
+    )
+    url = await exchange.start()
+    try:
+        keys = ApiKeys(api_key=Secret(creds.api_key), secret=Secret(creds.secret))
+        yield CcxtExecutor(profile, keys, clock=clock, url=url)
+    finally:
+        await exchange.stop()
+
+
+# --------------------------------------------------------------------------- running
+class _Lock:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._handle: TextIO | None = None
+
+    def acquire(self) -> None:
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ExecutionError(
+                "an executor is already running for this $SIGNOFF_HOME",
+                hint="stop it first, or use a different SIGNOFF_HOME",
+            ) from None
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+            self._handle.close()
+            self._handle = None
+
+
+def _socket_path(directory: str) -> tuple[str, str | None]:
+    path = os.path.join(directory, SOCKET_NAME)
+    if len(path) <= _MAX_SOCKET_PATH:
+        return path, None
+    # a deep $SIGNOFF_HOME does not fit in a socket address: use a private temp dir
+    short = tempfile.mkdtemp(prefix="signoff-")
+    os.chmod(short, 0o700)
+    return os.path.join(short, SOCKET_NAME), short
+
+
+def _write_private(path: str, text: str) -> None:
+    tmp = f"{path}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+async def serve(
+    options: ExecutorOptions,
+    *,
+    clock: Clock | None = None,
+    base: str | None = None,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Run the executor process until SIGTERM, SIGINT or a shutdown request."""
+    clock = clock or SystemClock()
+    base = base or home(create=True)
+    directory = executor_dir(base)
+    lock = _Lock(os.path.join(directory, LOCK_FILE))
+    lock.acquire()
+    run_file = os.path.join(directory, RUN_FILE)
+    short_dir: str | None = None
+    runner: web.AppRunner | None = None
+    try:
+        journal = SqliteJournal(os.path.join(directory, JOURNAL_FILE))
+        authority = ApprovalAuthority.open(directory)
+        async with build_executor(options, base, clock) as executor:
+            service = ExecutionService(
+                executor,
+                journal,
+                authority,
+                clock=clock,
+                settings=ApprovalSettings(
+                    validity=options.approval_validity, drift_limit_pct=options.drift_limit_pct
+                ),
+                expected_policy_hash=options.policy_hash,
+            )
+            reconciled = await service.start()
+            for item in reconciled:
+                log.info("reconciled %s: %s -> %s", item.client_order_id, item.before, item.after)
+            server = ExecutorServer(
+                service=service,
+                secret=secrets.token_urlsafe(32),
+                clock=clock,
+                started_at=clock.now(),
+            )
+            socket_path, short_dir = _socket_path(directory)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(socket_path)
+            runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
+            await runner.setup()
+            old_umask = os.umask(0o177)
+            try:
+                site = web.UnixSite(runner, socket_path, shutdown_timeout=1.0)
+                await site.start()
+            finally:
+                os.umask(old_umask)
+            os.chmod(socket_path, 0o600)
+            _write_private(
+                run_file,
+                json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "socket": socket_path,
+                        "secret": server.secret,
+                        "venue": service.venue,
+                        "started_at": server.started_at.isoformat(),
+                    }
+                ),
+            )
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, server.stop_event.set)
+            if ready is not None:
+                ready(socket_path)
+            await _run_until_stopped(service, server.stop_event, options.refresh_seconds)
+            await service.close()
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(run_file)
+        if runner is not None:
+            await runner.cleanup()
+        if short_dir is not None:
+            shutil.rmtree(short_dir, ignore_errors=True)
+        lock.release()
+
+
+async def _run_until_stopped(
+    service: ExecutionService, stop: asyncio.Event, refresh_seconds: float
+) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=refresh_seconds)
+        if stop.is_set():
+            return
+        try:
+            for item in await service.reconcile():
+                log.info("reconciled %s: %s -> %s", item.client_order_id, item.before, item.after)
+        except SignoffError as error:
+            log.warning("reconciliation failed: %s", error.message)
+
+
+def main(options: ExecutorOptions) -> int:
+    """Entry point of ``signoff executor``."""
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+
+    def ready(socket_path: str) -> None:
+        sys.stdout.write(f"executor ready on {socket_path}\n")
+        sys.stdout.flush()
+
+    try:
+        asyncio.run(serve(options, ready=ready))
+    except SignoffError as error:
+        # the process that started this one reads it to raise the same error
+        body = ErrorBody(
+            type=type(error).__name__,
+            message=error.message,
+            hint=error.hint,
+            code=getattr(error, "code", None),
+        )
+        with contextlib.suppress(OSError):
+            _write_private(os.path.join(executor_dir(), START_ERROR_FILE), body.model_dump_json())
+        raise
+    return 0
