@@ -191,6 +191,8 @@ class CcxtExecutor:
                 "private": f"{base}/api/v3",
                 "v1": f"{base}/api/v1",
             }
+            # ccxt waits 250 ms on close for TLS sessions; plain loopback HTTP has none
+            exchange.timeout_on_exit = 0
         exchange.set_sandbox_mode(True)
         exchange.number = str
         return exchange
@@ -435,8 +437,9 @@ class CcxtExecutor:
                     if found is not None:
                         return found
                 raise map_error(exc, self.venue, action) from exc
-            except (ccxt.RateLimitExceeded, ccxt.DDoSProtection) as exc:
-                # refused before it was handled: nothing was placed
+            except (ccxt.RateLimitExceeded, ccxt.DDoSProtection, ccxt.InvalidNonce) as exc:
+                # refused before it was handled (ccxt files these under network
+                # errors, but the exchange did answer): nothing was placed
                 raise map_error(exc, self.venue, action) from exc
             except ccxt.OperationFailed as exc:
                 # no answer, or "status unknown": it may have been placed
@@ -458,8 +461,7 @@ class CcxtExecutor:
 
     async def _settle(self, request: OrderRequest, sent_at: float) -> OrderState | None:
         """Find an order whose reply was lost; ``None`` only once it can no longer arrive."""
-        import ccxt.async_support as ccxt
-
+        unanswered: ExchangeError | None = None
         for wait in (False, True):
             if wait:
                 # past its recvWindow the exchange refuses the lost request, so a
@@ -468,16 +470,19 @@ class CcxtExecutor:
                 await asyncio.sleep(max(0.0, sent_at + window - time.monotonic()))
             try:
                 found = await self.lookup(request.symbol, request.client_order_id)
-            except ExchangeError as exc:
-                if isinstance(exc.__cause__, ccxt.OperationFailed):
-                    raise OrderStateUnknown(
-                        f"{self.venue}: order {request.client_order_id} was sent, the reply was "
-                        "lost, and the exchange cannot be asked about it now",
-                        hint="reconciliation will look it up when the exchange answers again",
-                    ) from exc
-                raise
+            except (ExchangeUnavailable, RateLimited) as exc:
+                unanswered = exc
+                continue
+            unanswered = None
             if found is not None:
                 return found
+        if unanswered is not None:
+            raise OrderStateUnknown(
+                f"{self.venue}: order {request.client_order_id} was sent, the reply was lost, "
+                "and the exchange cannot be asked about it now",
+                hint="reconciliation will look it up when the exchange answers again; do not "
+                "place it again by hand",
+            ) from unanswered
         return None
 
     async def cancel(

@@ -223,9 +223,11 @@ class LocalExchange:
 
     async def start(self, port: int = 0) -> str:
         """Serve on 127.0.0.1 (never another interface); returns the base URL."""
-        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.app(), access_log=None, handle_signals=False, shutdown_timeout=0.5
+        )
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", port, shutdown_timeout=0.5)
+        site = web.TCPSite(runner, "127.0.0.1", port)
         await site.start()
         self._runner = runner
         server = site._server
@@ -277,6 +279,10 @@ class LocalExchange:
     def orders_received(self) -> list[Received]:
         return [r for r in self.received if r.path == "/api/v3/order" and r.method == "POST"]
 
+    def accepted_count(self) -> int:
+        """How many orders the exchange accepted (placed in its book)."""
+        return sum(1 for r in self.orders_received() if r.accepted)
+
     # ------------------------------------------------------------------ middlewares
     @web.middleware
     async def _errors_middleware(
@@ -302,6 +308,8 @@ class LocalExchange:
                 raise BinanceError(0, "", 0)
             raise BinanceError(fault.code, fault.msg, fault.status)
         if fault.kind == "delay":
+            # the request has arrived whole; it is the handling that is late
+            await request.read()
             await asyncio.sleep(fault.seconds)
             return await handler(request)
         response = await handler(request)
@@ -325,7 +333,7 @@ class LocalExchange:
     # ------------------------------------------------------------------ request parsing
     async def _raw_params(self, request: web.Request) -> tuple[str, dict[str, str]]:
         query = request.rel_url.raw_query_string
-        body = (await request.read()).decode("utf-8", "replace") if request.can_read_body else ""
+        body = (await request.read()).decode("utf-8", "replace") if request.body_exists else ""
         raw = query + body if query and body else (query or body)
         params: dict[str, str] = {}
         for key, value in parse_qsl(raw, keep_blank_values=True):

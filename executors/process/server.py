@@ -409,11 +409,13 @@ async def serve(
             socket_path, short_dir = _socket_path(directory)
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(socket_path)
-            runner = web.AppRunner(server.app(), access_log=None, handle_signals=False)
+            runner = web.AppRunner(
+                server.app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            )
             await runner.setup()
             old_umask = os.umask(0o177)
             try:
-                site = web.UnixSite(runner, socket_path, shutdown_timeout=1.0)
+                site = web.UnixSite(runner, socket_path)
                 await site.start()
             finally:
                 os.umask(old_umask)
