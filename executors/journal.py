@@ -91,6 +91,9 @@ class SqliteJournal:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=5000")
+            # WAL commits survive a process crash without an fsync; only the record
+            # written before sending is also forced to disk (see record_intent)
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS orders (
@@ -129,19 +132,33 @@ class SqliteJournal:
     def record_intent(
         self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
     ) -> None:
-        self._write(
-            "INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'sending', NULL, NULL, ?, ?)"
-            " ON CONFLICT (client_order_id) DO NOTHING",
-            (
-                request.client_order_id,
-                plan_id,
-                step_id,
-                venue,
-                request.model_dump_json(),
-                at.isoformat(),
-                at.isoformat(),
-            ),
-        )
+        # this record is what makes an order findable after any crash, power loss
+        # included, so its commit waits for the disk; later records can be rebuilt
+        # by reconciliation and do not
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA synchronous=FULL")
+                try:
+                    self._db.execute(
+                        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'sending', NULL, NULL, ?, ?)"
+                        " ON CONFLICT (client_order_id) DO NOTHING",
+                        (
+                            request.client_order_id,
+                            plan_id,
+                            step_id,
+                            venue,
+                            request.model_dump_json(),
+                            at.isoformat(),
+                            at.isoformat(),
+                        ),
+                    )
+                finally:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write the execution journal {self.path}: {exc}",
+                hint="check free disk space and permissions",
+            ) from exc
 
     def record_state(self, state: OrderState, *, at: datetime) -> None:
         try:

@@ -57,6 +57,9 @@ async def serve_localnet(options: LocalnetOptions, base: str | None = None) -> N
         tick_seconds=options.tick_seconds,
         test_hooks=options.test_hooks,
         state_path=state_path,
+        # a stand-alone exchange may lose its last quarter second if killed, as
+        # a real one may lose its last trades; signoff reconciles either way
+        save_delay=0.25,
     )
     url = await exchange.start(options.port)
     url_path = os.path.join(directory, URL_FILE)

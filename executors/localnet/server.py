@@ -189,9 +189,11 @@ class LocalExchange:
     tick_seconds: float = 1.0  # how often the feed is polled, in wall-clock seconds
     test_hooks: bool = False
     state_path: str | None = None
+    save_delay: float = 0.0  # seconds; 0 saves after every change
     received: list[Received] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     _runner: web.AppRunner | None = None
+    _pending_save: asyncio.TimerHandle | None = None
     _feed_task: asyncio.Task[None] | None = None
     _update_id: int = 1
     url: str = ""
@@ -248,6 +250,9 @@ class LocalExchange:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._pending_save is not None:
+            self._pending_save.cancel()
+            self._write_state()
 
     async def _run_feed(self) -> None:
         assert self.feed is not None
@@ -265,6 +270,18 @@ class LocalExchange:
         self._save()
 
     def _save(self) -> None:
+        if self.state_path is None:
+            return
+        if self.save_delay <= 0:
+            self._write_state()
+        elif self._pending_save is None:
+            # the whole state is rewritten each time (about 1 ms per 400 orders):
+            # group the writes of a burst of orders into one
+            loop = asyncio.get_running_loop()
+            self._pending_save = loop.call_later(self.save_delay, self._write_state)
+
+    def _write_state(self) -> None:
+        self._pending_save = None
         if self.state_path is None:
             return
         tmp = f"{self.state_path}.tmp"

@@ -178,6 +178,7 @@ class PaperEngine:
     _wallets: dict[str, _Wallet] = field(default_factory=dict, init=False)
     _prices: dict[str, Decimal] = field(default_factory=dict, init=False)
     _orders: dict[str, _Order] = field(default_factory=dict, init=False)
+    _by_client: dict[str, str] = field(default_factory=dict, init=False)
     _schedules: dict[str, _Schedule] = field(default_factory=dict, init=False)
     _next_order: int = field(default=1, init=False)
     _next_trade: int = field(default=1, init=False)
@@ -261,11 +262,8 @@ class PaperEngine:
             )
         else:
             # the newest order with this client id: venues allow reuse once an order is done
-            found = None
-            for order in reversed(self._orders.values()):
-                if order.client_order_id == client_order_id:
-                    found = order
-                    break
+            newest = self._by_client.get(client_order_id or "")
+            found = self._orders.get(newest) if newest is not None else None
             if found is None:
                 for sched in self._schedules.values():
                     if sched.request.client_order_id == client_order_id:
@@ -368,13 +366,13 @@ class PaperEngine:
                 f"order value {notional} {rules.quote} is above {req.symbol}'s maximum "
                 f"{rules.max_notional}",
             )
-        for order in self._orders.values():
-            if order.client_order_id == req.client_order_id and order.is_open:
-                raise RuleViolation(
-                    "DUPLICATE",
-                    f"an open order already has client order id {req.client_order_id}",
-                    hint="look the order up instead of sending it again",
-                )
+        newest = self._by_client.get(req.client_order_id)
+        if newest is not None and self._orders[newest].is_open:
+            raise RuleViolation(
+                "DUPLICATE",
+                f"an open order already has client order id {req.client_order_id}",
+                hint="look the order up instead of sending it again",
+            )
         return rules
 
     def check(self, req: OrderRequest) -> None:
@@ -417,6 +415,7 @@ class PaperEngine:
     def _commit(self, order: _Order) -> _Order:
         self._next_order += 1
         self._orders[order.order_id] = order
+        self._by_client[order.client_order_id] = order.order_id
         return order
 
     def _place_one(self, req: OrderRequest, now: datetime) -> _Order:
@@ -749,6 +748,7 @@ class PaperEngine:
         engine._wallets = {a: _Wallet(free=f, locked=lk) for a, (f, lk) in state.balances.items()}
         engine._prices.update({s: p for s, p in state.prices.items() if s in catalog.specs})
         engine._orders = {o.order_id: o for o in state.orders}
+        engine._by_client = {o.client_order_id: o.order_id for o in state.orders}
         engine._schedules = {s.schedule_id: s for s in state.schedules}
         engine._next_order = state.next_order
         engine._next_trade = state.next_trade
