@@ -38,6 +38,7 @@ from executors.process.client import start_executor
 from executors.service import ExecutionService
 from executors.testing import decision, order_step
 from executors.venues import ApiKeys, Secret, venue_profile
+from intent.resolved import ResolvedOrder
 from signoff.clock import SystemClock
 
 
@@ -50,7 +51,7 @@ def _report(name: str, samples: list[float]) -> None:
     )
 
 
-def _step(n: int) -> tuple[str, object]:
+def _step(n: int) -> tuple[str, ResolvedOrder]:
     # alternate buys and sells so the demo balance lasts any number of rounds
     side = "buy" if n % 2 == 0 else "sell"
     return f"b{n}", order_step(f"b{n}", side=side, quantity="0.0001")
@@ -81,7 +82,7 @@ async def _in_process(home: Path, url: str, orders: int) -> None:
             return await service.execute(
                 plan_id="allow",
                 step=step,
-                decision=decision(sid, "allow"),  # type: ignore[arg-type]
+                decision=decision(sid, "allow"),
             )
 
         tokens: dict[int, str] = {}
@@ -90,7 +91,7 @@ async def _in_process(home: Path, url: str, orders: int) -> None:
             sid, step = _step(n)
             return await service.execute(
                 plan_id="confirm",
-                step=step,  # type: ignore[arg-type]
+                step=step,
                 decision=decision(sid, "confirm"),
                 token=tokens[n],
             )
@@ -100,7 +101,7 @@ async def _in_process(home: Path, url: str, orders: int) -> None:
             sid, step = _step(n)
             issued = await service.issue_approval(
                 plan_id="confirm",
-                step=step,  # type: ignore[arg-type]
+                step=step,
                 decision=decision(sid, "confirm"),
                 requester="bench",
                 approver="bench",
@@ -124,13 +125,13 @@ def _through_process(home: Path, url: str, orders: int) -> None:
             dec = decision(sid, "confirm")
             token = client.issue_approval(
                 plan_id="proc",
-                step=step,  # type: ignore[arg-type]
+                step=step,
                 decision=dec,
                 requester="bench",
                 approver="bench",
             ).token
             start = time.perf_counter()
-            result = client.execute(plan_id="proc", step=step, decision=dec, token=token)  # type: ignore[arg-type]
+            result = client.execute(plan_id="proc", step=step, decision=dec, token=token)
             elapsed = time.perf_counter() - start
             assert result.orders[0].status == "filled"
             if n >= 0:

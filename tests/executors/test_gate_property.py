@@ -161,7 +161,7 @@ async def _scenario(catalog: MarketCatalog, cases: list[StepCase]) -> None:
                     legit.add(client_order_id("plan", sid))
                 if token is not None and gated and should_pass:
                     used_tokens.append(token)
-            received = [r.params.get("newClientOrderId") for r in exchange.orders_received()]
+            received = [r.params.get("newClientOrderId", "") for r in exchange.orders_received()]
             # nothing but allowed or validly approved steps reached the exchange ...
             assert set(received) <= legit
             # ... each of them exactly once, and every refusal is on record
