@@ -58,7 +58,7 @@ def describe_step(step: Mapping[str, Any]) -> str:
     if action == "order":
         side, base, quote = step.get("side"), step.get("base"), step.get("quote") or "USDT"
         text = f"{side} {_amount(step['amount'], str(base), str(quote), str(side))}"
-        if quote != "USDT" or step["amount"].get("unit") != "quote":
+        if quote != "USDT" and step["amount"].get("unit") != "quote":
             text += f" for {quote}" if side == "sell" else f" with {quote}"
         if step.get("order_type") == "limit":
             text += f", limit {fmt_number(step.get('limit_price'))} {quote}"
