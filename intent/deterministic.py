@@ -13,11 +13,14 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
-from typing import Any
-
 from intent.assets import AssetRegistry
 from intent.grammar import Grammar
 from intent.tokens import Tagger
+
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_TEXT = 2_000
 """Longer requests are refused with a clarification: no one types a trade that long."""

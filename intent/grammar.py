@@ -24,47 +24,79 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from intent.lexicon import CONTROL_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
 from intent.tokens import Tok
 
-Result = dict[str, Any]
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Result = dict[str, Any]
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
 
 ACTIONS = {
-    "BUY": "buy", "SELL": "sell", "SPEND": "spend", "DCA": "dca", "USE": "use",
-    "CONVERT": "convert", "CANCEL": "cancel", "REBAL": "rebal", "LIQ": "liq",
-    "CLOSE": "close", "PLACE": "place",
+    "BUY": "buy",
+    "SELL": "sell",
+    "SPEND": "spend",
+    "DCA": "dca",
+    "USE": "use",
+    "CONVERT": "convert",
+    "CANCEL": "cancel",
+    "REBAL": "rebal",
+    "LIQ": "liq",
+    "CLOSE": "close",
+    "PLACE": "place",
 }
 BUYISH = {"buy", "spend", "dca"}
 SELLISH = {"sell", "liq"}
 
 REFUSALS: dict[str, tuple[str, str]] = {
-    "R_WITHDRAW": ("withdrawal", "signoff cannot withdraw funds; it only trades spot markets "
-                   "and reads the account."),
-    "R_SEND": ("transfer", "signoff cannot send or transfer funds to anyone or any address; "
-               "it only trades spot markets and reads the account."),
+    "R_WITHDRAW": (
+        "withdrawal",
+        "signoff cannot withdraw funds; it only trades spot markets and reads the account.",
+    ),
+    "R_SEND": (
+        "transfer",
+        "signoff cannot send or transfer funds to anyone or any address; "
+        "it only trades spot markets and reads the account.",
+    ),
     "ADDR": ("transfer", "signoff never sends funds to an address; it only trades spot markets."),
     "R_DEPOSIT": ("deposit", "signoff does not handle deposits; fund the account at the venue."),
     "R_LEV": ("leverage", "leveraged trading is out of scope: signoff trades spot only."),
     "R_MARGIN": ("margin", "margin trading is out of scope: signoff trades spot only."),
-    "R_SHORT": ("short", "short selling is out of scope: signoff can only sell what the "
-                "account holds."),
-    "R_DERIV": ("derivatives", "futures, perpetuals, options and other derivatives are out of "
-                "scope: signoff trades spot only."),
+    "R_SHORT": (
+        "short",
+        "short selling is out of scope: signoff can only sell what the account holds.",
+    ),
+    "R_DERIV": (
+        "derivatives",
+        "futures, perpetuals, options and other derivatives are out of "
+        "scope: signoff trades spot only.",
+    ),
     "R_STAKE": ("staking", "staking is out of scope: signoff trades spot only."),
-    "R_LEND": ("lending", "lending, borrowing and yield products are out of scope: signoff "
-               "trades spot only."),
-    "R_VENUE": ("venue", "the venue and account come from signoff's configuration, never from "
-                "a request; ask without naming an exchange or environment."),
-    "R_CRED": ("credentials", "signoff never takes keys, passwords or secrets in a request; "
-               "credentials belong in the executor's configuration."),
-    "R_ADVICE": ("off_topic", "signoff does not give investment advice or forecasts; tell it "
-                 "what to trade."),
+    "R_LEND": (
+        "lending",
+        "lending, borrowing and yield products are out of scope: signoff trades spot only.",
+    ),
+    "R_VENUE": (
+        "venue",
+        "the venue and account come from signoff's configuration, never from "
+        "a request; ask without naming an exchange or environment.",
+    ),
+    "R_CRED": (
+        "credentials",
+        "signoff never takes keys, passwords or secrets in a request; "
+        "credentials belong in the executor's configuration.",
+    ),
+    "R_ADVICE": (
+        "off_topic",
+        "signoff does not give investment advice or forecasts; tell it what to trade.",
+    ),
 }
 _POLICY_REASON = (
     "requests about confirmations, approvals, limits or the policy are refused: the policy "
@@ -77,8 +109,16 @@ _CONTROL = frozenset(
 )
 _CONTROL_FIRST = {c.split(" ")[0] for c in _CONTROL}
 
-TIME_SUFFIX = {"h": "h", "hr": "h", "hrs": "h", "d": "d", "w": "w", "wk": "w", "min": "m",
-               "mins": "m"}
+TIME_SUFFIX = {
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "d": "d",
+    "w": "w",
+    "wk": "w",
+    "min": "m",
+    "mins": "m",
+}
 UNIT_WORDS = {"m": "minute", "h": "hour", "d": "day", "w": "week", "mo": "month", "y": "year"}
 UNIT_MINUTES = {"m": 1, "h": 60, "d": 1440, "w": 10080}
 
@@ -108,7 +148,7 @@ def fmt(value: Decimal) -> str:
 class Ch:
     """A constituent: one meaningful piece of the request."""
 
-    __slots__ = ("kind", "value", "asset", "role", "cur", "src", "unit", "tok", "pos", "items")
+    __slots__ = ("asset", "cur", "items", "kind", "pos", "role", "src", "tok", "unit", "value")
 
     def __init__(
         self,
@@ -136,9 +176,11 @@ class Ch:
         self.items = items
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        fields = [f"{k}={getattr(self, k)!r}" for k in ("value", "asset", "role", "cur", "src",
-                                                          "unit", "items")
-                  if getattr(self, k) is not None]
+        fields = [
+            f"{k}={getattr(self, k)!r}"
+            for k in ("value", "asset", "role", "cur", "src", "unit", "items")
+            if getattr(self, k) is not None
+        ]
         return f"{self.kind}({', '.join(fields)})"
 
 
@@ -153,13 +195,11 @@ class Grammar:
         try:
             self._screen(tokens, text)
             if not tokens:
-                raise Clarify("What would you like to do? For example: \"buy 0.1 BTC\".",
-                              "text")
+                raise Clarify('What would you like to do? For example: "buy 0.1 BTC".', "text")
             chunks = _Chunker(tokens, lang, self.default_quote).run()
             steps = self._steps(chunks)
         except Refuse as refusal:
-            return {"status": "unsupported", "category": refusal.category,
-                    "reason": refusal.reason}
+            return {"status": "unsupported", "category": refusal.category, "reason": refusal.reason}
         except Clarify as ask:
             return {"status": "clarify", "question": ask.question, "missing": list(ask.missing)}
         return {"status": "plan", "steps": steps}
@@ -213,7 +253,7 @@ class Grammar:
                 steps.extend(self._query_segment(segment))
             context.extend(_assets_in(segment))
         if not steps:
-            raise Clarify("What would you like to do? For example: \"buy 0.1 BTC\".", "action")
+            raise Clarify('What would you like to do? For example: "buy 0.1 BTC".', "action")
         return steps
 
     def _action_segment(self, segment: list[Ch], context: list[str]) -> list[Result]:
@@ -224,8 +264,9 @@ class Grammar:
             # a segment of its own with no verb: "...; 2 ETH" — only a query makes sense
             if _has_query_cue(segment):
                 return self._query_segment(segment)
-            raise Clarify("Buy or sell? Say what to do with " + _describe(segment) + ".",
-                          "action", "side")
+            raise Clarify(
+                "Buy or sell? Say what to do with " + _describe(segment) + ".", "action", "side"
+            )
         frames = _frames(segment)
         leading = _leading_modifiers(frames)
         steps: list[Result] = []
@@ -237,9 +278,11 @@ class Grammar:
 
     def _frame(self, frame: list[Ch], context: list[str]) -> Result:
         verbs = {c.value for c in frame if c.kind == "verb"}
-        if "cancel" in verbs or ("close" in verbs and _has_kind(frame, "cue") and
-                                 any(c.role in ("ORDERS", "BIDS", "ASKS") for c in frame
-                                     if c.kind == "cue")):
+        if "cancel" in verbs or (
+            "close" in verbs
+            and _has_kind(frame, "cue")
+            and any(c.role in ("ORDERS", "BIDS", "ASKS") for c in frame if c.kind == "cue")
+        ):
             return self._cancel(frame)
         if "convert" in verbs:
             return self._convert(frame, context)
@@ -253,44 +296,61 @@ class Grammar:
             if c.kind == "ambnum":
                 raise Clarify(
                     f"Which number do you mean by {c.tok.text if c.tok else 'that'}? Write it "
-                    "with a comma for thousands (60,000) or without a separator.", "number")
+                    "with a comma for thousands (60,000) or without a separator.",
+                    "number",
+                )
             if c.kind == "vague":
-                raise Clarify("How much exactly? Give an amount (0.1 BTC, $500) or a share "
-                              "(25%, half).", "amount")
+                raise Clarify(
+                    "How much exactly? Give an amount (0.1 BTC, $500) or a share (25%, half).",
+                    "amount",
+                )
             if c.kind == "trail":
-                raise Clarify("Trailing stops are not supported; give a fixed stop price "
-                              "instead (\"stop loss at 55k\").", "trigger")
+                raise Clarify(
+                    "Trailing stops are not supported; give a fixed stop price "
+                    'instead ("stop loss at 55k").',
+                    "trigger",
+                )
             if c.kind == "dangling":
                 raise Clarify("At what price? The request ends before the price.", "price")
             if c.kind == "every" and c.unit == "mo":
-                raise Clarify("Monthly schedules are not supported; give the interval in "
-                              "minutes, hours, days or weeks (e.g. every 4 weeks).", "interval")
+                raise Clarify(
+                    "Monthly schedules are not supported; give the interval in "
+                    "minutes, hours, days or weeks (e.g. every 4 weeks).",
+                    "interval",
+                )
             if c.kind == "dur" and c.unit in ("mo", "y"):
                 raise Clarify("For how many days or weeks should the schedule run?", "count")
             if c.kind == "bare_dir":
                 raise Clarify(
-                    "Is that a limit price or a condition? Say \"at 60000\" for a limit order "
-                    "or \"if BTC drops below 60000\" for a trigger.", "price", "trigger")
+                    'Is that a limit price or a condition? Say "at 60000" for a limit order '
+                    'or "if BTC drops below 60000" for a trigger.',
+                    "price",
+                    "trigger",
+                )
 
-        sl = _has_kind(frame, "sl")
-        tp = _has_kind(frame, "tp")
+        sl = any(c.kind == "sl" for c in frame)
+        tp = any(c.kind == "tp" for c in frame)
         side = self._side(verbs, sl or tp)
         spendish = bool(verbs & {"spend", "use"})
 
         # --- gather
-        qtys = [c for c in frame if c.kind == "qty"]
-        moneys = [c for c in frame if c.kind == "money"]
-        shares = [c for c in frame if c.kind == "share"]
-        nums = [c for c in frame if c.kind == "num"]
-        assets = [c for c in frame if c.kind == "asset"]
-        pairs = [c for c in frame if c.kind == "pair"]
-        prices = [c for c in frame if c.kind == "price"]
-        triggers = [c for c in frame if c.kind == "trigger"]
-        its = [c for c in frame if c.kind == "it"]
+        kinds = _by_kind(frame)
+        qtys = kinds.get("qty", [])
+        moneys = kinds.get("money", [])
+        shares = kinds.get("share", [])
+        nums = kinds.get("num", [])
+        assets = kinds.get("asset", [])
+        pairs = kinds.get("pair", [])
+        prices = list(kinds.get("price", []))
+        triggers = kinds.get("trigger", [])
+        its = kinds.get("it", [])
         for c in qtys + assets:
             if isinstance(c.asset, str) and c.asset.startswith("?"):
-                raise Clarify(f"I don't know the asset {c.asset[1:]!r}. Use its ticker, or add "
-                              "it to assets.txt in SIGNOFF_HOME.", "asset")
+                raise Clarify(
+                    f"I don't know the asset {c.asset[1:]!r}. Use its ticker, or add "
+                    "it to assets.txt in SIGNOFF_HOME.",
+                    "asset",
+                )
 
         base: str | None = None
         quote: str | None = None
@@ -318,18 +378,25 @@ class Grammar:
 
         # --- amounts
         if len(qtys) > 2 or len(moneys) > 1 or len(shares) > 1:
-            raise Clarify("The request has more amounts than orders; give one amount per "
-                          "order, separated by 'and'.", "amount")
+            raise Clarify(
+                "The request has more amounts than orders; give one amount per "
+                "order, separated by 'and'.",
+                "amount",
+            )
         if len(qtys) == 2:
             first, second = qtys
             # "buy 0.01 BTC worth of ..." is handled below; two plain quantities are ambiguous
-            raise Clarify("Two amounts in one order: which one is it? Separate orders with "
-                          "'and'.", "amount")
+            raise Clarify(
+                "Two amounts in one order: which one is it? Separate orders with 'and'.", "amount"
+            )
 
         if qtys:
             q = qtys[0]
-            targets = [a for a in other_assets(q.asset) if a.role in ("of", "into")
-                       or (spendish and a.role in ("plain", None))]
+            targets = [
+                a
+                for a in other_assets(q.asset)
+                if a.role in ("of", "into") or (spendish and a.role in ("plain", None))
+            ]
             if side == "buy" and (spendish or q.role in ("for", "with")) and not targets:
                 targets = [a for a in other_assets(q.asset) if a.role in target_roles]
             if targets and (side == "buy" or targets[0].role == "of"):
@@ -344,11 +411,14 @@ class Grammar:
             elif q.role in ("for", "with") and side == "sell":
                 raise Clarify(
                     f"Is {fmt(q.value)} {q.asset} the total you want, or a price each? "
-                    "Say \"at <price>\" for a limit price.", "price")
+                    'Say "at <price>" for a limit price.',
+                    "price",
+                )
             else:
                 if base is not None and q.asset != base:
-                    raise Clarify(f"The amount is in {q.asset} but the market is "
-                                  f"{base}/{quote}.", "asset")
+                    raise Clarify(
+                        f"The amount is in {q.asset} but the market is {base}/{quote}.", "asset"
+                    )
                 base = q.asset
                 amount = ("base", q.value)
                 use(q)
@@ -365,8 +435,7 @@ class Grammar:
             amount = ("percent", s.value)
             use(s)
         elif shares and amount is not None:
-            raise Clarify("Both an amount and a share of a holding: which one is it?",
-                          "amount")
+            raise Clarify("Both an amount and a share of a holding: which one is it?", "amount")
 
         # bare numbers: an amount ("sell 0.5 of my BTC", "sell 0.1" after a trigger on
         # bitcoin; money after spend/use/DCA: "spend 1k on bitcoin"), or the level of a stop
@@ -384,8 +453,11 @@ class Grammar:
         if base is None:
             if amount and amount[0] == "percent" and side == "buy":
                 # the share is of the quote currency: "use 10% of my USDT to buy BTC"
-                holdings = [a for a in assets if id(a) not in used and a.role in
-                            ("my", "have", "with", "from")]
+                holdings = [
+                    a
+                    for a in assets
+                    if id(a) not in used and a.role in ("my", "have", "with", "from")
+                ]
                 if len(holdings) == 1:
                     quote = holdings[0].asset
                     use(holdings[0])
@@ -393,23 +465,32 @@ class Grammar:
                 if len(targets) == 1:
                     base = targets[0].asset
                     use(targets[0])
-                if quote is None and base is not None and shares[0].src == "frac" and (
-                    shares[0].role == "unit"
+                if (
+                    quote is None
+                    and base is not None
+                    and shares[0].src == "frac"
+                    and (shares[0].role == "unit")
                 ):
                     amount = ("base", shares[0].value / HUNDRED)
                 elif quote is None and base is not None:
-                    raise Clarify(f"{fmt(amount[1])}% of what? Say which holding pays for the "
-                                  f"{base} (for example \"of my USDT\").", "amount")
+                    raise Clarify(
+                        f"{fmt(amount[1])}% of what? Say which holding pays for the "
+                        f'{base} (for example "of my USDT").',
+                        "amount",
+                    )
             else:
-                candidates = [a for a in assets if id(a) not in used and a.role not in
-                              quote_roles]
+                candidates = [a for a in assets if id(a) not in used and a.role not in quote_roles]
                 if amount and amount[0] == "quote" and side == "sell":
                     candidates = [a for a in assets if id(a) not in used]
                 if len(candidates) > 1:
                     distinct = {a.asset for a in candidates}
                     if len(distinct) > 1:
-                        raise Clarify("Which asset? The request names "
-                                      + " and ".join(sorted(distinct)) + ".", "asset")
+                        raise Clarify(
+                            "Which asset? The request names "
+                            + " and ".join(sorted(distinct))
+                            + ".",
+                            "asset",
+                        )
                 if candidates:
                     base = candidates[0].asset
                     for a in candidates:
@@ -453,8 +534,10 @@ class Grammar:
         if quote == "DEFAULT":
             quote = self.default_quote
         if base == quote:
-            raise Clarify(f"Buy or sell {base} against what? The base and the quote are "
-                          "both " + base + ".", "quote")
+            raise Clarify(
+                f"Buy or sell {base} against what? The base and the quote are both " + base + ".",
+                "quote",
+            )
 
         # --- price, trigger
         limit_price: Decimal | None = None
@@ -465,28 +548,33 @@ class Grammar:
         if prices:
             p = prices[0]
             if p.cur and p.cur not in ("DEFAULT", quote):
-                if quote == self.default_quote and p.cur != base and not pairs and not (
-                    explicit_quotes
+                if (
+                    quote == self.default_quote
+                    and p.cur != base
+                    and not pairs
+                    and not (explicit_quotes)
                 ):
                     quote = p.cur
                 else:
-                    raise Clarify(f"The price is in {p.cur} but the order trades against "
-                                  f"{quote}.", "quote")
+                    raise Clarify(
+                        f"The price is in {p.cur} but the order trades against {quote}.", "quote"
+                    )
             if sl or tp:
                 trigger = {"base": base, ("below" if sl else "above"): p.value}
                 order_type = "market"
             else:
                 if _has_kind(frame, "market"):
-                    raise Clarify("A market order or a limit order at "
-                                  f"{fmt(p.value)}?", "price")
+                    raise Clarify(f"A market order or a limit order at {fmt(p.value)}?", "price")
                 limit_price = p.value
                 order_type = "limit"
             use(p)
         elif order_type == "limit":
             raise Clarify("At what limit price?", "price")
         elif sl or tp:
-            raise Clarify(f"At what price should the {'stop loss' if sl else 'take profit'} "
-                          "trigger?", "trigger")
+            raise Clarify(
+                f"At what price should the {'stop loss' if sl else 'take profit'} trigger?",
+                "trigger",
+            )
         if triggers:
             if trigger is not None or len(triggers) > 1:
                 raise Clarify("Which condition? The request gives more than one.", "trigger")
@@ -500,8 +588,12 @@ class Grammar:
         # --- anything left unexplained
         for c in qtys + moneys + shares + nums + assets + pairs + its:
             if id(c) not in used:
-                raise Clarify("Part of the request does not fit the order: "
-                              + _describe([c]) + ". Please rephrase.", "amount")
+                raise Clarify(
+                    "Part of the request does not fit the order: "
+                    + _describe([c])
+                    + ". Please rephrase.",
+                    "amount",
+                )
 
         unit, value = amount
         if unit == "percent" and not (0 < value <= HUNDRED):
@@ -522,8 +614,9 @@ class Grammar:
         buy = bool(verbs & BUYISH)
         sell = bool(verbs & SELLISH) or ("close" in verbs)
         if buy and sell:
-            raise Clarify("Buy or sell? The request says both; separate the orders with "
-                          "'and'.", "side")
+            raise Clarify(
+                "Buy or sell? The request says both; separate the orders with 'and'.", "side"
+            )
         if buy:
             return "buy"
         if sell or stop:
@@ -542,8 +635,10 @@ class Grammar:
         direction = t.role
         if direction == "reach":
             if subject != base:
-                raise Clarify(f"Should the order trigger when {subject} rises to or falls "
-                              f"to {fmt(level)}?", "trigger")
+                raise Clarify(
+                    f"Should the order trigger when {subject} rises to or falls to {fmt(level)}?",
+                    "trigger",
+                )
             direction = "above" if side == "sell" else "below"
         if direction not in ("below", "above"):
             raise Clarify("Should the order trigger above or below that price?", "trigger")
@@ -555,12 +650,15 @@ class Grammar:
         durations = [c for c in frame if c.kind == "dur"]
         until = _has_kind(frame, "until")
         if len(everies) > 1 or len(counts) > 1 or len(durations) > 1:
-            raise Clarify("The schedule is given twice; say it once (every <interval>, "
-                          "<n> times).", "interval")
+            raise Clarify(
+                "The schedule is given twice; say it once (every <interval>, <n> times).",
+                "interval",
+            )
         if not everies:
             if counts or durations or "dca" in verbs:
-                raise Clarify("How often? Give an interval (every day, every 15 minutes).",
-                              "interval")
+                raise Clarify(
+                    "How often? Give an interval (every day, every 15 minutes).", "interval"
+                )
             return None
         every = str(everies[0].unit)
         count: int | None = None
@@ -580,7 +678,8 @@ class Grammar:
                 raise Clarify(
                     f"Every {UNIT_WORDS[every[-1]]} for {fmt(d.value)} "
                     f"{UNIT_WORDS[str(d.unit)]}(s) does not divide evenly: how many times?",
-                    "count")
+                    "count",
+                )
             count = int(runs)
         if until and count is not None:
             raise Clarify("Until stopped, or a number of times?", "count")
@@ -608,8 +707,9 @@ class Grammar:
                 if isinstance(ticker, str) and ticker.startswith("?"):
                     raise Clarify(f"I don't know the asset {ticker[1:]!r}.", "asset")
                 if c.kind == "qty":
-                    raise Clarify("Cancel orders by asset and side; an amount is not needed.",
-                                  "amount")
+                    raise Clarify(
+                        "Cancel orders by asset and side; an amount is not needed.", "amount"
+                    )
                 if ticker not in bases:
                     bases.append(ticker)
                 saw_target = True
@@ -619,21 +719,29 @@ class Grammar:
                 side = side or "sell"
                 saw_target = True
             elif c.kind in ("num", "money", "price"):
-                raise Clarify("Cancelling a single order by number or price is not supported; "
-                              "cancel by asset and side (\"cancel my BTC buy orders\").",
-                              "asset")
+                raise Clarify(
+                    "Cancelling a single order by number or price is not supported; "
+                    'cancel by asset and side ("cancel my BTC buy orders").',
+                    "asset",
+                )
             elif c.kind == "it":
                 raise Clarify("Which orders should be cancelled?", "asset")
         if not saw_target:
-            raise Clarify("Which orders should be cancelled? (all, or on an asset, e.g. "
-                          "\"cancel my BTC orders\")", "asset")
+            raise Clarify(
+                "Which orders should be cancelled? (all, or on an asset, e.g. "
+                '"cancel my BTC orders")',
+                "asset",
+            )
         if side == "both":
             side = None
         if not bases:
             return {"action": "cancel", "base": None, "side": side}
         if len(bases) > 1:
-            raise Clarify("Cancel orders on which asset? Give one per request part "
-                          "(\"cancel my BTC orders and my ETH orders\").", "asset")
+            raise Clarify(
+                "Cancel orders on which asset? Give one per request part "
+                '("cancel my BTC orders and my ETH orders").',
+                "asset",
+            )
         return {"action": "cancel", "base": bases[0], "side": side}
 
     # ------------------------------------------------------------------ convert
@@ -642,8 +750,11 @@ class Grammar:
             if c.kind in ("bad", "ambnum", "vague"):
                 return self._order(frame, {"convert"}, context)  # raises the right question
             if c.kind in ("price", "trigger", "every", "sl", "tp", "limit"):
-                raise Clarify("A conversion runs at market, now; for a price or a condition "
-                              "use a buy or sell order instead.", "action")
+                raise Clarify(
+                    "A conversion runs at market, now; for a price or a condition "
+                    "use a buy or sell order instead.",
+                    "action",
+                )
         qtys = [c for c in frame if c.kind == "qty"]
         moneys = [c for c in frame if c.kind == "money"]
         shares = [c for c in frame if c.kind == "share"]
@@ -651,8 +762,7 @@ class Grammar:
         assets = [c for c in frame if c.kind == "asset"]
         pairs = [c for c in frame if c.kind == "pair"]
         if pairs:
-            raise Clarify("Convert from which asset into which? (\"convert 1 ETH to BTC\")",
-                          "asset")
+            raise Clarify('Convert from which asset into which? ("convert 1 ETH to BTC")', "asset")
         if len(qtys) + len(moneys) + len(shares) + len(nums) != 1:
             if not (qtys or moneys or shares or nums):
                 raise Clarify("How much should be converted?", "amount")
@@ -684,12 +794,15 @@ class Grammar:
             target = plain[0].asset
         rest = {a.asset for a in assets} - {source, target}
         if source is None or target is None or rest:
-            raise Clarify("Convert from which asset into which? (\"convert 1 ETH to BTC\")",
-                          "asset")
+            raise Clarify('Convert from which asset into which? ("convert 1 ETH to BTC")', "asset")
         if source == target:
             raise Clarify(f"Convert {source} into what?", "asset")
-        return {"action": "convert", "from": source, "to": target,
-                "amount": {"unit": amount[0], "value": amount[1]}}
+        return {
+            "action": "convert",
+            "from": source,
+            "to": target,
+            "amount": {"unit": amount[0], "value": amount[1]},
+        }
 
     # ------------------------------------------------------------------ rebalance
     def _rebalance(self, segment: list[Ch]) -> Result:
@@ -705,13 +818,11 @@ class Grammar:
                 raise Clarify("Which percentages? A number could not be read.", "amount")
         if numlists or assetlists:
             if len(numlists) != 1 or len(assetlists) != 1:
-                raise Clarify("Give as many percentages as assets (\"60/40 BTC/ETH\").",
-                              "amount")
+                raise Clarify('Give as many percentages as assets ("60/40 BTC/ETH").', "amount")
             values = numlists[0].items or []
             names = assetlists[0].items or []
             if len(values) != len(names):
-                raise Clarify("Give as many percentages as assets (\"60/40 BTC/ETH\").",
-                              "amount")
+                raise Clarify('Give as many percentages as assets ("60/40 BTC/ETH").', "amount")
             for name, value in zip(names, values, strict=True):
                 targets[name] = targets.get(name, Decimal(0)) + value
         else:
@@ -730,8 +841,9 @@ class Grammar:
                     targets[c.asset] = targets.get(c.asset, Decimal(0)) + c.value
                 elif c.kind in ("asset", "pair"):
                     if c.kind == "pair":
-                        raise Clarify("Give the targets as shares per asset (\"60% BTC, 40% "
-                                      "ETH\").", "amount")
+                        raise Clarify(
+                            'Give the targets as shares per asset ("60% BTC, 40% ETH").', "amount"
+                        )
                     if c.asset in rest_assets and c.role == "rest":
                         continue
                     if pending_share is not None:
@@ -742,8 +854,10 @@ class Grammar:
                     else:
                         pending_asset = c.asset
                 elif c.kind == "money":
-                    raise Clarify("Rebalance targets are shares of the portfolio (60% BTC), "
-                                  "not amounts.", "amount")
+                    raise Clarify(
+                        "Rebalance targets are shares of the portfolio (60% BTC), not amounts.",
+                        "amount",
+                    )
             if equal and not targets:
                 names = list(dict.fromkeys(plain_assets))
                 if len(names) < 2:
@@ -751,11 +865,13 @@ class Grammar:
                 share = HUNDRED / Decimal(len(names))
                 targets = {name: share for name in names}
             if pending_share is not None or pending_asset is not None:
-                raise Clarify("Which share goes to which asset? Pair each asset with a "
-                              "percentage (\"60% BTC, 40% ETH\").", "amount")
+                raise Clarify(
+                    "Which share goes to which asset? Pair each asset with a "
+                    'percentage ("60% BTC, 40% ETH").',
+                    "amount",
+                )
         if not targets:
-            raise Clarify("Rebalance to what? Give target shares (\"60% BTC, 40% ETH\").",
-                          "amount")
+            raise Clarify('Rebalance to what? Give target shares ("60% BTC, 40% ETH").', "amount")
         for name, value in targets.items():
             if isinstance(name, str) and name.startswith("?"):
                 raise Clarify(f"I don't know the asset {name[1:]!r}.", "asset")
@@ -763,8 +879,10 @@ class Grammar:
                 raise Clarify(f"The target for {name} must be above 0%.", "amount")
         total = sum(targets.values(), Decimal(0))
         if total > HUNDRED + Decimal("1e-9"):
-            raise Clarify(f"The targets add up to {fmt(total)}%, over 100%. Which shares do "
-                          "you mean?", "amount")
+            raise Clarify(
+                f"The targets add up to {fmt(total)}%, over 100%. Which shares do you mean?",
+                "amount",
+            )
         for name in rest_assets:
             if name not in targets and name != self.default_quote and total < HUNDRED:
                 targets[name] = HUNDRED - total
@@ -785,27 +903,37 @@ class Grammar:
         unknown = [c for c in segment if c.kind == "unk"]
         if not cues:
             if unknown or not (assets or _has_kind(segment, "qty", "money", "share", "num")):
-                raise Refuse("off_topic", "signoff handles spot trades and questions about the "
-                             "account and prices; this request is about something else.")
-            raise Clarify("What would you like to do with " + (", ".join(assets) or "that")
-                          + "? Buy, sell, convert, or ask its price?", "action")
+                raise Refuse(
+                    "off_topic",
+                    "signoff handles spot trades and questions about the "
+                    "account and prices; this request is about something else.",
+                )
+            raise Clarify(
+                "What would you like to do with "
+                + (", ".join(assets) or "that")
+                + "? Buy, sell, convert, or ask its price?",
+                "action",
+            )
         mine = any(c.kind == "asset" and c.role in ("my", "have") for c in segment)
         if cues & {"ORDERS", "BIDS", "ASKS"}:
             what = "orders"
-        elif "PRICE" in cues and not ("HAVE" in cues or mine and "BAL" in cues):
+        elif "PRICE" in cues and not ("HAVE" in cues or (mine and "BAL" in cues)):
             what = "price"
-        elif cues & {"BAL", "HAVE", "POS"} or mine:
-            what = "balance"
-        elif cues & {"HOWMUCH"} and assets:
+        elif cues & {"BAL", "HAVE", "POS"} or mine or (cues & {"HOWMUCH"} and assets):
             what = "balance"
         elif cues & {"Q", "SHOW"} and assets and _has_kind(segment, "at"):
             what = "price"
         else:
             if unknown:
-                raise Refuse("off_topic", "signoff handles spot trades and questions about "
-                             "the account and prices; this request is about something else.")
-            raise Clarify("What would you like to know: your balances, a price, or your open "
-                          "orders?", "action")
+                raise Refuse(
+                    "off_topic",
+                    "signoff handles spot trades and questions about "
+                    "the account and prices; this request is about something else.",
+                )
+            raise Clarify(
+                "What would you like to know: your balances, a price, or your open orders?",
+                "action",
+            )
         if what == "price" and not assets:
             raise Clarify("The price of which asset?", "asset")
         if not assets:
@@ -821,8 +949,7 @@ class _Chunker:
     """Tokens → constituents, left to right."""
 
     def __init__(self, tokens: list[Tok], lang: str, default_quote: str) -> None:
-        self.toks = [t for t in tokens if t.tag not in ("FILLER", "COLON", "QMARK", "LANG",
-                                                         "NEG")]
+        self.toks = [t for t in tokens if t.tag not in ("FILLER", "COLON", "QMARK", "LANG", "NEG")]
         self.lang = lang
         self.default_quote = default_quote
         self.out: list[Ch] = []
@@ -885,7 +1012,7 @@ class _Chunker:
         return value, j, kind
 
     # -- one step ----------------------------------------------------------------------
-    def step(self, i: int) -> int:  # noqa: C901 - one decision table, read top to bottom
+    def step(self, i: int) -> int:
         tok = self.toks[i]
         tag = tok.tag
         lang = self.lang
@@ -893,8 +1020,12 @@ class _Chunker:
         if tag in ("NUM", "NUMW") or (tag == "A" and self.tag(i + 1) == "MULT"):
             return self.after_number(i)
         if tag in ("BADNUM",):
-            self.emit("bad", i, role=f"I cannot read the number {tok.text!r}; write it like "
-                      "2500, 2,500 or 0.5.", tok=tok)
+            self.emit(
+                "bad",
+                i,
+                role=f"I cannot read the number {tok.text!r}; write it like 2500, 2,500 or 0.5.",
+                tok=tok,
+            )
             return i + 1
         if tag == "AMBNUM":
             self.emit("ambnum", i, tok=tok)
@@ -1052,11 +1183,14 @@ class _Chunker:
             return i + 1
         if tag in ("SHOW", "Q", "HOWMUCH", "BAL", "ORDERS", "BIDS", "ASKS", "OPEN", "POS"):
             if tag == "POS" and self.out and self.out[-1].kind == "asset":
-                self.out[-1].role = self.out[-1].role if self.out[-1].role not in (
-                    None, "plain") else "my"
+                self.out[-1].role = (
+                    self.out[-1].role if self.out[-1].role not in (None, "plain") else "my"
+                )
                 return i + 1
-            if tag == "BAL" and self.pending_role == "my" and self.tag(i + 1) not in (
-                "HOWMUCH", "Q"
+            if (
+                tag == "BAL"
+                and self.pending_role == "my"
+                and self.tag(i + 1) not in ("HOWMUCH", "Q")
             ):
                 self.pending_role = "my"
             self.emit("cue", i, role=tag)
@@ -1069,15 +1203,19 @@ class _Chunker:
             while self.tag(j) in ("IN", "INTO", "TO", "OF", "ON"):
                 j += 1
             if self.tag(j) in ("ASSET", "CUR"):
-                asset = self.toks[j].val if self.tag(j) == "ASSET" else self.currency(
-                    str(self.toks[j].val))
+                asset = (
+                    self.toks[j].val
+                    if self.tag(j) == "ASSET"
+                    else self.currency(str(self.toks[j].val))
+                )
                 self.emit("rest", i, asset=asset)
                 return j + 1
             self.emit("rest", i, asset=None)
             return i + 1
         if tag in ("AND", "COMMA", "THEN", "SEMI", "END"):
-            role = {"AND": "and", "COMMA": "comma", "THEN": "then", "SEMI": "end",
-                    "END": "end"}[tag]
+            role = {"AND": "and", "COMMA": "comma", "THEN": "then", "SEMI": "end", "END": "end"}[
+                tag
+            ]
             self.emit("sep", i, role=role)
             self.pending_role = None
             return i + 1
@@ -1223,8 +1361,13 @@ class _Chunker:
         if self.tag(j) == "EACH":
             self.emit("price", i, value=value, cur=cur)
             return j + 1
-        self.emit("money", i, value=value, cur=cur if cur != "DEFAULT" else "DEFAULT",
-                  role=self.take_role())
+        self.emit(
+            "money",
+            i,
+            value=value,
+            cur=cur if cur != "DEFAULT" else "DEFAULT",
+            role=self.take_role(),
+        )
         return j
 
     def after_asset(self, i: int, ticker: str) -> int:
@@ -1254,14 +1397,13 @@ class _Chunker:
         j = i + 1
         # "half a bitcoin", "a quarter of an ETH", "半个比特币", "einen halben Bitcoin"
         unit_fraction = False
-        if self.tag(j) == "CLS":
+        if self.tag(j) == "CLS" or (self.tag(j) == "A" and self.tag(j + 1) in ("ASSET", "WASSET")):
             unit_fraction = True
             j += 1
-        elif self.tag(j) == "A" and self.tag(j + 1) in ("ASSET", "WASSET"):
-            unit_fraction = True
-            j += 1
-        elif self.tag(j) == "OF" and self.tag(j + 1) == "A" and self.tag(j + 2) in (
-            "ASSET", "WASSET"
+        elif (
+            self.tag(j) == "OF"
+            and self.tag(j + 1) == "A"
+            and self.tag(j + 2) in ("ASSET", "WASSET")
         ):
             unit_fraction = True
             j += 2
@@ -1296,8 +1438,10 @@ class _Chunker:
         nxt = self.number(j)
         if nxt is not None:
             value, k, kind = nxt
-            if kind.startswith("time:") or self.tag(k) in ("UNIT",) or (
-                self.tag(k) == "CLS" and self.tag(k + 1) == "UNIT"
+            if (
+                kind.startswith("time:")
+                or self.tag(k) in ("UNIT",)
+                or (self.tag(k) == "CLS" and self.tag(k + 1) == "UNIT")
             ):
                 return self.duration(j)
             # "for 0.16 BTC each" (price) / "for 500 USDT" (money) / "für 500 USDT Bitcoin"
@@ -1348,10 +1492,16 @@ class _Chunker:
         elif self.tag(k) == "ASSET" and self.tag(k + 1) in ("EACH",):
             cur = str(self.toks[k].val)
             k += 2
-        elif self.tag(k) == "ASSET" and self.toks[k].val in (self.default_quote, "USDT", "USDC",
-                                                             "EUR", "BTC", "ETH"):
+        elif self.tag(k) == "ASSET" and self.toks[k].val in (
+            self.default_quote,
+            "USDT",
+            "USDC",
+            "EUR",
+            "BTC",
+            "ETH",
+        ):
             # "at 60000 USDT"; an asset after a price names the currency of the price
-            if not (self.tag(k + 1) in ("ASSET",)):
+            if self.tag(k + 1) not in ("ASSET",):
                 cur = str(self.toks[k].val)
                 k += 1
         if self.tag(k) == "EACH":
@@ -1364,7 +1514,7 @@ class _Chunker:
         return k
 
     def condition(self, i: int) -> int:
-        """"if BTC drops below 60k", "wenn BTC unter 60.000 fällt", "当ETH涨到4000时"."""
+        """ "if BTC drops below 60k", "wenn BTC unter 60.000 fällt", "当ETH涨到4000时"."""
         j = i + 1
         subject: str | None = None
         direction: str | None = None
@@ -1406,8 +1556,7 @@ class _Chunker:
                 while self.tag(j) in ("CUR",):
                     j += 1
                 # trailing words: "60k or lower", "unter 60000 fällt", "4000时"
-                while j < n and self.tag(j) in ("BELOW", "ABOVE", "DOWN", "UP", "REACH",
-                                                  "MOVE"):
+                while j < n and self.tag(j) in ("BELOW", "ABOVE", "DOWN", "UP", "REACH", "MOVE"):
                     t = self.tag(j)
                     if t in ("BELOW", "DOWN"):
                         direction = _merge_direction(direction, "below")
@@ -1437,9 +1586,7 @@ class _Chunker:
     def bare_motion(self, i: int) -> int:
         """A motion verb without "if": Chinese "比特币跌破60000时…", German verb-first."""
         subject: str | None = None
-        if self.out and self.out[-1].kind in ("asset",) and self.out[-1].role in (
-            "plain", None
-        ):
+        if self.out and self.out[-1].kind in ("asset",) and self.out[-1].role in ("plain", None):
             subject = self.out.pop().asset
         elif self.out and self.out[-1].kind == "it":
             self.out.pop()
@@ -1450,11 +1597,9 @@ class _Chunker:
         while self.tag(j) in ("BELOW", "ABOVE", "TO", "MOVE"):
             t = self.tag(j)
             if t == "BELOW":
-                direction = _merge_direction(direction if direction != "reach" else None,
-                                             "below")
+                direction = _merge_direction(direction if direction != "reach" else None, "below")
             elif t == "ABOVE":
-                direction = _merge_direction(direction if direction != "reach" else None,
-                                             "above")
+                direction = _merge_direction(direction if direction != "reach" else None, "above")
             j += 1
         parsed = self.number(j)
         if parsed is None:
@@ -1470,8 +1615,13 @@ class _Chunker:
             elif self.tag(k) == "ABOVE":
                 direction = "above"
             k += 1
-        self.emit("trigger", i, asset=subject, role=direction if direction != "conflict"
-                  else None, value=level)
+        self.emit(
+            "trigger",
+            i,
+            asset=subject,
+            role=direction if direction != "conflict" else None,
+            value=level,
+        )
         return k
 
     def every(self, i: int) -> int:
@@ -1492,8 +1642,9 @@ class _Chunker:
             k = self.after_number(j)
             if self.out and self.out[-1].kind == "every_pending":
                 self.out.pop()
-                self.emit("bad", i, role="Every how often? Give a unit (minutes, hours, days, "
-                          "weeks).")
+                self.emit(
+                    "bad", i, role="Every how often? Give a unit (minutes, hours, days, weeks)."
+                )
             return k
         if self.tag(j) in ("ORDERS", "OPEN", "BIDS", "ASKS"):
             self.emit("every_all", i)
@@ -1550,6 +1701,17 @@ def _has_kind(chunks: list[Ch], *kinds: str) -> bool:
     return any(c.kind in kinds for c in chunks)
 
 
+def _by_kind(chunks: list[Ch]) -> dict[str, list[Ch]]:
+    out: dict[str, list[Ch]] = {}
+    for c in chunks:
+        bucket = out.get(c.kind)
+        if bucket is None:
+            out[c.kind] = [c]
+        else:
+            bucket.append(c)
+    return out
+
+
 def _has_object(piece: list[Ch]) -> bool:
     """An amount with its asset (or an amount-only ellipsis like "$100 of ETH")."""
     has_amount = _has_kind(piece, *_OBJECT_KINDS)
@@ -1568,8 +1730,14 @@ def _frames(segment: list[Ch]) -> list[list[Ch]]:
             current = list(piece)
             continue
         current_verbs = [c for c in current if c.kind == "verb" or c.kind in ("sl", "tp")]
-        if verbs and current_verbs and (_has_object(current) or _has_kind(
-                current, "asset", "it", "cue", "qty", "num", "share")):
+        if (
+            verbs
+            and current_verbs
+            and (
+                _has_object(current)
+                or _has_kind(current, "asset", "it", "cue", "qty", "num", "share")
+            )
+        ):
             frames.append(current)
             current = list(piece)
         elif not verbs and current_verbs and _has_object(piece) and _has_object(current):
@@ -1605,11 +1773,11 @@ def _first_pos(frame: list[Ch]) -> int:
 def _assets_in(chunks: list[Ch]) -> list[str]:
     out: list[str] = []
     for c in chunks:
-        if c.kind in ("asset", "qty", "pair") and isinstance(c.asset, str) and not (
-            c.asset.startswith("?")
-        ):
-            out.append(c.asset)
-        elif c.kind == "trigger" and isinstance(c.asset, str) and c.asset != "IT":
+        if (
+            c.kind in ("asset", "qty", "pair")
+            and isinstance(c.asset, str)
+            and not (c.asset.startswith("?"))
+        ) or (c.kind == "trigger" and isinstance(c.asset, str) and c.asset != "IT"):
             out.append(c.asset)
     return out
 
@@ -1658,9 +1826,11 @@ def _describe(chunks: list[Ch]) -> str:
 def _missing_question(what: str, side: str, amount: Any, base: str | None = None) -> str:
     if what == "asset":
         if amount is not None and amount[0] == "base":
-            return f"{fmt(amount[1])} of which asset? (for example \"{side} {fmt(amount[1])} BTC\")"
+            return f'{fmt(amount[1])} of which asset? (for example "{side} {fmt(amount[1])} BTC")'
         return f"Which asset do you want to {side}?"
     verb = "buy" if side == "buy" else "sell"
     asset = base or "it"
-    return (f"How much {asset} do you want to {verb}? Give an amount (0.1 {asset}, $500) or "
-            f"a share of your holding (25%, half).")
+    return (
+        f"How much {asset} do you want to {verb}? Give an amount (0.1 {asset}, $500) or "
+        f"a share of your holding (25%, half)."
+    )

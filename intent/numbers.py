@@ -86,8 +86,8 @@ def read_number(raw: str, lang: str) -> Decimal | str | None:
 
 def _valid_grouping(text: str, sep: str) -> bool:
     head, *groups = text.split(sep)
-    return 1 <= len(head) <= 3 and head.isdigit() and all(
-        len(g) == 3 and g.isdigit() for g in groups
+    return (
+        1 <= len(head) <= 3 and head.isdigit() and all(len(g) == 3 and g.isdigit() for g in groups)
     )
 
 

@@ -9,58 +9,240 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from decimal import Decimal
-from typing import Any
 
 from intent.assets import AssetRegistry
 from intent.lexicon import ENTRIES, GERMAN_READINGS, PUNCTUATION
-from intent.numbers import AMBIGUOUS, SUFFIX_MULTIPLIERS, is_cjk_numeral_char, read_cjk_numeral, read_number
-
-_SCAN = re.compile(
-    r"""
-    (?P<addr>(?:bc1|tb1)[ac-hj-np-z02-9]{8,87}\b
-        |0x[0-9a-fA-F]{40}\b
-        |(?=\S*[A-Za-z])[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b
-        |T[1-9A-HJ-NP-Za-km-z]{33}\b)
-    |(?P<num>\d+(?:[.,']\d+)*(?:[eE][-+]?\d+)?|[.,]\d+(?:[eE][-+]?\d+)?)
-    |(?P<word>[a-zA-Zà-öø-ÿÀ-ÖØ-ßœŒ]+(?:['\-][a-zA-Zà-öø-ÿÀ-ÖØ-ß]+)*)
-    |(?P<cjk>[\u3400-\u4dbf\u4e00-\u9fff]+)
-    |(?P<other>[^\W\d_]+)
-    |(?P<punct>\S)
-    """,
-    re.VERBOSE,
+from intent.numbers import (
+    AMBIGUOUS,
+    SUFFIX_MULTIPLIERS,
+    is_cjk_numeral_char,
+    read_cjk_numeral,
+    read_number,
 )
 
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_DIGITS = frozenset("0123456789")
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_BASE58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+_BECH32 = frozenset("qpzry9x8gf2tvdw0s3jn54khce6mua7l")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _is_address(run: str) -> bool:
+    """A blockchain address (bech32, 0x hex, base58 legacy, Tron)."""
+    size = len(run)
+    if run[:3] in ("bc1", "tb1"):
+        return 14 <= size <= 90 and all(c in _BECH32 for c in run[3:])
+    if run[:2] == "0x":
+        return size == 42 and all(c in _HEX for c in run[2:])
+    if run[0] in "13":
+        return 26 <= size <= 35 and all(c in _BASE58 for c in run) and not run.isdigit()
+    if run[0] == "T":
+        return size == 34 and all(c in _BASE58 for c in run)
+    return False
+
+
+def _latin(c: str) -> bool:
+    return c.isalpha() and c < "\u0250"
+
+
+def scan(text: str) -> list[tuple[str, str, int, int]]:
+    """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
+
+    Hand-written rather than a regular expression: importing and compiling ``re`` costs
+    more than the whole of a short batch on the timed ``parse --jsonl`` path.
+    """
+    out: list[tuple[str, str, int, int]] = []
+    append = out.append
+    digits = _DIGITS
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c in _ALNUM and c in "bt0123T":
+            j = i + 1
+            while j < n and text[j] in _ALNUM:
+                j += 1
+            if j - i >= 14 and _is_address(text[i:j]):
+                append(("addr", text[i:j], i, j))
+                i = j
+                continue
+        if c in digits or (
+            c in ".," and i + 1 < n and text[i + 1] in digits
+            and (i == 0 or not text[i - 1].isalnum())
+        ):
+            j = i + 1
+            while j < n:
+                d = text[j]
+                if d in digits:
+                    j += 1
+                elif d in ".,'" and j + 1 < n and text[j + 1] in digits:
+                    j += 2
+                else:
+                    break
+            if j < n and text[j] in "eE":
+                k = j + 1
+                if k < n and text[k] in "+-":
+                    k += 1
+                if k < n and text[k] in digits:
+                    while k < n and text[k] in digits:
+                        k += 1
+                    j = k
+            append(("num", text[i:j], i, j))
+            i = j
+            continue
+        if c.isalpha():
+            j = i + 1
+            if c < "\u0250":
+                while j < n:
+                    d = text[j]
+                    if d.isalpha() and d < "\u0250":
+                        j += 1
+                    elif d in "'-" and j + 1 < n and _latin(text[j + 1]):
+                        j += 2
+                    else:
+                        break
+                append(("word", text[i:j], i, j))
+            elif "\u3400" <= c <= "\u9fff":
+                while j < n and "\u3400" <= text[j] <= "\u9fff":
+                    j += 1
+                append(("cjk", text[i:j], i, j))
+            else:
+                while j < n and text[j].isalpha() and not (
+                    text[j] < "\u0250" or "\u3400" <= text[j] <= "\u9fff"
+                ):
+                    j += 1
+                append(("other", text[i:j], i, j))
+            i = j
+            continue
+        append(("punct", c, i, i + 1))
+        i += 1
+    return out
+
+
 _TRANSLATE = str.maketrans(
-    {"’": "'", "‘": "'", "´": "'", "`": "'", "–": "-", "—": "-", "−": "-", "⁄": "/", "∕": "/",
-     "、": ",", "。": ".", "～": "~", "“": '"', "”": '"', "«": '"', "»": '"', "＄": "$"}
+    {
+        "’": "'",
+        "‘": "'",
+        "´": "'",
+        "`": "'",
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "⁄": "/",
+        "∕": "/",
+        "、": ",",
+        "。": ".",
+        "～": "~",
+        "“": '"',
+        "”": '"',
+        "«": '"',
+        "»": '"',
+        "＄": "$",
+    }
 )
 
 # letters glued to a number that modify it ("1.5k", "15m", "10x", "500u")
 NUMBER_SUFFIXES = frozenset(
-    ["k", "m", "mm", "mn", "mio", "b", "bn", "h", "hr", "hrs", "d", "w", "wk", "x", "u",
-     "min", "mins", "s", "sec", "secs", "t"]
+    [
+        "k",
+        "m",
+        "mm",
+        "mn",
+        "mio",
+        "b",
+        "bn",
+        "h",
+        "hr",
+        "hrs",
+        "d",
+        "w",
+        "wk",
+        "x",
+        "u",
+        "min",
+        "mins",
+        "s",
+        "sec",
+        "secs",
+        "t",
+    ]
 )
 
 # German words frequent enough in trading requests to tell the language
 _GERMAN_HINTS = frozenset(
-    """kaufe kaufen kauf verkaufe verkaufen verkauf für bei und meine meiner meines mein meinen
-    alle alles hälfte ich möchte bitte wenn sobald storniere stornieren zeige zeig wie ist
-    mir tausche tausch wechsle unter über täglich jeden jede woche wochen tage stück
-    kontostand guthaben aufträge drittel viertel halbe halben einen eine einem habe lang""".split()
+    [
+        "kaufe",
+        "kaufen",
+        "kauf",
+        "verkaufe",
+        "verkaufen",
+        "verkauf",
+        "für",
+        "bei",
+        "und",
+        "meine",
+        "meiner",
+        "meines",
+        "mein",
+        "meinen",
+        "alle",
+        "alles",
+        "hälfte",
+        "ich",
+        "möchte",
+        "bitte",
+        "wenn",
+        "sobald",
+        "storniere",
+        "stornieren",
+        "zeige",
+        "zeig",
+        "wie",
+        "ist",
+        "mir",
+        "tausche",
+        "tausch",
+        "wechsle",
+        "unter",
+        "über",
+        "täglich",
+        "jeden",
+        "jede",
+        "woche",
+        "wochen",
+        "tage",
+        "stück",
+        "kontostand",
+        "guthaben",
+        "aufträge",
+        "drittel",
+        "viertel",
+        "halbe",
+        "halben",
+        "einen",
+        "eine",
+        "einem",
+        "habe",
+        "lang",
+    ]
 )
 
 
 class Tok:
     """One tagged token (or phrase)."""
 
-    __slots__ = ("tag", "val", "text", "orig", "start", "end", "suffix", "neg")
+    __slots__ = ("end", "neg", "orig", "start", "suffix", "tag", "text", "val")
 
-    def __init__(
-        self, tag: str, val: Any, text: str, orig: str, start: int, end: int
-    ) -> None:
+    def __init__(self, tag: str, val: Any, text: str, orig: str, start: int, end: int) -> None:
         self.tag = tag
         self.val = val
         self.text = text
@@ -80,8 +262,20 @@ def _fraction(text: str) -> Decimal:
     return Decimal(top) / Decimal(bottom)
 
 
-def _build_lexicon() -> tuple[dict[str, tuple[str, Any]], dict[str, list[tuple[tuple[str, ...], str, Any]]]]:
+Phrase = tuple[list[str], str, "Any"]
+
+
+def _is_cjk_word(text: str) -> bool:
+    return "\u3400" <= text[0] <= "\u9fff"
+
+
+def _build_lexicon() -> tuple[
+    dict[str, tuple[str, Any]], dict[str, list[Phrase]], dict[str, tuple[str, Any]]
+]:
+    """Single words, multi-word phrases (by first word, longest first) and Chinese words."""
     words: dict[str, tuple[str, Any]] = {}
+    phrases: dict[str, list[Phrase]] = {}
+    cjk: dict[str, tuple[str, Any]] = {}
     for tag, block in ENTRIES.items():
         for item in block.split(","):
             entry = " ".join(item.split()).lower()
@@ -99,11 +293,27 @@ def _build_lexicon() -> tuple[dict[str, tuple[str, Any]], dict[str, list[tuple[t
                     value = raw.upper()
                 else:
                     value = raw
-            words.setdefault(entry, (tag, value))
-    return words, {}
+            if entry in words:
+                continue  # the first tag listed wins (see the lexicon's notes)
+            words[entry] = (tag, value)
+            if _is_cjk_word(entry):
+                cjk[entry] = (tag, value)
+            elif " " in entry:
+                first, *rest = entry.split(" ")
+                phrases.setdefault(first, []).append((rest, tag, value))
+    for group in phrases.values():
+        group.sort(key=lambda item: -len(item[0]))
+    return words, phrases, cjk
 
 
-LEXICON, _ = _build_lexicon()
+try:
+    # the tables, prebuilt: building them from ENTRIES costs ~1.5 ms per process start
+    from intent.lexicon_table import CJK as _CJK
+    from intent.lexicon_table import PHRASES as _PHRASES
+    from intent.lexicon_table import SOURCE_DIGEST, WORDS as LEXICON
+except ImportError:  # pragma: no cover - before the first generation
+    SOURCE_DIGEST = ""
+    LEXICON, _PHRASES, _CJK = _build_lexicon()
 
 
 class Tagger:
@@ -111,22 +321,23 @@ class Tagger:
 
     def __init__(self, registry: AssetRegistry) -> None:
         self.registry = registry
-        phrases: dict[str, list[tuple[tuple[str, ...], str, Any]]] = {}
-        cjk: dict[str, tuple[str, Any]] = {}
-        for entry, (tag, value) in LEXICON.items():
-            if _is_cjk(entry):
-                cjk[entry] = (tag, value)
-            elif " " in entry:
-                parts = tuple(entry.split(" "))
-                phrases.setdefault(parts[0], []).append((parts, tag, value))
-        for name, ticker in registry.names.items():
-            if _is_cjk(name):
+        phrases = _PHRASES
+        cjk = _CJK
+        extra_phrases = registry.phrases()
+        if extra_phrases:
+            phrases = {first: list(group) for first, group in _PHRASES.items()}
+            touched = set()
+            for name, ticker in extra_phrases.items():
+                first, *rest = name.split(" ")
+                phrases.setdefault(first, []).append((rest, "ASSET", ticker))
+                touched.add(first)
+            for first in touched:
+                phrases[first].sort(key=lambda item: -len(item[0]))
+        extra_cjk = registry.cjk_names()
+        if extra_cjk:
+            cjk = dict(_CJK)
+            for name, ticker in extra_cjk.items():
                 cjk.setdefault(name, ("ASSET", ticker))
-            elif " " in name:
-                parts = tuple(name.split(" "))
-                phrases.setdefault(parts[0], []).append((parts, "ASSET", ticker))
-        for first in phrases:
-            phrases[first].sort(key=lambda item: -len(item[0]))
         self.phrases = phrases
         self.cjk = cjk
         self.cjk_max = max((len(k) for k in cjk), default=1)
@@ -135,27 +346,27 @@ class Tagger:
     def tag(self, text: str) -> tuple[list[Tok], str]:
         """Tagged tokens of ``text`` and its language (``en``, ``de`` or ``zh``)."""
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
-        raw: list[tuple[str, str, int, int]] = []
-        for match in _SCAN.finditer(text):
-            kind = match.lastgroup or "punct"
-            raw.append((kind, match.group(), match.start(), match.end()))
-        has_lower = any(c.islower() for c in text)
+        # "BUY 1 BTC NOW" is all capitals: capitals then say nothing about tickers
+        has_lower = text != text.upper()
         lang = "en"
-        if any(kind == "cjk" for kind, *_ in raw):
-            lang = "zh"
-        elif any(kind == "word" and value.lower() in _GERMAN_HINTS for kind, value, *_ in raw):
-            lang = "de"
-
         units: list[Tok] = []
-        for kind, value, start, end in raw:
-            if kind == "cjk":
-                units.extend(self._segment(value, start))
+        append = units.append
+        hints = _GERMAN_HINTS
+        for kind, value, start, end in scan(text):
+            if kind == "word":
+                lower = value.lower()
+                if lang == "en" and lower in hints:
+                    lang = "de"
+                append(Tok("W", None, lower, value, start, end))
             elif kind == "num":
-                units.append(Tok("NUMRAW", value, value, value, start, end))
+                append(Tok("NUMRAW", value, value, value, start, end))
+            elif kind == "cjk":
+                lang = "zh"
+                units.extend(self._segment(value, start))
             elif kind == "addr":
-                units.append(Tok("ADDR", value, value.lower(), value, start, end))
+                append(Tok("ADDR", value, value.lower(), value, start, end))
             else:
-                units.append(Tok("W", None, value.lower(), value, start, end))
+                append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
         return self._numbers(tokens, lang), lang
 
@@ -183,15 +394,30 @@ class Tagger:
                             k += 1
                         bottom, top = read_cjk_numeral(piece), read_cjk_numeral(run[j + 2 : k])
                         if bottom and top and top < bottom and piece != "百":
-                            out.append(Tok("FRAC", top / bottom, run[i:k], run[i:k], offset + i, offset + k))
+                            out.append(
+                                Tok(
+                                    "FRAC", top / bottom, run[i:k], run[i:k], offset + i, offset + k
+                                )
+                            )
                             i = k
                             continue
                         if piece == "百" and top:
-                            out.append(Tok("PCTNUM", top, run[i:k], run[i:k], offset + i, offset + k))
+                            out.append(
+                                Tok("PCTNUM", top, run[i:k], run[i:k], offset + i, offset + k)
+                            )
                             i = k
                             continue
                         if piece == "百":
-                            out.append(Tok("PCTPRE", None, run[i:j + 2], run[i:j + 2], offset + i, offset + j + 2))
+                            out.append(
+                                Tok(
+                                    "PCTPRE",
+                                    None,
+                                    run[i : j + 2],
+                                    run[i : j + 2],
+                                    offset + i,
+                                    offset + j + 2,
+                                )
+                            )
                             i = j + 2
                             continue
                     number = read_cjk_numeral(piece)
@@ -230,37 +456,40 @@ class Tagger:
 
     def _words(self, units: list[Tok], has_lower: bool, lang: str) -> list[Tok]:
         out: list[Tok] = []
+        append = out.append
         i, n = 0, len(units)
         phrases = self.phrases
+        texts: list[str | None] | None = None
         while i < n:
             tok = units[i]
             if tok.tag != "W":
-                out.append(tok)
+                append(tok)
                 i += 1
                 continue
             candidates = phrases.get(tok.text)
             if candidates:
-                matched = False
-                for parts, tag, value in candidates:
-                    size = len(parts)
-                    if i + size <= n and all(
-                        units[i + k].tag == "W" and units[i + k].text == parts[k]
-                        for k in range(1, size)
-                    ):
+                if texts is None:
+                    texts = [u.text if u.tag == "W" else None for u in units]
+                for rest, tag, value in candidates:
+                    size = len(rest) + 1
+                    if texts[i + 1 : i + size] == rest:
                         last = units[i + size - 1]
-                        out.append(Tok(tag, value, " ".join(parts), " ".join(
-                            u.orig for u in units[i : i + size]), tok.start, last.end))
+                        append(Tok(tag, value, " ".join(texts[i : i + size]),  # type: ignore[arg-type]
+                                   " ".join(u.orig for u in units[i : i + size]),
+                                   tok.start, last.end))
                         i += size
-                        matched = True
                         break
-                if matched:
+                else:
+                    candidates = None
+                if candidates is not None:
                     continue
             tag, value = self._lookup(tok.text, tok.orig, has_lower, lang)
             if tag == "HYPHEN":
                 out.extend(self._hyphenated(tok, has_lower, lang))
             else:
-                tok.tag, tok.val = tag, value
-                out.append(tok)
+                tok.tag = tag
+                tok.val = value
+                append(tok)
             i += 1
         return out
 
@@ -303,14 +532,26 @@ class Tagger:
                 and tokens[i + 2].tag == "NUMRAW"
                 and tokens[i + 1].start == tok.end
                 and tokens[i + 2].start == tokens[i + 1].end
-                and not (i + 3 < n and tokens[i + 3].text == "/" and tokens[i + 3].start == tokens[i + 2].end)
+                and not (
+                    i + 3 < n
+                    and tokens[i + 3].text == "/"
+                    and tokens[i + 3].start == tokens[i + 2].end
+                )
                 and tok.text.isdigit()
                 and tokens[i + 2].text.isdigit()
                 and 0 < int(tok.text) < int(tokens[i + 2].text) <= 10
             ):
                 frac = Decimal(int(tok.text)) / Decimal(int(tokens[i + 2].text))
-                out.append(Tok("FRAC", frac, tok.text + "/" + tokens[i + 2].text, tok.text,
-                               tok.start, tokens[i + 2].end))
+                out.append(
+                    Tok(
+                        "FRAC",
+                        frac,
+                        tok.text + "/" + tokens[i + 2].text,
+                        tok.text,
+                        tok.start,
+                        tokens[i + 2].end,
+                    )
+                )
                 i += 3
                 continue
             if value is None:

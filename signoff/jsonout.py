@@ -8,12 +8,19 @@ a third stays ``33.33333333333333333333333333``. Read it back exactly with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
-_encode_str = json.encoder.encode_basestring  # type: ignore[attr-defined]
+try:  # the C string encoder, without importing json (and re) on the timed parse path
+    from _json import encode_basestring as _encode_str
+except ImportError:  # pragma: no cover - other Python implementations
+    from json.encoder import encode_basestring as _encode_str
+
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:

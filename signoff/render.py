@@ -24,8 +24,9 @@ def print_parse_result(text: str, result: Plan | Clarification | Refusal) -> Non
         if result.missing:
             out.print(f"[dim]missing: {', '.join(result.missing)}[/]")
         return
-    table = Table(title="plan (nothing is traded until the policy and you approve)",
-                  title_justify="left")
+    table = Table(
+        title="plan (nothing is traded until the policy and you approve)", title_justify="left"
+    )
     table.add_column("#", justify="right")
     table.add_column("action")
     table.add_column("details")
