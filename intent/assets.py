@@ -24,7 +24,6 @@ from intent.lexicon import COMMON_WORDS
 from signoff.errors import ConfigError
 
 
-
 def _is_ticker(text: str) -> bool:
     """Upper-case ASCII letters and digits, 1 to 20 of them (BTC, 1INCH)."""
     return 0 < len(text) <= 20 and text.isascii() and text.isalnum() and text == text.upper()
@@ -133,7 +132,9 @@ class AssetRegistry:
 
     def cjk_names(self) -> dict[str, str]:
         """Aliases written in Chinese characters."""
-        return {name: ticker for name, ticker in self.names.items() if "\u3400" <= name[0] <= "\u9fff"}
+        return {
+            name: ticker for name, ticker in self.names.items() if "\u3400" <= name[0] <= "\u9fff"
+        }
 
     def phrases(self) -> dict[str, str]:
         """Aliases of more than one word."""

@@ -55,9 +55,41 @@ ACTIONS = {
 BUYISH = {"buy", "spend", "dca"}
 # motion words that carry their own level ("跌破" breaks below, "drop to"): a number may follow
 ABSOLUTE_MOTION = frozenset(
-    "drop to|goes down|go down|gets down|comes down|drops down|falls back|跌到|跌至|跌破|跌穿|"
-    "下跌到|下跌至|降到|降至|跌回|回落到|跌下|涨到|涨至|涨破|上涨到|上涨至|升到|升至|突破|站上|"
-    "冲到|冲破|goes up|go up|gets up|breaks out".split("|")
+    (
+        "drop to",
+        "goes down",
+        "go down",
+        "gets down",
+        "comes down",
+        "drops down",
+        "falls back",
+        "goes up",
+        "go up",
+        "gets up",
+        "breaks out",
+        "跌到",
+        "跌至",
+        "跌破",
+        "跌穿",
+        "下跌到",
+        "下跌至",
+        "降到",
+        "降至",
+        "跌回",
+        "回落到",
+        "跌下",
+        "涨到",
+        "涨至",
+        "涨破",
+        "上涨到",
+        "上涨至",
+        "升到",
+        "升至",
+        "突破",
+        "站上",
+        "冲到",
+        "冲破",
+    )
 )
 MONEY_ASSETS = ("USDT", "USDC", "FDUSD", "DAI", "TUSD", "USDP", "PYUSD", "BUSD", "EUR", "EURC")
 SELLISH = {"sell", "liq"}
@@ -330,15 +362,15 @@ class Grammar:
             if c.kind == "relative":
                 raise Clarify(
                     "signoff takes prices and conditions as fixed levels, not as moves "
-                    "(\"10% lower\", \"by 5k\"). Give the price itself, e.g. \"if BTC drops below "
-                    "60000\".",
+                    '("10% lower", "by 5k"). Give the price itself, e.g. "if BTC drops below '
+                    '60000".',
                     "price",
                 )
             if c.kind == "when":
                 raise Clarify(
                     "signoff starts orders now or on a price condition or a repeating "
                     "schedule; it cannot start them at a later time or date. Leave the time "
-                    "out, or use a condition (\"if BTC drops below 60k\").",
+                    'out, or use a condition ("if BTC drops below 60k").',
                     "trigger",
                 )
             if c.kind == "every" and c.unit == "mo":
@@ -413,8 +445,7 @@ class Grammar:
                 "amount",
             )
         if len(qtys) == 2:
-            first, second = qtys
-            # "buy 0.01 BTC worth of ..." is handled below; two plain quantities are ambiguous
+            # two quantities of assets in one order ("buy 1 BTC 2 ETH") cannot both be its size
             raise Clarify(
                 "Two amounts in one order: which one is it? Separate orders with 'and'.", "amount"
             )
@@ -460,7 +491,7 @@ class Grammar:
             if m.role == "for" and side == "sell":
                 raise Clarify(
                     f"Sell {fmt(m.value)} worth, or sell at {fmt(m.value)} each? Say "
-                    f"\"sell ${fmt(m.value)} of ...\" or \"sell ... at {fmt(m.value)}\".",
+                    f'"sell ${fmt(m.value)} of ..." or "sell ... at {fmt(m.value)}".',
                     "price",
                 )
             amount = ("quote", m.value)
@@ -487,7 +518,7 @@ class Grammar:
                 if n.role == "for":
                     raise Clarify(
                         f"Is {fmt(n.value)} a price per unit or the total to spend? Say "
-                        f"\"at {fmt(n.value)}\" for a limit price, or \"${fmt(n.value)} of ...\" "
+                        f'"at {fmt(n.value)}" for a limit price, or "${fmt(n.value)} of ..." '
                         "for an amount.",
                         "price",
                     )
@@ -743,10 +774,7 @@ class Grammar:
         for c in frame:
             if c.kind == "cue" and c.role in ("BIDS", "ASKS"):
                 new = "buy" if c.role == "BIDS" else "sell"
-                if side and side != new:
-                    side = "both"
-                else:
-                    side = new
+                side = "both" if side and side != new else new
                 saw_target = True
             elif c.kind == "cue" and c.role in ("ORDERS",):
                 saw_target = True
@@ -1077,9 +1105,7 @@ class _Chunker:
         if tag == "CUR":
             nxt = self.number(i + 1)
             if nxt is not None:
-                value, j, kind = nxt
-                if tok.neg if hasattr(tok, "neg") else False:
-                    pass
+                value, j, _kind = nxt
                 if self.toks[i + 1].neg:
                     self.emit("bad", i, role="Amounts must be positive.")
                     return j
@@ -1498,7 +1524,7 @@ class _Chunker:
             return j + 1
         nxt = self.number(j)
         if nxt is not None:
-            value, k, kind = nxt
+            _value, k, kind = nxt
             if (
                 kind.startswith("time:")
                 or self.tag(k) in ("UNIT",)
@@ -1546,7 +1572,7 @@ class _Chunker:
         if parsed is None:
             self.emit("dangling", j)
             return j
-        value, k, kind = parsed
+        value, k, _kind = parsed
         if self.toks[j].neg or value <= 0:
             self.emit("bad", j, role="Prices must be above zero.")
             return k
@@ -1559,18 +1585,10 @@ class _Chunker:
         elif self.tag(k) == "ASSET" and self.tag(k + 1) in ("EACH",):
             cur = str(self.toks[k].val)
             k += 2
-        elif self.tag(k) == "ASSET" and self.toks[k].val in (
-            self.default_quote,
-            "USDT",
-            "USDC",
-            "EUR",
-            "BTC",
-            "ETH",
-        ):
-            # "at 60000 USDT"; an asset after a price names the currency of the price
-            if self.tag(k + 1) not in ("ASSET",):
-                cur = str(self.toks[k].val)
-                k += 1
+        elif self.tag(k) == "ASSET" and self.tag(k + 1) not in ("ASSET", "NUM", "PCT"):
+            # "at 60000 USDT": an asset right after a price names the price's currency
+            cur = str(self.toks[k].val)
+            k += 1
         if self.tag(k) == "EACH":
             k += 1
         if self.tag(k) == "OF" and self.tag(k + 1) == "PRICE":  # 以60000的价格
@@ -1640,8 +1658,10 @@ class _Chunker:
                     return k
                 after = self.tag(k)
                 # "drops 10%", "drops by 5k", "falls 5000": a move, not a level
-                if after == "PCT" or relative or (
-                    bare_motion and not marker and after not in ("BELOW", "ABOVE")
+                if (
+                    after == "PCT"
+                    or relative
+                    or (bare_motion and not marker and after not in ("BELOW", "ABOVE"))
                 ):
                     self.emit("relative", j)
                     return k + (1 if after == "PCT" else 0)
@@ -1669,7 +1689,10 @@ class _Chunker:
                 break
             j += 1
         self.emit(
-            "trigger", i, asset=subject, role=None if direction == "conflict" else direction,
+            "trigger",
+            i,
+            asset=subject,
+            role=None if direction == "conflict" else direction,
             value=level,
         )
         return j
@@ -1697,9 +1720,14 @@ class _Chunker:
             j += 1
         parsed = self.number(j)
         if parsed is not None and (
-            relative or self.tag(parsed[1]) == "PCT"
-            or (self.toks[i].text not in ABSOLUTE_MOTION and j == i + 1
-                and tag in ("DOWN", "UP") and self.tag(parsed[1]) not in ("BELOW", "ABOVE"))
+            relative
+            or self.tag(parsed[1]) == "PCT"
+            or (
+                self.toks[i].text not in ABSOLUTE_MOTION
+                and j == i + 1
+                and tag in ("DOWN", "UP")
+                and self.tag(parsed[1]) not in ("BELOW", "ABOVE")
+            )
         ):
             self.emit("relative", i)
             return parsed[1] + (1 if self.tag(parsed[1]) == "PCT" else 0)

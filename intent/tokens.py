@@ -80,7 +80,9 @@ def scan(text: str) -> list[tuple[str, str, int, int]]:
                 i = j
                 continue
         if c in digits or (
-            c in ".," and i + 1 < n and text[i + 1] in digits
+            c in ".,"
+            and i + 1 < n
+            and text[i + 1] in digits
             and (i == 0 or not text[i - 1].isalnum())
         ):
             j = i + 1
@@ -120,8 +122,10 @@ def scan(text: str) -> list[tuple[str, str, int, int]]:
                     j += 1
                 append(("cjk", text[i:j], i, j))
             else:
-                while j < n and text[j].isalpha() and not (
-                    text[j] < "\u0250" or "\u3400" <= text[j] <= "\u9fff"
+                while (
+                    j < n
+                    and text[j].isalpha()
+                    and not (text[j] < "\u0250" or "\u3400" <= text[j] <= "\u9fff")
                 ):
                     j += 1
                 append(("other", text[i:j], i, j))
@@ -317,7 +321,8 @@ try:
     # the tables, prebuilt: building them from ENTRIES costs ~1.5 ms per process start
     from intent.lexicon_table import CJK as _CJK
     from intent.lexicon_table import PHRASES as _PHRASES
-    from intent.lexicon_table import SOURCE_DIGEST, WORDS as LEXICON
+    from intent.lexicon_table import SOURCE_DIGEST
+    from intent.lexicon_table import WORDS as LEXICON
 except ImportError:  # pragma: no cover - before the first generation
     SOURCE_DIGEST = ""
     LEXICON, _PHRASES, _CJK = _build_lexicon()
@@ -373,8 +378,11 @@ class Tagger:
             elif kind == "addr":
                 append(Tok("ADDR", value, value.lower(), value, start, end))
             elif kind == "punct":
-                append(Tok("W", None, value, value, start, end) if value in _TAGGED_PUNCT
-                       else Tok("P", None, value, value, start, end))
+                append(
+                    Tok("W", None, value, value, start, end)
+                    if value in _TAGGED_PUNCT
+                    else Tok("P", None, value, value, start, end)
+                )
             else:
                 append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
@@ -484,9 +492,16 @@ class Tagger:
                     size = len(rest) + 1
                     if texts[i + 1 : i + size] == rest:
                         last = units[i + size - 1]
-                        append(Tok(tag, value, " ".join(texts[i : i + size]),  # type: ignore[arg-type]
-                                   " ".join(u.orig for u in units[i : i + size]),
-                                   tok.start, last.end))
+                        append(
+                            Tok(
+                                tag,
+                                value,
+                                " ".join(texts[i : i + size]),  # type: ignore[arg-type]
+                                " ".join(u.orig for u in units[i : i + size]),
+                                tok.start,
+                                last.end,
+                            )
+                        )
                         i += size
                         break
                 else:
@@ -575,9 +590,12 @@ class Tagger:
                 out.append(Tok("CLOCK", None, tok.text, tok.text, tok.start, tokens[i + 2].end))
                 i += 3
                 continue
-            if i + 1 < n and tokens[i + 1].text in CLOCK_SUFFIXES and (
-                tokens[i + 1].start == tok.end or tokens[i + 1].text in ("am", "pm", "uhr")
-            ) and (lang != "de" or tokens[i + 1].text != "am"):
+            if (
+                i + 1 < n
+                and tokens[i + 1].text in CLOCK_SUFFIXES
+                and (tokens[i + 1].start == tok.end or tokens[i + 1].text in ("am", "pm", "uhr"))
+                and (lang != "de" or tokens[i + 1].text != "am")
+            ):
                 out.append(Tok("CLOCK", None, tok.text, tok.text, tok.start, tokens[i + 1].end))
                 i += 2
                 continue

@@ -36,8 +36,8 @@ def _read(path: str) -> str:
 
 def asset_sources(extra: str | None = None) -> list[tuple[str, str]]:
     """(path, text) of the asset lists in the order they apply."""
-    sources = [(shipped_config("assets.txt"), "")]
-    sources[0] = (sources[0][0], _read(sources[0][0]))
+    shipped = shipped_config("assets.txt")
+    sources = [(shipped, _read(shipped))]
     user = os.path.join(home(), USER_ASSETS)
     if os.path.isfile(user):
         sources.append((user, _read(user)))
@@ -46,17 +46,31 @@ def asset_sources(extra: str | None = None) -> list[tuple[str, str]]:
     return sources
 
 
-_cached: DeterministicParser | None = None
+_cache: dict[tuple[str, float], DeterministicParser] = {}
+
+
+def _user_assets() -> tuple[str, float]:
+    path = os.path.join(home(), USER_ASSETS)
+    try:
+        return path, os.stat(path).st_mtime
+    except OSError:
+        return path, -1.0
 
 
 def load_parser(extra_assets: str | None = None) -> DeterministicParser:
-    """The deterministic parser for this user's asset lists (cached without extras)."""
-    global _cached
-    if extra_assets is None and _cached is not None:
-        return _cached
-    parser = DeterministicParser(AssetRegistry.from_texts(*asset_sources(extra_assets)))
-    if extra_assets is None:
-        _cached = parser
+    """The deterministic parser for this user's asset lists.
+
+    Cached per user asset file (and its modification time), so an edit to
+    ``$SIGNOFF_HOME/assets.txt`` is seen by a running session.
+    """
+    if extra_assets is not None:
+        return DeterministicParser(AssetRegistry.from_texts(*asset_sources(extra_assets)))
+    key = _user_assets()
+    parser = _cache.get(key)
+    if parser is None:
+        parser = DeterministicParser(AssetRegistry.from_texts(*asset_sources()))
+        _cache.clear()
+        _cache[key] = parser
     return parser
 
 

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-
 def dumps(value: Any, *, indent: int | None = None) -> str:
     out: list[str] = []
     _write(value, out, indent, 0)
