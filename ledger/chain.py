@@ -48,10 +48,14 @@ EVENT_TABLE_OBJECTS: tuple[Table, ...] = tuple(
 
 
 def _normal(column_type: Any, value: Any) -> Any:
+    if value is None or not isinstance(column_type, Money) or isinstance(value, Decimal):
+        return value
     # an int written to a Money column reads back as a Decimal: hash it as one
-    if value is not None and isinstance(column_type, Money) and not isinstance(value, Decimal):
+    if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
-    return value
+    raise TypeError(
+        f"money must be a Decimal (or an int), not {type(value).__name__}: floats are never stored"
+    )
 
 
 def row_content(table: Table, values: Mapping[Any, Any]) -> dict[str, Any]:

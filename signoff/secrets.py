@@ -143,6 +143,14 @@ def reload_environment() -> None:
         _ENV_LOADED = True
 
 
+def reset() -> None:
+    """Forget every secret and reload the environment on next use (tests only)."""
+    global _ENV_LOADED
+    with _ENV_LOCK:
+        REGISTRY.clear()
+        _ENV_LOADED = False
+
+
 def redact(text: str) -> str:
     """``text`` with every known secret replaced by ``[REDACTED]``."""
     return REGISTRY.redact(text)
