@@ -96,7 +96,7 @@ def truncate_after(url: str, seq: int) -> None:
 
 
 def insert_record_after(url: str, seq: int) -> None:
-    """Slip a forged, internally consistent request in after record ``seq``, renumbering the rest."""
+    """Slip a forged, self-consistent request in after record ``seq``; renumber the rest."""
     with attacker(url) as conn:
         last, _ = chain.head(conn)
         for old in range(last, seq, -1):
