@@ -74,8 +74,9 @@ def ledger_url(explicit: str | None = None) -> URL:
                 hint=_URL_HINT,
             )
         return url.set(drivername="sqlite+pysqlite")
-    if backend == "postgresql" and driver == "psycopg":
-        return url
+    if backend == "postgresql" and (driver == "psycopg" or url.drivername == "postgresql"):
+        # plain postgresql:// means the psycopg (3) driver here, whatever SQLAlchemy's default
+        return url.set(drivername="postgresql+psycopg")
     raise LedgerError(
         f"unsupported ledger database '{url.drivername}' in {describe_url(url)}",
         hint=_URL_HINT,

@@ -163,12 +163,13 @@ def run_checkpoint(ns: argparse.Namespace) -> int:
 def run_show(ns: argparse.Namespace) -> int:
     from ledger.render import console_for, print_story
     from signoff.errors import InputError
+    from signoff.secrets import redact
 
     with _open(ns) as ledger:
         story = ledger.plan_story(ns.plan_id)
     if story is None:
         raise InputError(
-            f"no plan {ns.plan_id} in the ledger",
+            f"no plan {redact(ns.plan_id)} in the ledger",
             hint="'signoff audit log' lists recent records with their plan ids",
         )
     print_story(story, console_for())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
@@ -86,9 +85,6 @@ def test_two_processes_appending_at_once_form_one_chain(backend_url: str) -> Non
     assert sorted(seqs) == list(range(1, 2 * per_writer + 1))
     assert {s for s in acknowledged if not s.endswith("-plan")} == texts
     assert {s for s in acknowledged if s.endswith("-plan")} == plans
-    # the two writers really interleaved
-    left = [int(line.split()[1]) for line in outputs[0][1:]]
-    assert any(b - a > 1 for a, b in itertools.pairwise(left))
 
 
 @pytest.mark.slow
