@@ -157,7 +157,9 @@ def head(conn: Connection) -> tuple[int, str]:
     # plain SQL, and on SQLite straight to the driver: this runs inside every append
     sql = "SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1"
     if conn.dialect.name == "sqlite":
-        row = conn.connection.driver_connection.execute(sql).fetchone()  # type: ignore[union-attr]
+        from ledger.store import driver_execute
+
+        row = driver_execute(conn, sql).fetchone()
     else:
         row = conn.exec_driver_sql(sql).first()
     if row is None:

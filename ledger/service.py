@@ -17,6 +17,7 @@ a payload is replaced by ``[REDACTED]`` before it is hashed and written.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -146,14 +147,12 @@ class Ledger:
         ensure_environment_loaded()
         db_url = store.ledger_url(url)
         where = store.describe_url(db_url)
-        if not create and db_url.get_backend_name() == "sqlite":
-            import os
-
-            if not os.path.exists(str(db_url.database)):
-                raise LedgerError(
-                    f"there is no ledger at {where} yet",
-                    hint="nothing has been recorded there; check SIGNOFF_HOME or SIGNOFF_DB_URL",
-                )
+        sqlite_file = str(db_url.database) if db_url.get_backend_name() == "sqlite" else None
+        if not create and sqlite_file is not None and not os.path.exists(sqlite_file):
+            raise LedgerError(
+                f"there is no ledger at {where} yet",
+                hint="nothing has been recorded there; check SIGNOFF_HOME or SIGNOFF_DB_URL",
+            )
         engine = store.create_ledger_engine(db_url)
         try:
             store.ensure_schema(engine, where=where, create=create)
@@ -265,14 +264,13 @@ class Ledger:
                 # one INSERT per run of same-table rows keeps foreign keys in order
                 batch: list[dict[str, Any]] = []
                 batch_table: Table | None = None
-                for (name, content), row in zip(contents, made, strict=True):
+                for (_name, content), row in zip(contents, made, strict=True):
                     table: Table = row.__table__  # type: ignore[attr-defined]
                     if batch_table is not None and table is not batch_table:
                         store.insert_rows(conn, batch_table, batch)
                         batch = []
                     batch_table = table
                     batch.append(content)
-                    del name
                 if batch_table is not None:
                     store.insert_rows(conn, batch_table, batch)
         except SignoffError:
@@ -354,7 +352,7 @@ class Ledger:
                 )
 
         def build(conn: Connection) -> list[SQLModel]:
-            self._require(conn, RequestRow, RequestRow.id, request_id, "request")
+            self._require(conn, RequestRow.id, request_id, "request")
             return rows
 
         audit = self._append(kind="parse", actor=actor, plan_id=pid, subject=request_id, rows=build)
@@ -403,7 +401,7 @@ class Ledger:
             )
 
         def build(conn: Connection) -> list[SQLModel]:
-            self._require(conn, PlanRow, PlanRow.id, plan_id, "plan")
+            self._require(conn, PlanRow.id, plan_id, "plan")
             return rows
 
         audit = self._append(
@@ -530,7 +528,7 @@ class Ledger:
             )
 
         def build(conn: Connection) -> list[SQLModel]:
-            self._require(conn, PlanRow, PlanRow.id, plan_id, "plan")
+            self._require(conn, PlanRow.id, plan_id, "plan")
             for stamp in {d.policy.hash: d.policy for d in decisions}.values():
                 found = conn.execute(
                     select(PolicyVersionRow.hash).where(PolicyVersionRow.hash == stamp.hash)
@@ -586,7 +584,7 @@ class Ledger:
         )
 
         def build(conn: Connection) -> list[SQLModel]:
-            self._require(conn, PlanRow, PlanRow.id, plan_id, "plan")
+            self._require(conn, PlanRow.id, plan_id, "plan")
             return [row]
 
         audit = self._append(
@@ -684,7 +682,7 @@ class Ledger:
         )
 
         def build(conn: Connection) -> list[SQLModel]:
-            self._require(conn, PlanRow, PlanRow.id, plan_id, "plan")
+            self._require(conn, PlanRow.id, plan_id, "plan")
             taken = conn.execute(
                 select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
             ).first()
@@ -817,7 +815,7 @@ class Ledger:
         )
 
         def build(conn: Connection) -> list[SQLModel]:
-            self._require(conn, PaperSessionRow, PaperSessionRow.id, session_id, "paper session")
+            self._require(conn, PaperSessionRow.id, session_id, "paper session")
             ended = conn.execute(
                 select(PaperSessionEndRow.ended_at).where(
                     PaperSessionEndRow.session_id == session_id
@@ -865,13 +863,12 @@ class Ledger:
     # ---------------------------------------------------------------- helpers
 
     @staticmethod
-    def _require(conn: Connection, model: type[SQLModel], column: Any, key: str, what: str) -> None:
+    def _require(conn: Connection, column: Any, key: str, what: str) -> None:
         if conn.execute(select(column).where(column == key)).first() is None:
             raise LedgerError(
                 f"{what} {key} is not in the ledger",
                 hint=f"record the {what} before what depends on it",
             )
-        del model
 
     def _order_plan(self, client_order_id: str) -> str:
         plan_id = self._read(

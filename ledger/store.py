@@ -24,7 +24,8 @@ schema, released by commit or rollback.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,7 +37,7 @@ from sqlmodel import SQLModel, select
 from ledger.tables import APPEND_ONLY_TABLES, EVENT_TABLES, SCHEMA_VERSION, AuditRecord, SchemaInfo
 from signoff import paths
 from signoff.errors import LedgerError, SchemaVersionError
-from signoff.secrets import register_secret
+from signoff.secrets import redact, register_secret
 
 ENV_DB_URL = "SIGNOFF_DB_URL"
 LEDGER_FILE = "ledger.sqlite3"
@@ -114,7 +115,7 @@ def _sqlite_listeners(engine: Engine) -> None:
         mode = conn.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
         # straight to the driver: SQLAlchemy's statement machinery would add a
         # sizeable share of an append's time for a statement with no parameters
-        conn.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
+        driver_execute(conn, f"BEGIN {mode}")
 
 
 def create_ledger_engine(url: URL) -> Engine:
@@ -196,6 +197,24 @@ def _insert_plan(table: Table, dialect: Dialect) -> _InsertPlan:
     return plan
 
 
+def driver_execute(
+    conn: Connection, sql: str, params: Sequence[Any] | None = None, *, many: bool = False
+) -> Any:
+    """Run ``sql`` on SQLite's own connection (the hot path), errors wrapped as SQLAlchemy's.
+
+    Returns the driver's cursor. Wrapping keeps one error path: callers map
+    :class:`~sqlalchemy.exc.DBAPIError` to :class:`LedgerError` as for any statement.
+    """
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        if many:
+            return driver.executemany(sql, params or [])
+        return driver.execute(sql, params or ())
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+
 def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (every column given) into ``table`` inside the open transaction.
 
@@ -211,9 +230,7 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     params = [
         tuple(proc(row[name]) if proc else row[name] for name, proc in columns) for row in rows
     ]
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    driver.executemany(sql, params)
+    driver_execute(conn, sql, params, many=True)
 
 
 def _append_only_sql(dialect: str) -> list[str]:
@@ -315,7 +332,9 @@ def ensure_schema(engine: Engine, *, where: str, create: bool) -> None:
 def map_db_error(exc: SQLAlchemyError, where: str) -> LedgerError:
     """A library error as a :class:`LedgerError` that says what to do."""
     original = exc.orig if isinstance(exc, DBAPIError) else None
-    detail = str(original or exc).splitlines()[0] if str(original or exc) else type(exc).__name__
+    # a driver's message may quote a connection string: scrub known secrets
+    lines = redact(str(original or exc)).strip().splitlines()
+    detail = lines[0] if lines else type(exc).__name__
     lowered = detail.lower()
     if "locked" in lowered or "lock timeout" in lowered:
         return LedgerError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,33 @@ def test_a_second_open_of_the_same_ledger_is_fine(backend_url: str) -> None:
     with Ledger.open(backend_url) as second:
         assert second.head()[0] == 1
         assert second.verify().ok
+
+
+def test_a_ledger_busy_beyond_the_timeout_is_a_clear_error(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 200)
+    with Ledger.open(sqlite_url) as ledger:
+        ledger.record_request(text="first one", actor="a", parser="deterministic")
+        blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+        try:
+            blocker.execute("BEGIN IMMEDIATE")
+            with pytest.raises(LedgerError, match="stayed busy") as caught:
+                ledger.record_request(text="second one", actor="a", parser="deterministic")
+            assert caught.value.hint == "another signoff process is writing; try again"
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        # the ledger recovers once the other writer is done
+        again = ledger.record_request(text="second one", actor="a", parser="deterministic")
+        assert again.audit.seq == 2
+        assert ledger.verify().ok
+
+
+def test_a_constraint_violation_is_a_ledger_error(ledger: Ledger) -> None:
+    ledger.record_request(text="one", actor="a", parser="deterministic", request_id="r-same")
+    with pytest.raises(LedgerError, match="ledger database error"):
+        ledger.record_request(text="two", actor="a", parser="deterministic", request_id="r-same")
+    assert ledger.head()[0] == 1
+    ledger.record_request(text="three", actor="a", parser="deterministic")
+    assert ledger.verify().ok
