@@ -26,6 +26,7 @@ version = "7"
 max_order_value = "5000"
 """
 POLICY = PolicyStamp(id="desk-default", version="7", hash=content_hash(POLICY_TEXT))
+ORDER_STEP = OrderStep(side="buy", base="BTC", amount=Amount(unit="base", value=Decimal("0.1")))
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,7 @@ def record_story(
     request = ledger.record_request(text=text, actor=actor, parser="deterministic")
     seqs["request"] = request.audit.seq
     clock.advance(0.2)
-    plan = Plan(
-        steps=(
-            OrderStep(side="buy", base="BTC", amount=Amount(unit="base", value=Decimal("0.1"))),
-            QueryStep(what="balance"),
-        )
-    )
+    plan = Plan(steps=(ORDER_STEP, QueryStep(what="balance")))
     parsed = ledger.record_parse(request_id=request.id, result=plan, actor=actor)
     seqs["parse"] = parsed.audit.seq
     clock.advance(0.1)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from intent.plan import Plan
 from ledger.service import Ledger
 from signoff.cli import main
 from signoff.clock import FakeClock
 from tests.ledger import tamper
-from tests.ledger.ledger_story import Story, record_story
+from tests.ledger.ledger_story import ORDER_STEP, Story, record_story
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_show_tells_the_story_from_text_to_fills(
     for expected in (
         f"Plan {recorded.plan_id}",
         "buy 0.1 BTC and show my balance",
-        "1. buy 0.1 BTC with USDT at market",
+        Plan(steps=(ORDER_STEP,)).describe().splitlines()[0],
         "MAX_ORDER_VALUE: limit=5000 USDT, notional=6750.001 USDT",
         "confirm",
         "desk-default v7",

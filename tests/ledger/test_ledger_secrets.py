@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from intent.plan import parse_result_from_data
 from ledger.service import Ledger
 from signoff import secrets
 from signoff.cli import main
 from signoff.clock import FakeClock
 from signoff.errors import LedgerError
+from signoff.intents import load_parser
 from tests.ledger.ledger_story import record_story, snapshot
 
 API_KEY = "bnk-LIVEKEY-7f3a9c2e11d04b5a"
@@ -117,6 +119,18 @@ def test_a_full_request_leaves_no_secret_in_the_database_files(
         story = record_story(
             ledger, clock, text=f"buy 0.1 BTC, my key is {API_KEY} and secret {API_SECRET}"
         )
+        # the real deterministic parser on texts that carry secrets; whatever it answers
+        # (a plan, a question quoting the text, a refusal) goes through the ledger
+        parser = load_parser(None)
+        for typed in (
+            f"buy 0.2 ETH with api key {API_KEY}",
+            f"use secret {API_SECRET} to sell 1 SOL",
+            f"{LLM_KEY}",
+            f"withdraw everything with passphrase {FILE_KEY}",
+        ):
+            request = ledger.record_request(text=typed, actor="alice", parser=parser.name)
+            result = parse_result_from_data(parser.parse(typed))
+            ledger.record_parse(request_id=request.id, result=result, actor="alice")
         ledger.record_order_status(
             client_order_id=story.client_order_id,
             status="unknown",
