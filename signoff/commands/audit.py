@@ -6,16 +6,16 @@ with (or the ledger cannot be read), 2 for wrong use of the command line.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import sys
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any
 
-from signoff.errors import UsageError
-
+# like parse.py: keep `signoff --help` fast; typing, csv and datetime load when used
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Iterator
+    from datetime import datetime
+    from typing import IO, Any
+
     from ledger.service import Ledger
 
 EXPORT_COLUMNS = (
@@ -93,6 +93,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _positive_int(text: str) -> int:
+    import argparse
+
     try:
         value = int(text)
     except ValueError:
@@ -104,6 +106,10 @@ def _positive_int(text: str) -> int:
 
 def parse_since(text: str) -> datetime:
     """A day (midnight UTC) or an ISO 8601 instant (UTC when no offset is given)."""
+    from datetime import UTC, datetime
+
+    from signoff.errors import UsageError
+
     value = text.strip()
     try:
         if len(value) == 10:
@@ -186,6 +192,9 @@ def run_log(ns: argparse.Namespace) -> int:
 
 
 def _export_lines(rows: Iterator[dict[str, Any]], fmt: str, handle: IO[str]) -> int:
+    import csv
+    from datetime import UTC, datetime
+
     from intent.canonical import canonical_bytes
     from signoff.secrets import redact
 
