@@ -244,7 +244,7 @@ def console_for(stream: Any = None) -> Console:
     """A console for command output: wide enough for ids and hashes when not a terminal."""
     console = Console(file=stream, highlight=False, soft_wrap=False)
     if not console.is_terminal:
-        console = Console(file=stream, highlight=False, width=160)
+        console = Console(file=stream, highlight=False, width=120)
     return console
 
 
