@@ -53,6 +53,13 @@ ACTIONS = {
     "PLACE": "place",
 }
 BUYISH = {"buy", "spend", "dca"}
+# motion words that carry their own level ("跌破" breaks below, "drop to"): a number may follow
+ABSOLUTE_MOTION = frozenset(
+    "drop to|goes down|go down|gets down|comes down|drops down|falls back|跌到|跌至|跌破|跌穿|"
+    "下跌到|下跌至|降到|降至|跌回|回落到|跌下|涨到|涨至|涨破|上涨到|上涨至|升到|升至|突破|站上|"
+    "冲到|冲破|goes up|go up|gets up|breaks out".split("|")
+)
+MONEY_ASSETS = ("USDT", "USDC", "FDUSD", "DAI", "TUSD", "USDP", "PYUSD", "BUSD", "EUR", "EURC")
 SELLISH = {"sell", "liq"}
 
 REFUSALS: dict[str, tuple[str, str]] = {
@@ -189,6 +196,8 @@ class Grammar:
 
     def __init__(self, default_quote: str) -> None:
         self.default_quote = default_quote
+        # currencies people pay with: "5 USDT SOL" is five USDT's worth of SOL
+        self.money_assets = frozenset({default_quote, *MONEY_ASSETS})
 
     # ------------------------------------------------------------------ entry
     def parse(self, tokens: list[Tok], lang: str, text: str) -> Result:
@@ -247,7 +256,7 @@ class Grammar:
         for segment in segments:
             if not segment:
                 continue
-            if any_action:
+            if any_action or _looks_like_rebalance(segment, []):
                 steps.extend(self._action_segment(segment, context))
             else:
                 steps.extend(self._query_segment(segment))
@@ -269,14 +278,20 @@ class Grammar:
             )
         frames = _frames(segment)
         leading = _leading_modifiers(frames)
+        if leading:
+            frames = [frames[0]] + [
+                frame if _has_kind(frame, *_LEADING_KINDS) else [*leading, *frame]
+                for frame in frames[1:]
+            ]
+        frames = _trailing_modifiers(frames)
         steps: list[Result] = []
-        for index, frame in enumerate(frames):
-            if index > 0:
-                frame = [*leading, *frame] if not _has_kind(frame, *_LEADING_KINDS) else frame
-            steps.append(self._frame(frame, context + _assets_in(segment[: _first_pos(frame)])))
+        for frame in frames:
+            start = frame[0].pos if frame else 0
+            earlier = [c for c in segment if c.pos < start]
+            steps.extend(self._frame(frame, context + _assets_in(earlier)))
         return steps
 
-    def _frame(self, frame: list[Ch], context: list[str]) -> Result:
+    def _frame(self, frame: list[Ch], context: list[str]) -> list[Result]:
         verbs = {c.value for c in frame if c.kind == "verb"}
         if "cancel" in verbs or (
             "close" in verbs
@@ -285,8 +300,8 @@ class Grammar:
         ):
             return self._cancel(frame)
         if "convert" in verbs:
-            return self._convert(frame, context)
-        return self._order(frame, verbs, context)
+            return [self._convert(frame, context)]
+        return [self._order(frame, verbs, context)]
 
     # ------------------------------------------------------------------ orders
     def _order(self, frame: list[Ch], verbs: set[str], context: list[str]) -> Result:
@@ -312,6 +327,20 @@ class Grammar:
                 )
             if c.kind == "dangling":
                 raise Clarify("At what price? The request ends before the price.", "price")
+            if c.kind == "relative":
+                raise Clarify(
+                    "signoff takes prices and conditions as fixed levels, not as moves "
+                    "(\"10% lower\", \"by 5k\"). Give the price itself, e.g. \"if BTC drops below "
+                    "60000\".",
+                    "price",
+                )
+            if c.kind == "when":
+                raise Clarify(
+                    "signoff starts orders now or on a price condition or a repeating "
+                    "schedule; it cannot start them at a later time or date. Leave the time "
+                    "out, or use a condition (\"if BTC drops below 60k\").",
+                    "trigger",
+                )
             if c.kind == "every" and c.unit == "mo":
                 raise Clarify(
                     "Monthly schedules are not supported; give the interval in "
@@ -395,7 +424,11 @@ class Grammar:
             targets = [
                 a
                 for a in other_assets(q.asset)
-                if a.role in ("of", "into") or (spendish and a.role in ("plain", None))
+                if a.role in ("of", "into")
+                or (
+                    (spendish or (side == "buy" and q.asset in self.money_assets))
+                    and a.role in ("plain", None)
+                )
             ]
             if side == "buy" and (spendish or q.role in ("for", "with")) and not targets:
                 targets = [a for a in other_assets(q.asset) if a.role in target_roles]
@@ -424,6 +457,12 @@ class Grammar:
                 use(q)
         if moneys and amount is None:
             m = moneys[0]
+            if m.role == "for" and side == "sell":
+                raise Clarify(
+                    f"Sell {fmt(m.value)} worth, or sell at {fmt(m.value)} each? Say "
+                    f"\"sell ${fmt(m.value)} of ...\" or \"sell ... at {fmt(m.value)}\".",
+                    "price",
+                )
             amount = ("quote", m.value)
             if m.cur and m.cur not in ("DEFAULT",):
                 quote = quote or m.cur
@@ -445,7 +484,14 @@ class Grammar:
                 prices.append(Ch("price", value=n.value))
                 use(n)
             elif amount is None:
-                money_verb = spendish or "dca" in verbs or n.role in ("for", "with")
+                if n.role == "for":
+                    raise Clarify(
+                        f"Is {fmt(n.value)} a price per unit or the total to spend? Say "
+                        f"\"at {fmt(n.value)}\" for a limit price, or \"${fmt(n.value)} of ...\" "
+                        "for an amount.",
+                        "price",
+                    )
+                money_verb = spendish or "dca" in verbs or n.role == "with"
                 amount = ("quote", n.value) if money_verb else ("base", n.value)
                 use(n)
 
@@ -611,6 +657,8 @@ class Grammar:
         }
 
     def _side(self, verbs: set[str], stop: bool) -> str:
+        if stop:
+            verbs = verbs - {"spend"}  # "put a stop loss on my SOL": put places, it does not buy
         buy = bool(verbs & BUYISH)
         sell = bool(verbs & SELLISH) or ("close" in verbs)
         if buy and sell:
@@ -688,7 +736,7 @@ class Grammar:
         return {"every": every, "count": count}
 
     # ------------------------------------------------------------------ cancel
-    def _cancel(self, frame: list[Ch]) -> Result:
+    def _cancel(self, frame: list[Ch]) -> list[Result]:
         side: str | None = None
         bases: list[str] = []
         saw_target = False
@@ -715,7 +763,7 @@ class Grammar:
                 saw_target = True
             elif c.kind in ("share", "every_all") or (c.kind == "cue" and c.role == "OPEN"):
                 saw_target = True
-            elif c.kind == "sl":
+            elif c.kind in ("sl", "tp"):
                 side = side or "sell"
                 saw_target = True
             elif c.kind in ("num", "money", "price"):
@@ -735,14 +783,8 @@ class Grammar:
         if side == "both":
             side = None
         if not bases:
-            return {"action": "cancel", "base": None, "side": side}
-        if len(bases) > 1:
-            raise Clarify(
-                "Cancel orders on which asset? Give one per request part "
-                '("cancel my BTC orders and my ETH orders").',
-                "asset",
-            )
-        return {"action": "cancel", "base": bases[0], "side": side}
+            return [{"action": "cancel", "base": None, "side": side}]
+        return [{"action": "cancel", "base": base, "side": side} for base in bases]
 
     # ------------------------------------------------------------------ convert
     def _convert(self, frame: list[Ch], context: list[str]) -> Result:
@@ -893,6 +935,8 @@ class Grammar:
         cues = {c.role for c in segment if c.kind == "cue"}
         assets: list[str] = []
         for c in segment:
+            if c.kind == "asset" and c.role == "into" and len(_assets_in(segment)) > 1:
+                continue  # "how much is 1 BTC in USDT": USDT is the currency of the answer
             if c.kind in ("asset", "qty") and c.asset not in assets:
                 assets.append(c.asset)
             if c.kind == "pair" and c.asset not in assets:
@@ -921,7 +965,7 @@ class Grammar:
             what = "price"
         elif cues & {"BAL", "HAVE", "POS"} or mine or (cues & {"HOWMUCH"} and assets):
             what = "balance"
-        elif cues & {"Q", "SHOW"} and assets and _has_kind(segment, "at"):
+        elif cues & {"Q", "SHOW"} and assets and _has_kind(segment, "dangling"):
             what = "price"
         else:
             if unknown:
@@ -949,7 +993,7 @@ class _Chunker:
     """Tokens → constituents, left to right."""
 
     def __init__(self, tokens: list[Tok], lang: str, default_quote: str) -> None:
-        self.toks = [t for t in tokens if t.tag not in ("FILLER", "COLON", "QMARK", "LANG", "NEG")]
+        self.toks = [t for t in tokens if t.tag not in ("FILLER", "COLON", "QMARK", "NEG", "P")]
         self.lang = lang
         self.default_quote = default_quote
         self.out: list[Ch] = []
@@ -1105,6 +1149,9 @@ class _Chunker:
         if tag == "IN":
             if lang == "zh" and self.tag(i + 1) == "NUM":
                 return self.limit_price(i + 1)
+            if self.out and self.out[-1].kind == "share" and self.out[-1].src == "all":
+                self.pending_role = "my"  # "everything in XRP"
+                return i + 1
             if self.pending_role != "my":
                 self.pending_role = "into"
             return i + 1
@@ -1129,9 +1176,12 @@ class _Chunker:
             nxt_i = i + 1
             while self.tag(nxt_i) in ("AT", "OF", "PRICE"):
                 nxt_i += 1
-            if self.tag(nxt_i) in ("NUM", "CUR") and self.tag(i + 1) in ("AT", "OF", "PRICE"):
-                self.emit("limit", i)
-                return self.limit_price(nxt_i)
+            if self.tag(nxt_i) in ("NUM", "CUR"):
+                parsed = self.number(nxt_i + (1 if self.tag(nxt_i) == "CUR" else 0))
+                # "limit 60000" is a price; "limit 2 ETH" an amount
+                if parsed is not None and not self.is_amount_next(parsed[1]):
+                    self.emit("limit", i)
+                    return self.limit_price(nxt_i)
             self.emit("limit", i)
             return i + 1
         if tag == "MARKET":
@@ -1164,15 +1214,20 @@ class _Chunker:
             self.emit("count", i, value=tok.val)
             return i + 1
         if tag == "UNIT":
-            # "a day" after an amount: "$50 a day"
-            if self.tag(i - 1) == "A":
-                self.emit("every", i, unit="1" + str(tok.val) if tok.val != "mo" else "mo")
+            # "Woche lang": for a week
+            if self.tag(i + 1) == "LANG":
+                self.emit("dur", i, value=ONE, unit=str(tok.val))
+                return i + 2
             return i + 1
         if tag == "A":
-            if self.tag(i + 1) == "UNIT" and self.out and self.out[-1].kind in ("qty", "money"):
+            if self.tag(i + 1) == "UNIT":
                 unit = str(self.toks[i + 1].val)
-                self.emit("every", i, unit="mo" if unit == "mo" else "1" + unit)
-                return i + 2
+                if self.tag(i + 2) == "LANG":  # "eine Woche lang"
+                    self.emit("dur", i, value=ONE, unit=unit)
+                    return i + 3
+                if self.out and self.out[-1].kind in ("qty", "money"):  # "$50 a day"
+                    self.emit("every", i, unit="mo" if unit == "mo" else "1" + unit)
+                    return i + 2
             if self.tag(i + 1) in ("ASSET",) and self.tag(i - 1) not in ("NUM",):
                 # "buy a bitcoin": one unit
                 return self.after_quantity(i, ONE, i + 1)
@@ -1223,6 +1278,9 @@ class _Chunker:
             return i + 1
         if tag in ("UNK", "UNKT"):
             self.emit("unk", i, tok=tok)
+            return i + 1
+        if tag in ("CLOCK", "WHEN"):
+            self.emit("when", i, tok=tok)
             return i + 1
         if tag == "UNITASSET":
             # "sats" without a number: the asset
@@ -1295,6 +1353,9 @@ class _Chunker:
             nxt = self.tag(j)
         if nxt == "UNIT":
             unit = str(self.toks[j].val)
+            if self.tag(j + 1) == "LANG":  # "5 Tage lang"
+                self.emit("dur", i, value=value, unit=unit)
+                return j + 2
             if self.out and self.out[-1].kind == "every_pending":
                 self.out.pop()
                 if unit == "mo":
@@ -1468,7 +1529,7 @@ class _Chunker:
             # "throw $100 at ETH"
             self.pending_role = "into"
             return j
-        if self.tag(j) in ("MARKET",):
+        if self.tag(j) in ("MARKET", "CLOCK", "WHEN"):
             return j
         self.emit("dangling", i)
         return j
@@ -1478,6 +1539,9 @@ class _Chunker:
         if self.tag(j) == "CUR":
             cur = str(self.toks[j].val)
             j += 1
+        if self.tag(j) == "AMBNUM":
+            self.emit("ambnum", j, tok=self.toks[j])
+            return j + 1
         parsed = self.number(j)
         if parsed is None:
             self.emit("dangling", j)
@@ -1486,6 +1550,9 @@ class _Chunker:
         if self.toks[j].neg or value <= 0:
             self.emit("bad", j, role="Prices must be above zero.")
             return k
+        if self.tag(k) == "PCT":  # "at 5% below market"
+            self.emit("relative", j)
+            return k + 1
         if self.tag(k) == "CUR":
             cur = str(self.toks[k].val)
             k += 1
@@ -1519,43 +1586,69 @@ class _Chunker:
         subject: str | None = None
         direction: str | None = None
         level: Decimal | None = None
+        relative = False  # "by 5k", "um 10%"
+        bare_motion = False  # "drops", "rises", "涨": no "below", "to", "跌破" with it
+        marker = False  # a word that makes the number a level: below, above, to, hits
         n = len(self.toks)
         limit = min(n, i + 12)
         while j < limit:
             tag = self.tag(j)
             tok = self.toks[j]
-            if tag in ("ASSET", "WASSET") and subject is None and level is None:
+            if tag in ("ASSET", "WASSET"):
+                if subject is not None or level is not None:
+                    break
                 subject = tok.val
-            elif tag == "PAIR" and subject is None:
+            elif tag == "PAIR":
+                if subject is not None:
+                    break
                 subject = tok.val[0]
-            elif tag == "IT" and subject is None:
+            elif tag == "IT":
+                if subject is not None:
+                    break
                 subject = "IT"
-            elif tag in ("PRICE", "OF", "MOVE", "TO", "A", "CUR", "CLS", "IN", "AT", "ON"):
-                if tag == "CUR" and self.number(j + 1) is not None and level is None:
-                    j += 1
-                    continue
+            elif tag == "BY":
+                relative = True
+            elif tag in ("PRICE", "OF", "MOVE", "A", "CLS", "IN"):
+                pass
+            elif tag == "CUR":
+                if self.number(j + 1) is None:
+                    break
+            elif tag in ("TO", "ON", "AT"):
+                marker = True
             elif tag == "DOWN":
                 direction = _merge_direction(direction, "below")
+                bare_motion = tok.text not in ABSOLUTE_MOTION
             elif tag == "UP":
                 direction = _merge_direction(direction, "above")
+                bare_motion = tok.text not in ABSOLUTE_MOTION
             elif tag == "REACH":
                 direction = direction or "reach"
+                marker = True
             elif tag == "BELOW":
                 direction = "below" if direction in (None, "reach", "below") else "conflict"
+                marker = True
             elif tag == "ABOVE":
                 direction = "above" if direction in (None, "reach", "above") else "conflict"
-            elif tag in ("NUM", "NUMW") and level is None:
+                marker = True
+            elif tag in ("NUM", "NUMW"):
                 parsed = self.number(j)
-                if parsed is None:  # pragma: no cover
+                if parsed is None:  # pragma: no cover - NUM always reads
                     break
                 level, k, _ = parsed
                 if tok.neg or level <= 0:
                     self.emit("bad", j, role="Prices must be above zero.")
                     return k
+                after = self.tag(k)
+                # "drops 10%", "drops by 5k", "falls 5000": a move, not a level
+                if after == "PCT" or relative or (
+                    bare_motion and not marker and after not in ("BELOW", "ABOVE")
+                ):
+                    self.emit("relative", j)
+                    return k + (1 if after == "PCT" else 0)
                 j = k
-                while self.tag(j) in ("CUR",):
+                while self.tag(j) == "CUR":
                     j += 1
-                # trailing words: "60k or lower", "unter 60000 fällt", "4000时"
+                # words after the level: "60k or lower", "unter 60000 fällt", "250 erreicht"
                 while j < n and self.tag(j) in ("BELOW", "ABOVE", "DOWN", "UP", "REACH", "MOVE"):
                     t = self.tag(j)
                     if t in ("BELOW", "DOWN"):
@@ -1575,12 +1668,10 @@ class _Chunker:
             else:
                 break
             j += 1
-        if direction == "conflict":
-            self.emit("trigger", i, asset=subject, role=None, value=level)
-        elif level is None:
-            self.emit("trigger", i, asset=subject, role=direction, value=None)
-        else:
-            self.emit("trigger", i, asset=subject, role=direction, value=level)
+        self.emit(
+            "trigger", i, asset=subject, role=None if direction == "conflict" else direction,
+            value=level,
+        )
         return j
 
     def bare_motion(self, i: int) -> int:
@@ -1601,7 +1692,17 @@ class _Chunker:
             elif t == "ABOVE":
                 direction = _merge_direction(direction if direction != "reach" else None, "above")
             j += 1
+        relative = self.tag(j) == "BY"
+        if relative:
+            j += 1
         parsed = self.number(j)
+        if parsed is not None and (
+            relative or self.tag(parsed[1]) == "PCT"
+            or (self.toks[i].text not in ABSOLUTE_MOTION and j == i + 1
+                and tag in ("DOWN", "UP") and self.tag(parsed[1]) not in ("BELOW", "ABOVE"))
+        ):
+            self.emit("relative", i)
+            return parsed[1] + (1 if self.tag(parsed[1]) == "PCT" else 0)
         if parsed is None:
             if subject is not None:
                 self.asset(i, subject) if subject != "IT" else self.emit("it", i)
@@ -1744,7 +1845,10 @@ def _frames(segment: list[Ch]) -> list[list[Ch]]:
             # ellipsis: "buy 0.1 BTC and 2 ETH", "$100 of BTC, $100 of ETH"
             frames.append(current)
             inherited = [c for c in current_verbs if c.kind == "verb"]
-            current = [*(Ch("verb", value=c.value, pos=c.pos) for c in inherited), *piece]
+            current = [
+                *(Ch("verb", value=c.value, pos=c.pos, src="ellipsis") for c in inherited),
+                *piece,
+            ]
         else:
             current.extend(piece)
     if current is not None:
@@ -1766,8 +1870,37 @@ def _leading_modifiers(frames: list[list[Ch]]) -> list[Ch]:
     return out
 
 
-def _first_pos(frame: list[Ch]) -> int:
-    return 0 if not frame else frame[0].pos
+_TRAILING_KINDS = ("trigger", "every", "count", "dur", "until")
+
+
+def _trailing_modifiers(frames: list[list[Ch]]) -> list[list[Ch]]:
+    """A condition or schedule at the end of "buy $100 of BTC and $50 of ETH every day" covers
+    every order of that verb; after orders with other verbs its scope is unclear: ask."""
+    if len(frames) < 2:
+        return frames
+    last = frames[-1]
+    mods = [c for c in last if c.kind in _TRAILING_KINDS]
+    if not mods:
+        return frames
+    kinds = {c.kind for c in mods}
+    out = list(frames)
+    index = len(frames) - 1
+    # the run of frames that share the last frame's verb by ellipsis
+    while index > 0 and any(c.kind == "verb" and c.src == "ellipsis" for c in frames[index]):
+        index -= 1
+        if not any(c.kind in kinds for c in out[index]):
+            out[index] = [*out[index], *mods]
+    for frame in frames[:index]:
+        verbs = {c.value for c in frame if c.kind == "verb"}
+        if verbs & {"cancel"} or not verbs:
+            continue
+        if not any(c.kind in kinds for c in frame):
+            raise Clarify(
+                "Does the condition or schedule apply to every order, or only to the last "
+                "one? Please say it for each order.",
+                "trigger",
+            )
+    return out
 
 
 def _assets_in(chunks: list[Ch]) -> list[str]:

@@ -55,7 +55,7 @@ ENTRIES: dict[str, str] = {
         storniere, stornieren, storno, lösche, löschen, annulliere, annullieren, abbrechen, brich,
         撤销, 取消, 撤回, 撤掉, 撤单, 撤""",
     "REBAL": """rebalance, rebalancing, re-balance, reallocate, re-allocate, rebalance my portfolio,
-        target allocation, allocation, allocate,
+        target allocation, allocation, allocate, split, split my portfolio, diversify,
         rebalanciere, rebalancieren, umschichten, schichte um, neu gewichten, gewichte,
         调仓, 再平衡, 重新平衡, 重新分配, 配置""",
     "SHOW": """show, show me, list, display, view, check, see, tell me, give me, print, fetch, look up,
@@ -179,6 +179,8 @@ ENTRIES: dict[str, str] = {
         bis auf weiteres, unbegrenzt, 一直, 长期, 持续不断""",
     "DURING": "over the next, for the next, during, across, within, 持续, 连续, 共, 一共, 总共",
     "LANG": "lang",
+    # "drops by 10%", "fällt um 5000": a relative move, which signoff does not take as a level
+    "BY": "by, um, 了",
     # ------------------------------------------------------------------ queries
     "HOWMUCH": "how much, how many, wie viel, wieviel, wie viele, 多少, 几个",
     "Q": """what, what's, whats, what is, what are, how's, how is, where is, where's, which, any,
@@ -195,7 +197,7 @@ ENTRIES: dict[str, str] = {
     "REST": "rest, the rest, remainder, the remainder, remaining, leftover, rest in, den rest, 其余, 剩下, 剩余",
     "EQUAL": """equal, equally, evenly, even, equal weights, equal weight, equal parts, equal-weight,
         gleich, gleichmäßig, gleichgewichtet, 平均, 均分, 等权""",
-    "WEIGHT": "weights, weighting, split, target, targets, mix, ratio, aufteilung, 比例, 权重",
+    "WEIGHT": "weights, weighting, target, targets, mix, ratio, aufteilung, 比例, 权重",
     # ------------------------------------------------------------------ structure
     "AND": "and, plus, also, as well as, &, und, sowie, 和, 并, 并且, 同时, 以及, 跟, 与",
     "THEN": """then, and then, after that, afterwards, followed by, after which,
@@ -207,6 +209,8 @@ ENTRIES: dict[str, str] = {
         pre-approved, preapproved, pre-approve, policy, policies, compliance, guardrail, guardrails,
         safeguard, safeguards, 2fa, four-eyes, four eyes, kill switch, risk check, risk checks,
         risk limits, trading limits, position limits, order limits, second approver, sign-off,
+        order limit, my limit, trading limit, daily limit, position limit, risk limit, max order,
+        maximum order, spending limit, withdrawal limit,
         signoff, sign off, double check, double-check,
         bestätigung, bestätigungen, bestätigen, bestätige, freigabe, freigeben, genehmigung,
         genehmigen, richtlinie, richtlinien, compliance-regeln,
@@ -214,7 +218,7 @@ ENTRIES: dict[str, str] = {
     "GATEW": """limits, checks, rules, restrictions, prompt, prompts, asking, ask me, asking me,
         warnings, questions, safety, limiten, regeln, prüfung, prüfungen, nachfrage, rückfrage,
         限额, 规则, 限制, 提示""",
-    "R_WITHDRAW": "withdraw, withdrawal, withdrawals, withdrawing, payout, abheben, auszahlen, auszahlung, 提现, 提币, 提款, 出金",
+    "R_WITHDRAW": "withdraw, withdrawal, withdrawals, withdrawing, payout, abheben, hebe, heb, auszahlen, auszahlung, zahle aus, 提现, 提币, 提款, 出金",
     "R_SEND": """send, sending, transfer, transfers, transferring, wire, pay, tip, give, gift, donate,
         send over, move, move to, bridge, sende, senden, schicke, schicken, überweise, überweisen,
         transferiere, 发送, 转账, 转给, 转到, 打给, 汇款, 转出, 给他, 给她""",
@@ -239,6 +243,14 @@ ENTRIES: dict[str, str] = {
     "R_ADVICE": """should i, predict, prediction, forecast, recommend, recommendation, advice, advise,
         opinion, what do you think, will it, is it a good, analysis, analyse, analyze, signal, signals,
         tip me, moon soon, sollte ich, empfehlung, prognose, 预测, 建议, 推荐, 分析, 应该""",
+    # ------------------------------------------------------------------ times
+    # a start time or date: signoff has no delayed start, so it asks instead of ignoring it
+    "WHEN": """tomorrow, tonight, later, later today, this evening, this afternoon, this morning,
+        next week, next month, next monday, next friday, on monday, on tuesday, on wednesday,
+        on thursday, on friday, on saturday, on sunday, at noon, at midnight, at the close,
+        at the open, end of day, by friday, in an hour, in a few hours, in a week,
+        morgen, übermorgen, heute abend, nächste woche, später, am montag, am freitag,
+        明天, 后天, 今晚, 下周, 稍后, 晚上, 明早, 下午""",
     # ------------------------------------------------------------------ ignored
     "FILLER": """please, pls, plz, kindly, i, i'd, i'm, id, want, wanna, want to, would, like, would like,
         would like to, i'd like to, i want to, i need to, need, can, could, you, can you, could you,
@@ -248,7 +260,7 @@ ENTRIES: dict[str, str] = {
         am besten, bitte, ich, möchte, möchte gerne, will, würde, gern, gerne, du, kannst,
         kannst du, mir, den, dem, die, um, so, doch, noch, ist, sind, hat, hast, bin, auch, nur,
         aber, einfach, schnell, heute, zum, zur, im, am,
-        right, here, there, by, about, up, out, real, quick, at once, today, tonight,
+        right, here, there, about, up, out, real, quick, at once, today, tonight,
         amount, units, unit,
         请, 帮我, 给我, 我要, 我想, 想, 要, 把, 将, 就, 时, 时候, 的时候, 了, 吧, 啊, 一下, 现在的, 能, 可以, 帮忙, 那么, 则, 后, 以后""",
 }

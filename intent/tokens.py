@@ -48,6 +48,10 @@ def _is_address(run: str) -> bool:
     return False
 
 
+# punctuation with a part to play; any other mark is kept only as a separator of words
+_TAGGED_PUNCT = frozenset(",;.!?/:$€%@<>&")
+
+
 def _latin(c: str) -> bool:
     return c.isalpha() and c < "\u0250"
 
@@ -151,6 +155,9 @@ _TRANSLATE = str.maketrans(
 )
 
 # letters glued to a number that modify it ("1.5k", "15m", "10x", "500u")
+# "9am", "3pm", "9:30": a time of day, never a price
+CLOCK_SUFFIXES = frozenset(["am", "pm", "uhr", "h00", "点"])
+
 NUMBER_SUFFIXES = frozenset(
     [
         "k",
@@ -365,6 +372,9 @@ class Tagger:
                 units.extend(self._segment(value, start))
             elif kind == "addr":
                 append(Tok("ADDR", value, value.lower(), value, start, end))
+            elif kind == "punct":
+                append(Tok("W", None, value, value, start, end) if value in _TAGGED_PUNCT
+                       else Tok("P", None, value, value, start, end))
             else:
                 append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
@@ -553,6 +563,23 @@ class Tagger:
                     )
                 )
                 i += 3
+                continue
+            # "9:30", "14:00": a time of day
+            if (
+                i + 2 < n
+                and tokens[i + 1].text == ":"
+                and tokens[i + 2].tag == "NUMRAW"
+                and tokens[i + 1].start == tok.end
+                and tokens[i + 2].start == tokens[i + 1].end
+            ):
+                out.append(Tok("CLOCK", None, tok.text, tok.text, tok.start, tokens[i + 2].end))
+                i += 3
+                continue
+            if i + 1 < n and tokens[i + 1].text in CLOCK_SUFFIXES and (
+                tokens[i + 1].start == tok.end or tokens[i + 1].text in ("am", "pm", "uhr")
+            ) and (lang != "de" or tokens[i + 1].text != "am"):
+                out.append(Tok("CLOCK", None, tok.text, tok.text, tok.start, tokens[i + 1].end))
+                i += 2
                 continue
             if value is None:
                 tok.tag, tok.val = "BADNUM", None
