@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import argparse
 
 # the order here is the order of ``signoff --help``
-COMMAND_MODULES: tuple[str, ...] = ("parse",)
+COMMAND_MODULES: tuple[str, ...] = ("parse", "audit")
 
 
 def _fast_path(args: list[str]) -> int | None:
