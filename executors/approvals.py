@@ -40,6 +40,7 @@ from intent.plan import Frozen
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
 from signoff.errors import ApprovalError, ConfigError
+from signoff.secrets import register_secret
 
 TOKEN_PREFIX = "sot1"  # noqa: S105 - a format tag, not a secret
 KEY_FILE = "approval.key"
@@ -161,6 +162,7 @@ def load_or_create_key(directory: str) -> bytes:
         raise ConfigError(
             "the approval key is damaged", source=path, hint="delete it to create a new key"
         )
+    register_secret(text, "approval key")
     return key
 
 

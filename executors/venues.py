@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from signoff.errors import AuthenticationFailed, ConfigError, SandboxViolation
 from signoff.paths import shipped_config
+from signoff.secrets import register_secrets
 
 CcxtId = Literal["binance", "bybit", "okx"]
 _CCXT_IDS: tuple[CcxtId, ...] = ("binance", "bybit", "okx")
@@ -237,6 +238,14 @@ def resolve_keys(profile: VenueProfile, env: Mapping[str, str] | None = None) ->
                 )
             ),
         )
+    # keys from the keyring are not in the environment: make sure no log or error shows them
+    register_secrets(
+        [
+            (f"{profile.name} api key", key),
+            (f"{profile.name} secret", secret),
+            (f"{profile.name} password", password),
+        ]
+    )
     return ApiKeys(
         api_key=Secret(key), secret=Secret(secret), password=Secret(password) if password else None
     )

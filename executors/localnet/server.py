@@ -40,6 +40,7 @@ from executors.paper.engine import PaperEngine, RuleViolation
 from executors.paper.feeds import PriceFeed
 from signoff.clock import Clock
 from signoff.errors import InsufficientFunds, OrderNotFound, OrderRejected
+from signoff.secrets import register_secrets
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -130,7 +131,11 @@ class Credentials:
 
     @classmethod
     def generate(cls) -> Credentials:
-        return cls(api_key=secrets.token_hex(32), secret=secrets.token_hex(32))
+        creds = cls(api_key=secrets.token_hex(32), secret=secrets.token_hex(32))
+        register_secrets(
+            [("local exchange api key", creds.api_key), ("local exchange secret", creds.secret)]
+        )
+        return creds
 
 
 def load_or_create_credentials(path: str) -> Credentials:
@@ -147,7 +152,11 @@ def load_or_create_credentials(path: str) -> Credentials:
         return creds
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
-    return Credentials(api_key=str(data["api_key"]), secret=str(data["secret"]))
+    creds = Credentials(api_key=str(data["api_key"]), secret=str(data["secret"]))
+    register_secrets(
+        [("local exchange api key", creds.api_key), ("local exchange secret", creds.secret)]
+    )
+    return creds
 
 
 def num(value: Decimal | None) -> str:

@@ -54,6 +54,7 @@ from signoff.errors import (
     SignoffError,
 )
 from signoff.paths import home
+from signoff.secrets import install_log_redaction, redact, register_secret
 
 log = logging.getLogger("signoff.executor")
 
@@ -101,8 +102,8 @@ def _status_of(error: SignoffError) -> int:
 def _error_response(error: SignoffError) -> web.Response:
     body = ErrorBody(
         type=type(error).__name__,
-        message=error.message,
-        hint=error.hint,
+        message=redact(error.message),
+        hint=redact(error.hint) if error.hint else None,
         code=getattr(error, "code", None),
     )
     return web.json_response({"error": body.model_dump(mode="json")}, status=_status_of(error))
@@ -400,9 +401,11 @@ async def serve(
             reconciled = await service.start()
             for item in reconciled:
                 log.info("reconciled %s: %s -> %s", item.client_order_id, item.before, item.after)
+            run_secret = secrets.token_urlsafe(32)
+            register_secret(run_secret, "executor run secret")
             server = ExecutorServer(
                 service=service,
-                secret=secrets.token_urlsafe(32),
+                secret=run_secret,
                 clock=clock,
                 started_at=clock.now(),
             )
@@ -469,6 +472,9 @@ def main(options: ExecutorOptions) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
+    # every key this process loads is registered with signoff.secrets; the filter
+    # scrubs them from any log line, ccxt's and aiohttp's included
+    install_log_redaction()
 
     def ready(socket_path: str) -> None:
         sys.stdout.write(f"executor ready on {socket_path}\n")
