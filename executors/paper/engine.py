@@ -678,7 +678,9 @@ class PaperEngine:
         self._tick(now)
         changed: list[OrderState] = []
         for sched in list(self._schedules.values()):
+            fired = False
             while sched.status == "open" and sched.next_at <= now:
+                fired = True
                 run_at = sched.next_at
                 child_req = sched.request.model_copy(
                     update={
@@ -695,7 +697,8 @@ class PaperEngine:
                     self._commit(child)
                 self._record_run(sched, child, run_at)
                 changed.append(child.state())
-            changed.append(self._schedule_state(sched))
+            if fired:
+                changed.append(self._schedule_state(sched))
         return changed
 
     def _schedule_state(self, sched: _Schedule) -> OrderState:

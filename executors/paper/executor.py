@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,7 +14,9 @@ from executors.paper.engine import PaperEngine
 from executors.paper.feeds import PriceFeed
 from intent.market import AccountSnapshot, MarketRules, Quote
 from signoff.clock import Clock
-from signoff.errors import ExchangeError
+from signoff.errors import ExchangeError, SignoffError
+
+log = logging.getLogger("signoff.executor")
 
 
 class PaperExecutor:
@@ -31,12 +36,18 @@ class PaperExecutor:
         *,
         state_path: str | None = None,
         venue: str = "paper",
+        autosync_seconds: float | None = None,
     ) -> None:
         self.engine = engine
         self._clock = clock
         self._feed = feed
         self._state_path = state_path
         self._venue = venue
+        # a long-running process keeps prices moving between requests, so that
+        # triggers fire on time and a request after a long pause does not have to
+        # simulate hours of ticks first
+        self._autosync_seconds = autosync_seconds
+        self._autosync: asyncio.Task[None] | None = None
 
     @property
     def venue(self) -> str:
@@ -44,8 +55,23 @@ class PaperExecutor:
 
     async def start(self) -> None:
         await self.sync()
+        if self._autosync_seconds:
+            self._autosync = asyncio.create_task(self._keep_in_sync(self._autosync_seconds))
+
+    async def _keep_in_sync(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.sync()
+            except SignoffError as error:
+                log.warning("paper engine: %s", error.message)
 
     async def close(self) -> None:
+        if self._autosync is not None:
+            self._autosync.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._autosync
+            self._autosync = None
         self._save()
 
     async def sync(self) -> list[OrderState]:
@@ -56,7 +82,8 @@ class PaperExecutor:
             for tick in await self._feed.ticks_until(now):
                 changed += self.engine.set_prices(tick.prices, tick.time)
         changed += self.engine.advance(now)
-        self._save()
+        if changed:
+            self._save()
         return changed
 
     def _save(self) -> None:

@@ -48,6 +48,7 @@ from executors.process.wire import (
 from executors.service import ExecutionService
 from signoff.clock import Clock, SystemClock
 from signoff.errors import (
+    ConfigError,
     ExchangeError,
     ExecutionError,
     InputError,
@@ -278,10 +279,17 @@ async def build_executor(
         state = os.path.join(base, "executor", "paper-state.json")
         engine = paper_engine(state)
         feed = SimulatedFeed(engine.catalog, seed=options.seed, start=clock.now())
-        yield PaperExecutor(engine, clock, feed, state_path=state)
+        yield PaperExecutor(
+            engine, clock, feed, state_path=state, autosync_seconds=options.tick_seconds
+        )
         return
 
-    profile = venue_profile(options.exchange, options.exchanges_file)
+    try:
+        profile = venue_profile(options.exchange, options.exchanges_file)
+    except ConfigError as exc:
+        raise ConfigError(
+            exc.message, hint=f"{exc.hint}, or paper (the paper engine)" if exc.hint else None
+        ) from None
     if not profile.local:
         if options.url is not None:
             check_url_is_local(options.url)  # raises: a testnet's URL is ccxt's own

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -10,13 +11,20 @@ from pathlib import Path
 import pytest
 
 from executors.base import OrderRequest
+from executors.localnet.server import LocalExchange
 from executors.paper.engine import PaperEngine
 from executors.paper.executor import PaperExecutor
-from executors.paper.feeds import ReplayFeed, SimulatedFeed, candle_ticks, parse_klines
+from executors.paper.feeds import (
+    LiveTickerFeed,
+    ReplayFeed,
+    SimulatedFeed,
+    candle_ticks,
+    parse_klines,
+)
 from executors.testing import START
 from signoff.catalog import MarketCatalog
-from signoff.clock import FakeClock
-from signoff.errors import InputError
+from signoff.clock import FakeClock, SystemClock
+from signoff.errors import ExchangeUnavailable, InputError
 
 D = Decimal
 
@@ -169,3 +177,53 @@ async def test_paper_executor_saves_and_a_new_one_continues(
         again = PaperExecutor(PaperEngine.loads(catalog, handle.read()), clock)
     assert [o.client_order_id for o in await again.open_orders()] == ["l1"]
     assert (await again.account()).balances["USDT"].locked == D(100)
+
+
+@pytest.mark.asyncio
+async def test_live_ticker_feed_reads_public_prices_through_ccxt(localnet: LocalExchange) -> None:
+    # "live" here is the local exchange over loopback: tests never go online
+    import ccxt.async_support as ccxt
+
+    exchange = ccxt.binance(
+        {
+            "enableRateLimit": False,
+            "options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}},
+        }
+    )
+    exchange.urls["test"] = {
+        "public": f"{localnet.url}/api/v3",
+        "private": f"{localnet.url}/api/v3",
+        "v1": f"{localnet.url}/api/v1",
+    }
+    exchange.set_sandbox_mode(True)
+    exchange.number = str
+    try:
+        feed = LiveTickerFeed(exchange, ["BTC/USDT", "ETH/USDT"])
+        [tick] = await feed.ticks_until(START)
+        assert tick.time == START
+        assert tick.prices == {"BTC/USDT": D("67500"), "ETH/USDT": D("3150")}
+        await localnet.stop()
+        with pytest.raises(ExchangeUnavailable):
+            await feed.ticks_until(START)
+    finally:
+        await exchange.close()
+
+
+@pytest.mark.asyncio
+async def test_paper_executor_keeps_prices_moving_between_requests(
+    catalog: MarketCatalog,
+) -> None:
+    clock = SystemClock()
+    engine = PaperEngine.with_balances(catalog, {"USDT": D(1000)}, clock.now())
+    feed = SimulatedFeed(catalog, seed=9, start=clock.now(), interval=timedelta(milliseconds=20))
+    executor = PaperExecutor(engine, clock, feed, autosync_seconds=0.02)
+    await executor.start()
+    try:
+        before = engine.last("BTC/USDT")
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if engine.last("BTC/USDT") != before:
+                break
+        assert engine.last("BTC/USDT") != before
+    finally:
+        await executor.close()
