@@ -389,10 +389,11 @@ class CcxtExecutor:
     # ------------------------------------------------------------------ writing
     def _order_args(self, req: OrderRequest) -> tuple[Any, ...]:
         if req.schedule is not None:
+            # the execution service runs schedules and sends one plain order per run
             raise OrderRejected(
                 f"{self.venue}: exchanges have no recurring orders",
-                hint="recurring orders run on the paper engine (signoff executor --exchange "
-                "paper), or submit each run as its own step",
+                hint="send recurring steps through the execution service, which places "
+                "one order per run",
             )
         params: dict[str, Any] = {"clientOrderId": req.client_order_id}
         if req.conditional:

@@ -44,6 +44,18 @@ class JournalEntry(Frozen):
         return self.status in FINISHED
 
 
+class ScheduleEntry(Frozen):
+    """A recurring step: its runs are orders ``<client_order_id>.<n>`` in the journal."""
+
+    client_order_id: str
+    plan_id: str
+    step_id: str
+    venue: str
+    request: OrderRequest
+    first_at: datetime
+    status: Literal["active", "finished", "canceled"]
+
+
 class RefusalRecord(Frozen):
     plan_id: str
     step_id: str
@@ -75,6 +87,20 @@ class ExecutionJournal(Protocol):
 
     def get(self, client_order_id: str) -> JournalEntry | None: ...
 
+    def record_schedule(
+        self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, first_at: datetime
+    ) -> None:
+        """A recurring step was approved and started (its first run is at ``first_at``)."""
+        ...
+
+    def schedule(self, client_order_id: str) -> ScheduleEntry | None: ...
+
+    def active_schedules(self, venue: str) -> list[ScheduleEntry]: ...
+
+    def end_schedule(
+        self, client_order_id: str, status: Literal["finished", "canceled"], *, at: datetime
+    ) -> None: ...
+
     def unfinished(self, venue: str) -> list[JournalEntry]:
         """Orders on ``venue`` whose end (filled, canceled, rejected, ...) was not seen."""
         ...
@@ -105,6 +131,11 @@ class SqliteJournal:
                 CREATE TABLE IF NOT EXISTS fills (
                     trade_id TEXT NOT NULL, venue TEXT NOT NULL, client_order_id TEXT,
                     fill TEXT NOT NULL, PRIMARY KEY (venue, trade_id));
+                CREATE TABLE IF NOT EXISTS schedules (
+                    client_order_id TEXT PRIMARY KEY,
+                    plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
+                    request TEXT NOT NULL, first_at TEXT NOT NULL, status TEXT NOT NULL,
+                    updated_at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS refusals (
                     id INTEGER PRIMARY KEY, plan_id TEXT NOT NULL, step_id TEXT NOT NULL,
                     code TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL);
@@ -236,6 +267,63 @@ class SqliteJournal:
                 "SELECT * FROM orders WHERE client_order_id = ?", (client_order_id,)
             ).fetchone()
         return self._entry(row) if row else None
+
+    def record_schedule(
+        self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, first_at: datetime
+    ) -> None:
+        self._write(
+            "INSERT INTO schedules VALUES (?, ?, ?, ?, ?, ?, 'active', ?)"
+            " ON CONFLICT (client_order_id) DO NOTHING",
+            (
+                request.client_order_id,
+                plan_id,
+                step_id,
+                venue,
+                request.model_dump_json(),
+                first_at.isoformat(),
+                first_at.isoformat(),
+            ),
+        )
+
+    @staticmethod
+    def _schedule_entry(row: tuple[str, ...]) -> ScheduleEntry:
+        cid, plan_id, step_id, venue, request, first_at, status, _updated = row
+        return ScheduleEntry.model_validate(
+            {
+                "client_order_id": cid,
+                "plan_id": plan_id,
+                "step_id": step_id,
+                "venue": venue,
+                "request": json.loads(request),
+                "first_at": first_at,
+                "status": status,
+            }
+        )
+
+    def schedule(self, client_order_id: str) -> ScheduleEntry | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM schedules WHERE client_order_id = ?", (client_order_id,)
+            ).fetchone()
+        return self._schedule_entry(row) if row else None
+
+    def active_schedules(self, venue: str) -> list[ScheduleEntry]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM schedules WHERE venue = ? AND status = 'active'"
+                " ORDER BY first_at, rowid",
+                (venue,),
+            ).fetchall()
+        return [self._schedule_entry(r) for r in rows]
+
+    def end_schedule(
+        self, client_order_id: str, status: Literal["finished", "canceled"], *, at: datetime
+    ) -> None:
+        self._write(
+            "UPDATE schedules SET status = ?, updated_at = ?"
+            " WHERE client_order_id = ? AND status = 'active'",
+            (status, at.isoformat(), client_order_id),
+        )
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:

@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
+from pydantic import Field
+
 from executors.approvals import (
     ApprovableStep,
     ApprovalAuthority,
@@ -36,8 +38,8 @@ from executors.approvals import (
     check_drift,
 )
 from executors.base import Executor, OrderRequest, OrderState
-from executors.ids import client_order_id
-from executors.journal import ExecutionJournal
+from executors.ids import client_order_id, run_id
+from executors.journal import ExecutionJournal, ScheduleEntry
 from intent.plan import Frozen
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
@@ -45,13 +47,25 @@ from signoff.clock import Clock
 from signoff.errors import ExchangeError, OrderNotFound, OrderStateUnknown
 
 
+class ScheduleStatus(Frozen):
+    """Where a recurring step stands."""
+
+    client_order_id: str
+    every: str
+    count: int | None = None
+    runs: int = Field(ge=0, description="runs sent or recorded so far")
+    status: Literal["active", "finished", "canceled"]
+    next_at: datetime | None = None
+
+
 class StepResult(Frozen):
-    """What executing one step did."""
+    """What executing one step did (for a recurring step: its runs so far)."""
 
     plan_id: str
     step_id: str
     kind: Literal["order", "cancel"]
     orders: tuple[OrderState, ...] = ()
+    schedule: ScheduleStatus | None = None
     already_sent: bool = False
 
 
@@ -183,6 +197,16 @@ class ExecutionService:
                 self._consume(claims, plan_id)
             return await self._cancel(plan_id, step)
         cid = client_order_id(plan_id, step.step_id)
+        scheduled = self.journal.schedule(cid)
+        if scheduled is not None:
+            return StepResult(
+                plan_id=plan_id,
+                step_id=step.step_id,
+                kind="order",
+                orders=tuple(self._runs(scheduled)),
+                schedule=self._schedule_status(scheduled),
+                already_sent=True,
+            )
         existing = self.journal.get(cid)
         if existing is not None:
             # sent before (a retry, a second click, a restart): report, never resend
@@ -205,12 +229,121 @@ class ExecutionService:
                 raise
             self._consume(claims, plan_id)
         request = OrderRequest.from_resolved(step, cid)
+        if request.schedule is not None:
+            return await self._start_schedule(plan_id, step.step_id, request)
         return StepResult(
             plan_id=plan_id,
             step_id=step.step_id,
             kind="order",
             orders=(await self._send(plan_id, step.step_id, request),),
         )
+
+    # ------------------------------------------------------------------ schedules
+    async def _start_schedule(
+        self, plan_id: str, step_id: str, request: OrderRequest
+    ) -> StepResult:
+        """A recurring step: one approval covers its runs; the first runs now."""
+        now = self.clock.now()
+        self.journal.record_schedule(
+            plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, first_at=now
+        )
+        await self.run_due()
+        entry = self.journal.schedule(request.client_order_id)
+        assert entry is not None
+        return StepResult(
+            plan_id=plan_id,
+            step_id=step_id,
+            kind="order",
+            orders=tuple(self._runs(entry)),
+            schedule=self._schedule_status(entry),
+        )
+
+    def _runs(self, entry: ScheduleEntry) -> list[OrderState]:
+        states: list[OrderState] = []
+        run = 1
+        while (found := self.journal.get(run_id(entry.client_order_id, run))) is not None:
+            if found.state is not None:
+                states.append(found.state)
+            run += 1
+        return states
+
+    def _runs_done(self, entry: ScheduleEntry) -> int:
+        run = 0
+        while self.journal.get(run_id(entry.client_order_id, run + 1)) is not None:
+            run += 1
+        return run
+
+    def _schedule_status(self, entry: ScheduleEntry) -> ScheduleStatus:
+        schedule = entry.request.schedule
+        assert schedule is not None
+        runs = self._runs_done(entry)
+        done = entry.status != "active"
+        return ScheduleStatus(
+            client_order_id=entry.client_order_id,
+            every=schedule.every,
+            count=schedule.count,
+            runs=runs,
+            status=entry.status,
+            next_at=None if done else entry.first_at + schedule.interval * runs,
+        )
+
+    async def run_due(self) -> list[OrderState]:
+        """Send every scheduled run whose time has come.
+
+        A run is due at ``first_at + (n - 1) × interval``. Runs missed while the
+        executor was not running are recorded as expired, not sent late in a
+        burst: only the latest due run is sent.
+        """
+        now = self.clock.now()
+        sent: list[OrderState] = []
+        for entry in self.journal.active_schedules(self.venue):
+            schedule = entry.request.schedule
+            if schedule is None:  # pragma: no cover - only scheduled requests are recorded
+                continue
+            run = self._runs_done(entry) + 1
+            due = entry.first_at + schedule.interval * (run - 1)
+            while due <= now and (schedule.count is None or run <= schedule.count):
+                request = entry.request.model_copy(
+                    update={"schedule": None, "client_order_id": run_id(entry.client_order_id, run)}
+                )
+                if due + schedule.interval <= now:
+                    sent.append(self._record_missed(entry, request, due))
+                else:
+                    try:
+                        sent.append(await self._send(entry.plan_id, entry.step_id, request))
+                    except ExchangeError:
+                        # _send recorded it (rejected, or unknown for reconciliation);
+                        # one failed run does not stop the schedule
+                        failed = self.journal.get(request.client_order_id)
+                        if failed is not None and failed.state is not None:
+                            sent.append(failed.state)
+                run += 1
+                due = entry.first_at + schedule.interval * (run - 1)
+            if schedule.count is not None and run > schedule.count:
+                self.journal.end_schedule(entry.client_order_id, "finished", at=now)
+        return sent
+
+    def _record_missed(
+        self, entry: ScheduleEntry, request: OrderRequest, due: datetime
+    ) -> OrderState:
+        now = self.clock.now()
+        self.journal.record_intent(
+            plan_id=entry.plan_id, step_id=entry.step_id, venue=self.venue, request=request, at=now
+        )
+        state = OrderState(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            status="expired",
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            reason=f"run due at {due.isoformat()} was missed: the executor was not running",
+            created_at=now,
+            updated_at=now,
+        )
+        self.journal.record_state(state, at=now)
+        return state
 
     def _consume(self, claims: ApprovalClaims, plan_id: str) -> None:
         try:
@@ -278,6 +411,27 @@ class ExecutionService:
             )
         ]
         canceled: list[OrderState] = []
+        for entry in self.journal.active_schedules(self.venue):
+            req = entry.request
+            if (
+                (step.base is None or req.symbol.split("/")[0] == step.base)
+                and (step.side is None or req.side == step.side)
+                and (not step.order_ids or req.client_order_id in step.order_ids)
+            ):
+                self.journal.end_schedule(req.client_order_id, "canceled", at=self.clock.now())
+                canceled.append(
+                    OrderState(
+                        client_order_id=req.client_order_id,
+                        symbol=req.symbol,
+                        side=req.side,
+                        order_type=req.order_type,
+                        status="canceled",
+                        quantity=req.quantity,
+                        limit_price=req.limit_price,
+                        reason="schedule stopped: no further runs",
+                        updated_at=self.clock.now(),
+                    )
+                )
         for order in targets:
             try:
                 state = await self.executor.cancel(

@@ -24,6 +24,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -463,16 +464,24 @@ async def serve(
 async def _run_until_stopped(
     service: ExecutionService, stop: asyncio.Event, refresh_seconds: float
 ) -> None:
+    """Send scheduled runs when due (checked every second); reconcile every ``refresh_seconds``."""
+    last_reconcile = time.monotonic()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=refresh_seconds)
+            await asyncio.wait_for(stop.wait(), timeout=min(1.0, refresh_seconds))
         if stop.is_set():
             return
         try:
-            for item in await service.reconcile():
-                log.info("reconciled %s: %s -> %s", item.client_order_id, item.before, item.after)
+            for state in await service.run_due():
+                log.info("scheduled run %s: %s", state.client_order_id, state.status)
+            if time.monotonic() - last_reconcile >= refresh_seconds:
+                last_reconcile = time.monotonic()
+                for item in await service.reconcile():
+                    log.info(
+                        "reconciled %s: %s -> %s", item.client_order_id, item.before, item.after
+                    )
         except SignoffError as error:
-            log.warning("reconciliation failed: %s", error.message)
+            log.warning("background work failed: %s", error.message)
 
 
 def main(options: ExecutorOptions) -> int:
