@@ -21,6 +21,7 @@ journal has not seen finish.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -103,6 +104,7 @@ class ExecutionService:
         # an order the venue does not know is only declared never-placed once
         # its request can no longer arrive (the venue's receive window is over)
         self.settle = settle
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @property
     def venue(self) -> str:
@@ -197,6 +199,15 @@ class ExecutionService:
                 self._consume(claims, plan_id)
             return await self._cancel(plan_id, step)
         cid = client_order_id(plan_id, step.step_id)
+        # one step at a time: a second request for the same step (a double click,
+        # two approvals) waits here and then finds the first one in the journal
+        # (a lock per step ever executed by this process: a few hundred bytes each)
+        async with self._locks.setdefault(cid, asyncio.Lock()):
+            return await self._execute_order(plan_id, step, cid, claims)
+
+    async def _execute_order(
+        self, plan_id: str, step: ResolvedOrder, cid: str, claims: ApprovalClaims | None
+    ) -> StepResult:
         scheduled = self.journal.schedule(cid)
         if scheduled is not None:
             return StepResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -299,3 +300,26 @@ async def test_reconcile_records_what_the_venue_says(
     )
     assert again.already_sent
     assert len(engine.trades()) == 2
+
+
+@pytest.mark.asyncio
+async def test_concurrent_requests_for_one_step_place_one_order(
+    gate: ExecutionService, localnet: LocalExchange
+) -> None:
+    # a double click, with two approvals given for the same step
+    confirm = decision("s1", "confirm")
+    tokens = [
+        (
+            await gate.issue_approval(
+                plan_id="p1", step=order_step(), decision=confirm, requester="a", approver=who
+            )
+        ).token
+        for who in ("a", "b")
+    ]
+    results = await asyncio.gather(
+        *(gate.execute(plan_id="p1", step=order_step(), decision=confirm, token=t) for t in tokens),
+        gate.execute(plan_id="p1", step=order_step(), decision=decision("s1", "allow")),
+    )
+    assert sorted(r.already_sent for r in results) == [False, True, True]
+    assert {r.orders[0].order_id for r in results} == {results[0].orders[0].order_id}
+    assert localnet.accepted_count() == 1
