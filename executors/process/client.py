@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast, get_args
 
 import httpx
 from pydantic import TypeAdapter
 
-from executors.approvals import ApprovalRefused
+from executors.approvals import ApprovalRefused, RefusalCode
 from executors.base import Fill, OrderState
 from executors.process.server import RUN_FILE, START_ERROR_FILE, executor_dir
 from executors.process.wire import (
@@ -50,9 +50,14 @@ _QUOTES = TypeAdapter(dict[str, Quote])
 _RECONCILED = TypeAdapter(list[ReconcileResult])
 
 
+_REFUSAL_CODES: frozenset[str] = frozenset(get_args(RefusalCode))
+
+
 def _error_from(body: ErrorBody) -> SignoffError:
-    if body.type == "ApprovalRefused" and body.code:
-        return ApprovalRefused(body.code, body.message.split(": ", 1)[-1], hint=body.hint)  # type: ignore[arg-type]
+    """The executor's error as the same class here (its message already carries the code)."""
+    if body.type == "ApprovalRefused" and body.code in _REFUSAL_CODES:
+        code = cast(RefusalCode, body.code)
+        return ApprovalRefused(code, body.message.removeprefix(f"{code}: "), hint=body.hint)
     cls = getattr(errors, body.type, None)
     if isinstance(cls, type) and issubclass(cls, SignoffError):
         error = cls.__new__(cls)
