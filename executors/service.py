@@ -45,7 +45,7 @@ from intent.plan import Frozen
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
 from signoff.clock import Clock
-from signoff.errors import ExchangeError, OrderNotFound, OrderStateUnknown
+from signoff.errors import ExchangeError, ExecutionError, OrderNotFound, OrderStateUnknown
 
 
 class ScheduleStatus(Frozen):
@@ -208,7 +208,18 @@ class ExecutionService:
     async def _execute_order(
         self, plan_id: str, step: ResolvedOrder, cid: str, claims: ApprovalClaims | None
     ) -> StepResult:
+        request = OrderRequest.from_resolved(step, cid)
         scheduled = self.journal.schedule(cid)
+        earlier = scheduled.request if scheduled else None
+        existing = self.journal.get(cid)
+        if existing is not None:
+            earlier = existing.request
+        if earlier is not None and earlier != request:
+            raise ExecutionError(
+                f"step {step.step_id} of plan {plan_id} was already sent with other content "
+                f"({earlier.side} {earlier.quantity} {earlier.symbol})",
+                hint="a step is sent once; give a changed order a new step id or plan",
+            )
         if scheduled is not None:
             return StepResult(
                 plan_id=plan_id,
@@ -218,7 +229,6 @@ class ExecutionService:
                 schedule=self._schedule_status(scheduled),
                 already_sent=True,
             )
-        existing = self.journal.get(cid)
         if existing is not None:
             # sent before (a retry, a second click, a restart): report, never resend
             state = existing.state
@@ -239,7 +249,6 @@ class ExecutionService:
                 self._record_refusal(plan_id, step.step_id, refusal)
                 raise
             self._consume(claims, plan_id)
-        request = OrderRequest.from_resolved(step, cid)
         if request.schedule is not None:
             return await self._start_schedule(plan_id, step.step_id, request)
         return StepResult(

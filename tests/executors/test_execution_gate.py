@@ -19,7 +19,7 @@ from executors.service import ExecutionService
 from executors.testing import START, cancel_step, decision, order_step
 from policy.decision import PolicyStamp
 from signoff.clock import FakeClock, SystemClock
-from signoff.errors import InsufficientFunds
+from signoff.errors import ExecutionError, InsufficientFunds
 
 D = Decimal
 
@@ -322,4 +322,17 @@ async def test_concurrent_requests_for_one_step_place_one_order(
     )
     assert sorted(r.already_sent for r in results) == [False, True, True]
     assert {r.orders[0].order_id for r in results} == {results[0].orders[0].order_id}
+    assert localnet.accepted_count() == 1
+
+
+@pytest.mark.asyncio
+async def test_a_step_id_reused_for_other_content_is_refused(
+    gate: ExecutionService, localnet: LocalExchange
+) -> None:
+    await gate.execute(plan_id="p1", step=order_step(), decision=decision("s1", "allow"))
+    with pytest.raises(ExecutionError) as err:
+        await gate.execute(
+            plan_id="p1", step=order_step(side="sell"), decision=decision("s1", "allow")
+        )
+    assert "already sent with other content" in err.value.message
     assert localnet.accepted_count() == 1
