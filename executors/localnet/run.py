@@ -51,7 +51,7 @@ async def serve_localnet(options: LocalnetOptions, base: str | None = None) -> N
         engine=engine,
         credentials=load_or_create_credentials(os.path.join(directory, CREDENTIALS_FILE)),
         clock=clock,
-        feed=SimulatedFeed(catalog, seed=options.seed, start=clock.now())
+        feed=SimulatedFeed(catalog, seed=options.seed, start=clock.now(), prices=engine.prices())
         if options.tick_seconds > 0
         else None,
         tick_seconds=options.tick_seconds,

@@ -230,6 +230,10 @@ class PaperEngine:
     def rules(self) -> dict[str, MarketRules]:
         return {s: spec.rules for s, spec in self.catalog.specs.items()}
 
+    def prices(self) -> dict[str, Decimal]:
+        """Last prices of every market."""
+        return dict(self._prices)
+
     def last(self, symbol: str) -> Decimal:
         self.spec(symbol)
         return self._prices[symbol]

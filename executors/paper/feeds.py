@@ -62,7 +62,9 @@ class SimulatedFeed:
         start: datetime,
         interval: timedelta = timedelta(seconds=1),
         anchor: str = "USDT",
+        prices: Mapping[str, Decimal] | None = None,
     ) -> None:
+        """``prices`` continues from where an earlier run left off (default: start prices)."""
         if interval <= timedelta(0):
             raise ValueError("the feed's interval must be positive")
         self.catalog = catalog
@@ -91,7 +93,8 @@ class SimulatedFeed:
                 self._derived[symbol] = (anchored[base], None)
             else:
                 self._drivers[symbol] = (base, spec.start_price, spec.volatility)
-        self._raw: dict[str, Decimal] = {s: d[1] for s, d in self._drivers.items()}
+        given = prices or {}
+        self._raw: dict[str, Decimal] = {s: given.get(s, d[1]) for s, d in self._drivers.items()}
         dt = Decimal(str(interval.total_seconds())) / SECONDS_PER_YEAR
         with localcontext(_CALC):
             self._sqrt_dt = dt.sqrt()

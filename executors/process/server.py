@@ -259,7 +259,11 @@ async def build_executor(
 ) -> AsyncIterator[Executor]:
     """The executor ``options`` name, with whatever it needs running (and stopped after)."""
     from executors.ccxt_exec import CcxtExecutor
-    from executors.localnet.server import LocalExchange, load_or_create_credentials
+    from executors.localnet.server import (
+        Credentials,
+        LocalExchange,
+        load_or_create_credentials,
+    )
     from executors.paper.engine import PaperEngine, engine_from
     from executors.paper.executor import PaperExecutor
     from executors.paper.feeds import SimulatedFeed
@@ -279,7 +283,9 @@ async def build_executor(
             raise InputError("the paper engine has no URL", hint="drop --url")
         state = os.path.join(base, "executor", "paper-state.json")
         engine = paper_engine(state)
-        feed = SimulatedFeed(engine.catalog, seed=options.seed, start=clock.now())
+        feed = SimulatedFeed(
+            engine.catalog, seed=options.seed, start=clock.now(), prices=engine.prices()
+        )
         yield PaperExecutor(
             engine, clock, feed, state_path=state, autosync_seconds=options.tick_seconds
         )
@@ -315,14 +321,14 @@ async def build_executor(
     os.makedirs(local_dir, mode=0o700, exist_ok=True)
     state = os.path.join(local_dir, "embedded-state.json")
     engine = paper_engine(state)
-    from executors.localnet.server import Credentials
-
     creds = Credentials.generate()
     exchange = LocalExchange(
         engine=engine,
         credentials=creds,
         clock=clock,
-        feed=SimulatedFeed(engine.catalog, seed=options.seed, start=clock.now()),
+        feed=SimulatedFeed(
+            engine.catalog, seed=options.seed, start=clock.now(), prices=engine.prices()
+        ),
         tick_seconds=options.tick_seconds,
         state_path=state,
     )

@@ -227,3 +227,11 @@ async def test_paper_executor_keeps_prices_moving_between_requests(
         assert engine.last("BTC/USDT") != before
     finally:
         await executor.close()
+
+
+def test_simulated_feed_continues_from_given_prices(catalog: MarketCatalog) -> None:
+    feed = SimulatedFeed(catalog, seed=1, start=START, prices={"BTC/USDT": D("50000")})
+    assert feed.prices()["BTC/USDT"] == D("50000")
+    assert feed.prices()["ETH/USDT"] == catalog.specs["ETH/USDT"].start_price
+    moved = feed.take_until(START + timedelta(seconds=5))[-1].prices["BTC/USDT"]
+    assert D("49000") < moved < D("51000")
