@@ -7,10 +7,10 @@ import contextlib
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from executors.localnet.server import LocalExchange, load_or_create_credentials
-from executors.paper.engine import PaperEngine, engine_from
+from executors.paper.engine import PaperEngine, PaperSettings, engine_from
 from executors.paper.feeds import SimulatedFeed
 from signoff.catalog import load_demo_account, load_market_catalog
 from signoff.clock import SystemClock
@@ -28,6 +28,7 @@ class LocalnetOptions:
     tick_seconds: float = 1.0  # wall-clock period of the simulated price feed
     fresh: bool = False
     test_hooks: bool = False
+    paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
 
 
 def localnet_dir(base: str | None = None) -> str:
@@ -44,9 +45,9 @@ async def serve_localnet(options: LocalnetOptions, base: str | None = None) -> N
     engine: PaperEngine
     if os.path.exists(state_path) and not options.fresh:
         with open(state_path, encoding="utf-8") as handle:
-            engine = PaperEngine.loads(catalog, handle.read())
+            engine = PaperEngine.loads(catalog, handle.read(), options.paper)
     else:
-        engine = engine_from(catalog, load_demo_account(clock.now()))
+        engine = engine_from(catalog, load_demo_account(clock.now()), options.paper)
     exchange = LocalExchange(
         engine=engine,
         credentials=load_or_create_credentials(os.path.join(directory, CREDENTIALS_FILE)),

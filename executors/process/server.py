@@ -37,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 from executors.approvals import ApprovalAuthority, ApprovalRefused, ApprovalSettings
 from executors.base import Executor
 from executors.journal import JOURNAL_FILE, SqliteJournal
+from executors.paper.engine import PaperSettings
 from executors.process.wire import (
     API,
     ErrorBody,
@@ -82,6 +83,7 @@ class ExecutorOptions:
     refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
+    paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
 
 
 def executor_dir(base: str | None = None) -> str:
@@ -274,8 +276,8 @@ async def build_executor(
         catalog = load_market_catalog()
         if os.path.exists(state_path):
             with open(state_path, encoding="utf-8") as handle:
-                return PaperEngine.loads(catalog, handle.read())
-        return engine_from(catalog, load_demo_account(clock.now()))
+                return PaperEngine.loads(catalog, handle.read(), options.paper)
+        return engine_from(catalog, load_demo_account(clock.now()), options.paper)
 
     if options.exchange == "paper":
         if options.url is not None:

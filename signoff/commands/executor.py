@@ -6,6 +6,7 @@ import argparse
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from signoff.commands.localnet import add_paper_arguments, paper_settings
 from signoff.errors import UsageError
 
 
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how often open orders are reconciled in the background (default 5)",
     )
     parser.add_argument("--exchanges-file", help="another exchanges.toml")
+    add_paper_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -78,5 +80,6 @@ def run(namespace: argparse.Namespace) -> int:
         policy_hash=namespace.policy_hash,
         refresh_seconds=float(namespace.refresh),
         exchanges_file=namespace.exchanges_file,
+        paper=paper_settings(namespace),
     )
     return main(options)

@@ -3,8 +3,45 @@
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from signoff.errors import UsageError
+
+if TYPE_CHECKING:
+    from executors.paper.engine import PaperSettings
+
+
+def add_paper_arguments(parser: argparse.ArgumentParser) -> None:
+    """Fees and slippage of the simulated account (paper engine, local exchange)."""
+    parser.add_argument(
+        "--maker-fee", default="0.001", metavar="RATE", help="maker fee rate (default 0.001)"
+    )
+    parser.add_argument(
+        "--taker-fee", default="0.001", metavar="RATE", help="taker fee rate (default 0.001)"
+    )
+    parser.add_argument(
+        "--slippage-bps",
+        default="5",
+        metavar="BPS",
+        help="how far market orders fill past the quote, in basis points (default 5)",
+    )
+
+
+def paper_settings(namespace: argparse.Namespace) -> PaperSettings:
+    from executors.paper.engine import PaperSettings
+
+    values: dict[str, Decimal] = {}
+    for name in ("maker_fee", "taker_fee", "slippage_bps"):
+        text = getattr(namespace, name)
+        try:
+            values[name] = Decimal(text)
+        except InvalidOperation:
+            raise UsageError(f"--{name.replace('_', '-')} must be a number, got {text!r}") from None
+    try:
+        return PaperSettings(**values)
+    except ValueError as exc:
+        raise UsageError(str(exc), hint="e.g. --taker-fee 0.001 for 0.1 %") from None
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--fresh", action="store_true", help="start from the demo account, not the saved state"
     )
+    add_paper_arguments(parser)
     # fault injection and price setting, for signoff's own tests only
     parser.add_argument("--test-hooks", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
@@ -49,5 +87,6 @@ def run(namespace: argparse.Namespace) -> int:
             tick_seconds=namespace.tick,
             fresh=namespace.fresh,
             test_hooks=namespace.test_hooks,
+            paper=paper_settings(namespace),
         )
     )

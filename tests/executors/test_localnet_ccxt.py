@@ -395,3 +395,16 @@ async def test_test_hooks_exist_only_when_enabled(catalog: MarketCatalog) -> Non
                 assert (await client.post(path)).status_code == 404
     finally:
         await exchange.stop()
+
+
+@pytest.mark.asyncio
+async def test_duplicate_client_id_is_answered_with_the_existing_order(
+    ccxt_local: CcxtExecutor, localnet: LocalExchange
+) -> None:
+    resting = req("so-dup", order_type="limit", limit_price=D("60000"))
+    first = await ccxt_local.submit(resting)
+    again = await ccxt_local.submit(resting)  # the exchange says "Duplicate order sent."
+    assert again.order_id == first.order_id
+    assert again.status == "open"
+    assert [r.accepted for r in localnet.orders_received()] == [True, False]
+    assert len(localnet.engine.open_orders()) == 1
