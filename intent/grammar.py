@@ -286,8 +286,8 @@ class Grammar:
             c.kind in ("sl", "tp") for c in chunks
         )
         for segment in segments:
-            if not segment:
-                continue
+            if all(c.kind == "sep" for c in segment):
+                continue  # "buy 0.1 BTC;," — stray punctuation is not a request of its own
             if any_action or _looks_like_rebalance(segment, []):
                 steps.extend(self._action_segment(segment, context))
             else:
