@@ -150,3 +150,31 @@ def test_a_broken_user_asset_file_is_named(tmp_path: Path) -> None:
     assert str(tmp_path / "assets.txt") in done.stderr
     assert "line 1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_bug_is_a_short_message_and_a_redacted_crash_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], signoff_home: Path
+) -> None:
+    from signoff import secrets
+    from signoff.commands import parse as parse_command
+
+    secret = "sk-test-0123456789abcdef"
+    secrets.register_secret(secret)
+
+    def broken(args: object) -> int:
+        raise RuntimeError(f"exchange said: bad key {secret}")
+
+    monkeypatch.setattr(parse_command, "run", broken)
+    try:
+        assert main(["parse", "buy 1 BTC"]) == 70
+    finally:
+        secrets.reset()
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError" in err
+    assert "Traceback" not in err
+    assert secret not in err
+    logs = list((signoff_home / "logs").glob("crash-*.log"))
+    assert len(logs) == 1
+    text = logs[0].read_text("utf-8")
+    assert "Traceback" in text
+    assert secret not in text
