@@ -43,12 +43,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _annotated(result: dict[str, Any]) -> dict[str, Any]:
+    """The result plus a human-readable summary of each step and of the whole."""
     from intent.describe import describe_result, describe_step
 
     out = dict(result)
     if result.get("status") == "plan":
-        out["steps"] = [{**step, "summary": describe_step(step)} for step in result["steps"]]
-    out["summary"] = describe_result(result)
+        steps = [{**step, "summary": describe_step(step)} for step in result["steps"]]
+        out["steps"] = steps
+        out["summary"] = "\n".join(f"{i}. {s['summary']}" for i, s in enumerate(steps, 1))
+    else:
+        out["summary"] = describe_result(result)
     return out
 
 
