@@ -428,7 +428,12 @@ class Grammar:
             use(pairs[0])
 
         # roles of bare asset mentions
-        quote_roles = {"with", "for", "from"} if side == "buy" else {"for", "into"}
+        quote_roles = {"with", "for", "from"} if side == "buy" else {"for", "into", "with"}
+        if sl or tp:
+            # "set a stop loss on ETH": the asset the stop protects, not a currency
+            for a in assets:
+                if a.role == "into":
+                    a.role = "my"
         target_roles = {"into", "of", None, "plain"}
 
         def other_assets(exclude: str | None) -> list[Ch]:
