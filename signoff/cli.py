@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import argparse
 
 # the order here is the order of ``signoff --help``
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("check", "policy")
 
 
 def _fast_path(args: list[str]) -> int | None:
