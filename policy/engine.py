@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from intent.market import AccountSnapshot, MarketData
@@ -71,6 +71,7 @@ from policy.model import (
     Rule,
     RuleBase,
     ScheduleLimits,
+    Scope,
     SellShare,
     TradingState,
     TriggerBand,
@@ -156,10 +157,29 @@ class _Context:
         self._windows: dict[tuple[str, timedelta], int] = {}
         self._daily: Decimal | None = None
         self._open: tuple[dict[str, int], int, int, dict[str, Decimal]] | None = None
+        self._checks: list[tuple[Rule, Check, Scope | None]] | None = None
+        self._recent: dict[tuple[str, timedelta], list[RecentOrder]] = {}
         state = policy.trading_state
         if STATE_SEVERITY[counters.trading_state] > STATE_SEVERITY[state]:
             state = counters.trading_state
         self.state: TradingState = state
+
+    @property
+    def checks(self) -> list[tuple[Rule, Check, Scope | None]]:
+        """Each rule with its check, and its scope unless it covers everything."""
+        if self._checks is None:
+            self._checks = [
+                (rule, CHECKS[type(rule)], None if rule.scope.everything else rule.scope)
+                for rule in self.policy.rules
+            ]
+        return self._checks
+
+    def recent_orders(self, window: timedelta) -> list[RecentOrder]:
+        key = ("orders", window)
+        if key not in self._recent:
+            since = self.now - window
+            self._recent[key] = [o for o in self.counters.orders if since < o.at <= self.now]
+        return self._recent[key]
 
     def price(self, asset: str) -> Decimal | None:
         if asset not in self._prices:
@@ -187,13 +207,10 @@ class _Context:
     @property
     def daily_used(self) -> Decimal:
         if self._daily is None:
-            today = self.now.date()
+            # the budget day is the UTC calendar day of ``now``
+            midnight = datetime.combine(self.now.astimezone(UTC).date(), time(0), tzinfo=UTC)
             self._daily = sum(
-                (
-                    o.notional
-                    for o in self.counters.orders
-                    if o.at.date() == today and o.at <= self.now
-                ),
+                (o.notional for o in self.counters.orders if midnight <= o.at <= self.now),
                 start=ZERO,
             )
         return self._daily
@@ -555,15 +572,15 @@ def _same(rule: Duplicate, order: ResolvedOrder, other: ResolvedOrder | RecentOr
 def _duplicate(
     rule: Duplicate, order: ResolvedOrder, value: Decimal | None, ctx: _Context
 ) -> Reason | None:
-    window = format_duration(rule.window)
     for earlier in ctx.plan.orders:
         if _same(rule, order, earlier):
+            window = format_duration(rule.window)
             return _listed(
                 rule, f"same as step {earlier.step_id} of this plan", window, earlier.step_id
             )
-    since = ctx.now - rule.window
-    for recent in ctx.counters.orders:
-        if since < recent.at <= ctx.now and _same(rule, order, recent):
+    for recent in ctx.recent_orders(rule.window):
+        if _same(rule, order, recent):
+            window = format_duration(rule.window)
             ago = int((ctx.now - recent.at).total_seconds())
             return _listed(
                 rule,
@@ -701,9 +718,8 @@ def _schedule(
 def _throttle(
     rule: ExecutionThrottle, order: ResolvedOrder, value: Decimal | None, ctx: _Context
 ) -> Reason | None:
-    window = format_duration(rule.window)
-    lim = f"{rule.max_executions} per {window}"
     if ctx.plan_id is not None and ctx.plan_id in ctx.counters.tripped_throttles:
+        lim = f"{rule.max_executions} per {format_duration(rule.window)}"
         return _reason(
             rule,
             rule.code,
@@ -722,7 +738,8 @@ def _throttle(
         count = max(count, per_window)
     if count <= rule.max_executions:
         return None
-    obs = f"{count} per {window}"
+    window = format_duration(rule.window)
+    lim, obs = f"{rule.max_executions} per {window}", f"{count} per {window}"
     return _reason(
         rule, rule.code, rule.effect, f"{rule.code}: limit={lim}, executions={obs}", lim, obs
     )
@@ -892,11 +909,10 @@ def _decide_order(order: ResolvedOrder, ctx: _Context) -> list[Reason]:
             )
         )
     symbol, side, order_type = order.symbol, order.side, order.order_type
-    for rule in ctx.policy.rules:
-        scope = rule.scope
-        if not scope.everything and not scope.matches(symbol, side, order_type):
+    for rule, check, scope in ctx.checks:
+        if scope is not None and not scope.matches(symbol, side, order_type):
             continue
-        found = CHECKS[type(rule)](rule, order, value, ctx)
+        found = check(rule, order, value, ctx)
         if found is None:
             continue
         if isinstance(found, list):

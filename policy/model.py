@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -165,7 +166,9 @@ RuleId = Annotated[
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+@lru_cache(maxsize=4096)
 def matches_symbol(patterns: tuple[str, ...], symbol: str) -> bool:
+    """Whether ``symbol`` matches any of ``patterns`` (``*`` and ``?`` wildcards)."""
     return any(p == symbol or fnmatchcase(symbol, p) for p in patterns)
 
 
