@@ -106,30 +106,46 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 def _loc(parts: tuple[int | str, ...]) -> str:
     out = ""
-    for part in parts:
+    for index, part in enumerate(parts):
         if isinstance(part, int):
             out += f"[{part}]"
         elif part == "[key]":
-            out += " (the name)"
+            # pydantic's marker for "the key of a table", after that key: name it as an entry
+            head, _, name = out.rpartition(".")
+            out = f"{head}' entry '{name}" if head else f"{out}"
+        elif index:
+            out += f".{part}"
         else:
-            out += f".{part}" if out else str(part)
+            out = str(part)
     return out
+
+
+def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed at ``path`` inside ``model`` (following nested models)."""
+    current: Any = model
+    for part in path:
+        field = current.model_fields.get(part) if isinstance(part, str) else None
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        current = annotation
+    return sorted(k for k in current.model_fields if k != "kind")
 
 
 def describe_validation(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str | None]:
     """A one-line message naming each bad key, and a hint."""
-    known = sorted(k for k in model.model_fields if k != "kind")
     messages: list[str] = []
     hint: str | None = None
     for error in exc.errors():
-        key = _loc(tuple(error["loc"]))
+        loc = tuple(error["loc"])
+        key = _loc(loc)
         kind = error["type"]
         msg = str(error["msg"]).removeprefix("Value error, ")
         if kind == "extra_forbidden":
-            top = str(error["loc"][0])
-            mean = _did_you_mean(top, known) if len(error["loc"]) == 1 else ""
+            known = _known_keys(model, loc[:-1])
+            mean = _did_you_mean(str(loc[-1]), known)
             messages.append(f"unknown key '{key}'{mean}")
-            if len(error["loc"]) == 1:
+            if known:
                 hint = f"known keys here: {', '.join(known)}"
         elif kind == "missing":
             messages.append(f"missing required key '{key}'")
@@ -190,13 +206,15 @@ def load_rule(raw: Any, number: int, source: str) -> Rule:
     return rule  # type: ignore[return-value]
 
 
-def check_unknown(doc: dict[str, Any], allowed: tuple[str, ...], source: str) -> None:
+def check_unknown(
+    doc: dict[str, Any], allowed: tuple[str, ...], source: str, what: str = "a policy file"
+) -> None:
     for key in doc:
         if key not in allowed:
             raise PolicyError(
                 f"unknown top-level key '{key}'{_did_you_mean(key, list(allowed))}",
                 source=source,
-                hint=f"a policy file holds {', '.join(f'[{k}]' for k in allowed)}",
+                hint=f"{what} holds {', '.join(f'[{k}]' for k in allowed)}",
             )
 
 

@@ -91,7 +91,8 @@ def _wide_percent(value: Decimal) -> Decimal:
 
 def _count(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"must be a whole number, got {value!r}")
+        shown = value if isinstance(value, Decimal) else repr(value)
+        raise ValueError(f"must be a whole number, got {shown}")
     if value < 0:
         raise ValueError(f"must not be negative, got {value}")
     return value
@@ -146,7 +147,15 @@ def _non_empty(value: tuple[Any, ...]) -> tuple[Any, ...]:
     return value
 
 
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
 def _rule_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(
+            f"must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter "
+            f"or digit), got {value!r}"
+        )
     if value.startswith(BUILTIN_PREFIXES):
         raise ValueError(f"ids starting with {' or '.join(BUILTIN_PREFIXES)} are reserved")
     return value
@@ -160,9 +169,7 @@ PositiveCount = Annotated[int, BeforeValidator(_count), AfterValidator(_positive
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 Symbol = Annotated[str, AfterValidator(_symbol)]
 SymbolPattern = Annotated[str, AfterValidator(_pattern)]
-RuleId = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"), AfterValidator(_rule_id)
-]
+RuleId = Annotated[str, AfterValidator(_rule_id)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 

@@ -189,7 +189,7 @@ def _approvals(raw: Any, firm: ApprovalSettings, source: str) -> ApprovalSetting
 def apply_personal_bytes(data: bytes, source: str, firm: Policy) -> Policy:
     """Apply a personal file (its exact bytes) on top of ``firm``."""
     doc = parse_toml(decode(data, source), source)
-    check_unknown(doc, _TOP_KEYS, source)
+    check_unknown(doc, _TOP_KEYS, source, what="a personal file")
     if "personal" not in doc:
         raise PolicyError(
             "missing required [personal] table (with at least 'owner')", source=source
