@@ -1,0 +1,47 @@
+"""The deterministic intent parser: offline, instant, reproducible.
+
+    parser = DeterministicParser(AssetRegistry.from_texts(("assets.txt", text)))
+    parser.parse("sell half my ETH if it drops below 2,000")
+    # {'status': 'plan', 'steps': [{'action': 'order', 'side': 'sell', ...}]}
+
+The result is the plain-dict form of :mod:`intent.plan` (``Decimal`` values), so the
+``--jsonl`` path needs no pydantic; ``intent.plan.parse_result_from_data`` turns it into
+the typed models, and the tests hold the two to the same shape.
+
+Standard library only (``signoff parse --jsonl`` path).
+"""
+
+from __future__ import annotations
+
+from intent.assets import AssetRegistry
+from intent.grammar import Grammar
+from intent.tokens import Tagger
+
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_TEXT = 2_000
+"""Longer requests are refused with a clarification: no one types a trade that long."""
+
+
+class DeterministicParser:
+    name = "deterministic"
+
+    def __init__(self, registry: AssetRegistry, *, default_quote: str | None = None) -> None:
+        self.registry = registry
+        self.tagger = Tagger(registry)
+        self.grammar = Grammar(default_quote or registry.default_quote)
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """Parse one request. Never raises for any text."""
+        if len(text) > MAX_TEXT:
+            return {
+                "status": "clarify",
+                "question": f"That request is {len(text)} characters long; please say it in "
+                f"fewer than {MAX_TEXT}.",
+                "missing": ["text"],
+            }
+        tokens, lang = self.tagger.tag(text)
+        return self.grammar.parse(tokens, lang, text)

@@ -1,0 +1,129 @@
+"""Numbers as people write them: ``2,500``, German ``60.000`` and ``0,5``, ``.25``, ``1e-3``,
+``1.5k``, Chinese ``五万``.
+
+Standard library only (``signoff parse --jsonl`` path).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from intent.lexicon import CJK_BIG, CJK_DIGITS, CJK_UNITS
+
+AMBIGUOUS = "ambiguous"
+"""Returned for a number whose separators mean different things in different languages
+and whose context does not settle it (``1.000`` in English: one, or a thousand?)."""
+
+SUFFIX_MULTIPLIERS: dict[str, Decimal] = {
+    "k": Decimal(1_000),
+    "K": Decimal(1_000),
+    "m": Decimal(1_000_000),
+    "mm": Decimal(1_000_000),
+    "mn": Decimal(1_000_000),
+    "mio": Decimal(1_000_000),
+    "b": Decimal(1_000_000_000),
+    "bn": Decimal(1_000_000_000),
+}
+
+
+def read_number(raw: str, lang: str) -> Decimal | str | None:
+    """The value of a numeral written with digits, or :data:`AMBIGUOUS`, or ``None``.
+
+    ``lang`` is ``"de"`` for German (comma decimal, dot thousands) and anything else for
+    the English convention (dot decimal, comma thousands). A single separator followed by
+    other than three digits is a decimal separator in either convention (``0,5``, ``1.25``).
+    """
+    text = raw.replace("’", "'")
+    if "e" in text or "E" in text:
+        try:
+            value = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            return None
+        return value if value.is_finite() else None
+    if "'" in text:  # Swiss thousands: 1'000'000
+        head, *groups = text.split("'")
+        if "," in head or "." in head or not all(len(g) == 3 and g.isdigit() for g in groups[:-1]):
+            return None
+        last = groups[-1]
+        tail = ""
+        for sep in ".,":
+            if sep in last:
+                last, tail = last.split(sep, 1)
+        if len(last) != 3 or not last.isdigit():
+            return None
+        return _decimal(head + "".join(groups[:-1]) + last + ("." + tail if tail else ""))
+    commas, dots = text.count(","), text.count(".")
+    if commas and dots:
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands_sep = "." if decimal_sep == "," else ","
+        if text.count(decimal_sep) != 1:
+            return None
+        whole, frac = text.split(decimal_sep)
+        if not _valid_grouping(whole, thousands_sep):
+            return None
+        return _decimal(whole.replace(thousands_sep, "") + "." + frac)
+    if commas + dots == 0:
+        return _decimal(text)
+    sep = "," if commas else "."
+    if commas + dots > 1:
+        # several of one separator: thousands groups (1,000,000 or 1.000.000)
+        return _decimal(text.replace(sep, "")) if _valid_grouping(text, sep) else None
+    whole, frac = text.split(sep)
+    if whole == "":
+        return _decimal("0." + frac)
+    if len(frac) != 3 or whole.lstrip("0") == "":
+        return _decimal(whole + "." + frac)
+    # one separator, then exactly three digits: the language decides
+    if lang == "de":
+        return _decimal(whole + frac) if sep == "." else _decimal(whole + "." + frac)
+    if sep == ",":
+        return _decimal(whole + frac)
+    if frac == "000":
+        # "60.000" in an English sentence: sixty, or a German sixty thousand?
+        return AMBIGUOUS
+    return _decimal(whole + "." + frac)
+
+
+def _valid_grouping(text: str, sep: str) -> bool:
+    head, *groups = text.split(sep)
+    return (
+        1 <= len(head) <= 3 and head.isdigit() and all(len(g) == 3 and g.isdigit() for g in groups)
+    )
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def read_cjk_numeral(text: str) -> Decimal | None:
+    """``五万`` → 50000, ``三千五百`` → 3500, ``十二`` → 12, ``两`` → 2; None if not a numeral."""
+    if not text:
+        return None
+    total = 0
+    section = 0
+    digit: int | None = None
+    for char in text:
+        if char in CJK_DIGITS:
+            if digit is not None and char != "零":
+                return None  # two digits in a row ("一二") is not a numeral
+            digit = CJK_DIGITS[char]
+        elif char in CJK_UNITS:
+            section += (1 if digit is None else digit) * CJK_UNITS[char]
+            digit = None
+        elif char in CJK_BIG:
+            section += 0 if digit is None else digit
+            if section == 0:
+                section = 1
+            total += section * CJK_BIG[char]
+            section, digit = 0, None
+        else:
+            return None
+    return Decimal(total + section + (digit or 0))
+
+
+def is_cjk_numeral_char(char: str) -> bool:
+    return char in CJK_DIGITS or char in CJK_UNITS or char in CJK_BIG

@@ -1,0 +1,631 @@
+"""From text to tagged tokens: normalise, scan, segment Chinese, match phrases, read numbers.
+
+Each token carries a *tag* from :mod:`intent.lexicon` (``BUY``, ``NUM``, ``ASSET`` ...)
+and a value where the tag has one (the number, the ticker, the fraction). The grammar
+in :mod:`intent.grammar` works on these tags only.
+
+Standard library only (``signoff parse --jsonl`` path).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal
+
+from intent.assets import AssetRegistry
+from intent.lexicon import ENTRIES, GERMAN_READINGS, PUNCTUATION
+from intent.numbers import (
+    AMBIGUOUS,
+    SUFFIX_MULTIPLIERS,
+    is_cjk_numeral_char,
+    read_cjk_numeral,
+    read_number,
+)
+
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_DIGITS = frozenset("0123456789")
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_BASE58 = frozenset("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
+_BECH32 = frozenset("qpzry9x8gf2tvdw0s3jn54khce6mua7l")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _is_address(run: str) -> bool:
+    """A blockchain address (bech32, 0x hex, base58 legacy, Tron)."""
+    size = len(run)
+    if run[:3] in ("bc1", "tb1"):
+        return 14 <= size <= 90 and all(c in _BECH32 for c in run[3:])
+    if run[:2] == "0x":
+        return size == 42 and all(c in _HEX for c in run[2:])
+    if run[0] in "13":
+        return 26 <= size <= 35 and all(c in _BASE58 for c in run) and not run.isdigit()
+    if run[0] == "T":
+        return size == 34 and all(c in _BASE58 for c in run)
+    return False
+
+
+# punctuation with a part to play; any other mark is kept only as a separator of words
+_TAGGED_PUNCT = frozenset(",;.!?/:$€%@<>&")
+
+
+def _latin(c: str) -> bool:
+    return c.isalpha() and c < "\u0250"
+
+
+def scan(text: str) -> list[tuple[str, str, int, int]]:
+    """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
+
+    Hand-written rather than a regular expression: importing and compiling ``re`` costs
+    more than the whole of a short batch on the timed ``parse --jsonl`` path.
+    """
+    out: list[tuple[str, str, int, int]] = []
+    append = out.append
+    digits = _DIGITS
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        if c in _ALNUM and c in "bt0123T":
+            j = i + 1
+            while j < n and text[j] in _ALNUM:
+                j += 1
+            if j - i >= 14 and _is_address(text[i:j]):
+                append(("addr", text[i:j], i, j))
+                i = j
+                continue
+        if c in digits or (
+            c in ".,"
+            and i + 1 < n
+            and text[i + 1] in digits
+            and (i == 0 or not text[i - 1].isalnum())
+        ):
+            j = i + 1
+            while j < n:
+                d = text[j]
+                if d in digits:
+                    j += 1
+                elif d in ".,'" and j + 1 < n and text[j + 1] in digits:
+                    j += 2
+                else:
+                    break
+            if j < n and text[j] in "eE":
+                k = j + 1
+                if k < n and text[k] in "+-":
+                    k += 1
+                if k < n and text[k] in digits:
+                    while k < n and text[k] in digits:
+                        k += 1
+                    j = k
+            append(("num", text[i:j], i, j))
+            i = j
+            continue
+        if c.isalpha():
+            j = i + 1
+            if c < "\u0250":
+                while j < n:
+                    d = text[j]
+                    if d.isalpha() and d < "\u0250":
+                        j += 1
+                    elif d in "'-" and j + 1 < n and _latin(text[j + 1]):
+                        j += 2
+                    else:
+                        break
+                append(("word", text[i:j], i, j))
+            elif "\u3400" <= c <= "\u9fff":
+                while j < n and "\u3400" <= text[j] <= "\u9fff":
+                    j += 1
+                append(("cjk", text[i:j], i, j))
+            else:
+                while (
+                    j < n
+                    and text[j].isalpha()
+                    and not (text[j] < "\u0250" or "\u3400" <= text[j] <= "\u9fff")
+                ):
+                    j += 1
+                append(("other", text[i:j], i, j))
+            i = j
+            continue
+        append(("punct", c, i, i + 1))
+        i += 1
+    return out
+
+
+_TRANSLATE = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "´": "'",
+        "`": "'",
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "⁄": "/",
+        "∕": "/",
+        "、": ",",
+        "。": ".",
+        "～": "~",
+        "“": '"',
+        "”": '"',
+        "«": '"',
+        "»": '"',
+        "＄": "$",
+    }
+)
+
+# letters glued to a number that modify it ("1.5k", "15m", "10x", "500u")
+# "9am", "3pm", "9:30": a time of day, never a price
+CLOCK_SUFFIXES = frozenset(["am", "pm", "uhr", "h00", "点"])
+
+NUMBER_SUFFIXES = frozenset(
+    [
+        "k",
+        "m",
+        "mm",
+        "mn",
+        "mio",
+        "b",
+        "bn",
+        "h",
+        "hr",
+        "hrs",
+        "d",
+        "w",
+        "wk",
+        "x",
+        "u",
+        "min",
+        "mins",
+        "s",
+        "sec",
+        "secs",
+        "t",
+    ]
+)
+
+# German words frequent enough in trading requests to tell the language
+_GERMAN_HINTS = frozenset(
+    [
+        "kaufe",
+        "kaufen",
+        "kauf",
+        "verkaufe",
+        "verkaufen",
+        "verkauf",
+        "für",
+        "bei",
+        "und",
+        "meine",
+        "meiner",
+        "meines",
+        "mein",
+        "meinen",
+        "alle",
+        "alles",
+        "hälfte",
+        "ich",
+        "möchte",
+        "bitte",
+        "wenn",
+        "sobald",
+        "storniere",
+        "stornieren",
+        "zeige",
+        "zeig",
+        "wie",
+        "ist",
+        "mir",
+        "tausche",
+        "tausch",
+        "wechsle",
+        "unter",
+        "über",
+        "täglich",
+        "jeden",
+        "jede",
+        "woche",
+        "wochen",
+        "tage",
+        "stück",
+        "kontostand",
+        "guthaben",
+        "aufträge",
+        "drittel",
+        "viertel",
+        "halbe",
+        "halben",
+        "einen",
+        "eine",
+        "einem",
+        "habe",
+        "lang",
+    ]
+)
+
+
+class Tok:
+    """One tagged token (or phrase)."""
+
+    __slots__ = ("end", "neg", "orig", "start", "suffix", "tag", "text", "val")
+
+    def __init__(self, tag: str, val: Any, text: str, orig: str, start: int, end: int) -> None:
+        self.tag = tag
+        self.val = val
+        self.text = text
+        self.orig = orig
+        self.start = start
+        self.end = end
+        self.suffix = ""
+        self.neg = False
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        extra = f"{self.val!r}" if self.val is not None else ""
+        return f"{self.tag}({self.text}{':' + extra if extra else ''}{self.suffix})"
+
+
+def _fraction(text: str) -> Decimal:
+    top, _, bottom = text.partition("/")
+    return Decimal(top) / Decimal(bottom)
+
+
+Phrase = tuple[list[str], str, "Any"]
+
+
+def _is_cjk_word(text: str) -> bool:
+    return "\u3400" <= text[0] <= "\u9fff"
+
+
+def _build_lexicon() -> tuple[
+    dict[str, tuple[str, Any]], dict[str, list[Phrase]], dict[str, tuple[str, Any]]
+]:
+    """Single words, multi-word phrases (by first word, longest first) and Chinese words."""
+    words: dict[str, tuple[str, Any]] = {}
+    phrases: dict[str, list[Phrase]] = {}
+    cjk: dict[str, tuple[str, Any]] = {}
+    for tag, block in ENTRIES.items():
+        for item in block.split(","):
+            entry = " ".join(item.split()).lower()
+            if not entry:
+                continue
+            value: Any = None
+            if "=" in entry and entry != "=":
+                entry, _, raw = entry.partition("=")
+                entry = entry.strip()
+                if tag == "FRAC":
+                    value = _fraction(raw)
+                elif tag in ("NUMW", "MULT"):
+                    value = Decimal(raw)
+                elif tag == "CUR":
+                    value = raw.upper()
+                else:
+                    value = raw
+            if entry in words:
+                continue  # the first tag listed wins (see the lexicon's notes)
+            words[entry] = (tag, value)
+            if _is_cjk_word(entry):
+                cjk[entry] = (tag, value)
+            elif " " in entry:
+                first, *rest = entry.split(" ")
+                phrases.setdefault(first, []).append((rest, tag, value))
+    for group in phrases.values():
+        group.sort(key=lambda item: -len(item[0]))
+    return words, phrases, cjk
+
+
+try:
+    # the tables, prebuilt: building them from ENTRIES costs ~1.5 ms per process start
+    from intent.lexicon_table import CJK as _CJK
+    from intent.lexicon_table import PHRASES as _PHRASES
+    from intent.lexicon_table import SOURCE_DIGEST
+    from intent.lexicon_table import WORDS as LEXICON
+except ImportError:  # pragma: no cover - before the first generation
+    SOURCE_DIGEST = ""
+    LEXICON, _PHRASES, _CJK = _build_lexicon()
+
+
+class Tagger:
+    """Turns text into tagged tokens, for one asset registry."""
+
+    def __init__(self, registry: AssetRegistry) -> None:
+        self.registry = registry
+        phrases = _PHRASES
+        cjk = _CJK
+        extra_phrases = registry.phrases()
+        if extra_phrases:
+            phrases = {first: list(group) for first, group in _PHRASES.items()}
+            touched = set()
+            for name, ticker in extra_phrases.items():
+                first, *rest = name.split(" ")
+                phrases.setdefault(first, []).append((rest, "ASSET", ticker))
+                touched.add(first)
+            for first in touched:
+                phrases[first].sort(key=lambda item: -len(item[0]))
+        extra_cjk = registry.cjk_names()
+        if extra_cjk:
+            cjk = dict(_CJK)
+            for name, ticker in extra_cjk.items():
+                cjk.setdefault(name, ("ASSET", ticker))
+        self.phrases = phrases
+        self.cjk = cjk
+        self.cjk_max = max((len(k) for k in cjk), default=1)
+
+    # ------------------------------------------------------------------ scanning
+    def tag(self, text: str) -> tuple[list[Tok], str]:
+        """Tagged tokens of ``text`` and its language (``en``, ``de`` or ``zh``)."""
+        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+        # "BUY 1 BTC NOW" is all capitals: capitals then say nothing about tickers
+        has_lower = text != text.upper()
+        lang = "en"
+        units: list[Tok] = []
+        append = units.append
+        hints = _GERMAN_HINTS
+        for kind, value, start, end in scan(text):
+            if kind == "word":
+                lower = value.lower()
+                if lang == "en" and lower in hints:
+                    lang = "de"
+                append(Tok("W", None, lower, value, start, end))
+            elif kind == "num":
+                append(Tok("NUMRAW", value, value, value, start, end))
+            elif kind == "cjk":
+                lang = "zh"
+                units.extend(self._segment(value, start))
+            elif kind == "addr":
+                append(Tok("ADDR", value, value.lower(), value, start, end))
+            elif kind == "punct":
+                append(
+                    Tok("W", None, value, value, start, end)
+                    if value in _TAGGED_PUNCT
+                    else Tok("P", None, value, value, start, end)
+                )
+            else:
+                append(Tok("W", None, value.lower(), value, start, end))
+        tokens = self._words(units, has_lower, lang)
+        return self._numbers(tokens, lang), lang
+
+    def _segment(self, run: str, offset: int) -> list[Tok]:
+        """Forward maximum matching over the lexicon's and the assets' Chinese words."""
+        out: list[Tok] = []
+        i, n = 0, len(run)
+        while i < n:
+            for size in range(min(self.cjk_max, n - i), 0, -1):
+                piece = run[i : i + size]
+                found = self.cjk.get(piece)
+                if found is not None:
+                    out.append(Tok(found[0], found[1], piece, piece, offset + i, offset + i + size))
+                    i += size
+                    break
+            else:
+                j = i
+                while j < n and is_cjk_numeral_char(run[j]):
+                    j += 1
+                if j > i:
+                    piece = run[i:j]
+                    if run.startswith("分之", j):
+                        k = j + 2
+                        while k < n and is_cjk_numeral_char(run[k]):
+                            k += 1
+                        bottom, top = read_cjk_numeral(piece), read_cjk_numeral(run[j + 2 : k])
+                        if bottom and top and top < bottom and piece != "百":
+                            out.append(
+                                Tok(
+                                    "FRAC", top / bottom, run[i:k], run[i:k], offset + i, offset + k
+                                )
+                            )
+                            i = k
+                            continue
+                        if piece == "百" and top:
+                            out.append(
+                                Tok("PCTNUM", top, run[i:k], run[i:k], offset + i, offset + k)
+                            )
+                            i = k
+                            continue
+                        if piece == "百":
+                            out.append(
+                                Tok(
+                                    "PCTPRE",
+                                    None,
+                                    run[i : j + 2],
+                                    run[i : j + 2],
+                                    offset + i,
+                                    offset + j + 2,
+                                )
+                            )
+                            i = j + 2
+                            continue
+                    number = read_cjk_numeral(piece)
+                    if number is not None:
+                        tok = Tok("NUM", number, piece, piece, offset + i, offset + j)
+                        out.append(tok)
+                        i = j
+                        continue
+                out.append(Tok("UNK", None, run[i], run[i], offset + i, offset + i + 1))
+                i += 1
+        return out
+
+    def _lookup(self, word: str, orig: str, has_lower: bool, lang: str) -> tuple[str, Any]:
+        if lang == "de" and word in GERMAN_READINGS:
+            return GERMAN_READINGS[word], None
+        punct = PUNCTUATION.get(word)
+        if punct is not None:
+            return punct, None
+        found = LEXICON.get(word)
+        if found is not None:
+            return found
+        registry = self.registry
+        ticker = registry.ticker_for(word)
+        if ticker is not None:
+            if registry.needs_capitals(ticker) and not (orig.isupper() and has_lower):
+                return "WASSET", ticker
+            return "ASSET", ticker
+        unit = registry.units.get(word)
+        if unit is not None:
+            return "UNITASSET", unit
+        if "-" in word:
+            return "HYPHEN", None
+        if orig.isupper() and has_lower and 2 <= len(orig) <= 10 and orig.isalpha():
+            return "UNKT", orig
+        return "UNK", None
+
+    def _words(self, units: list[Tok], has_lower: bool, lang: str) -> list[Tok]:
+        out: list[Tok] = []
+        append = out.append
+        i, n = 0, len(units)
+        phrases = self.phrases
+        texts: list[str | None] | None = None
+        while i < n:
+            tok = units[i]
+            if tok.tag != "W":
+                append(tok)
+                i += 1
+                continue
+            candidates = phrases.get(tok.text)
+            if candidates:
+                if texts is None:
+                    texts = [u.text if u.tag == "W" else None for u in units]
+                for rest, tag, value in candidates:
+                    size = len(rest) + 1
+                    if texts[i + 1 : i + size] == rest:
+                        last = units[i + size - 1]
+                        append(
+                            Tok(
+                                tag,
+                                value,
+                                " ".join(texts[i : i + size]),  # type: ignore[arg-type]
+                                " ".join(u.orig for u in units[i : i + size]),
+                                tok.start,
+                                last.end,
+                            )
+                        )
+                        i += size
+                        break
+                else:
+                    candidates = None
+                if candidates is not None:
+                    continue
+            tag, value = self._lookup(tok.text, tok.orig, has_lower, lang)
+            if tag == "HYPHEN":
+                out.extend(self._hyphenated(tok, has_lower, lang))
+            else:
+                tok.tag = tag
+                tok.val = value
+                append(tok)
+            i += 1
+        return out
+
+    def _hyphenated(self, tok: Tok, has_lower: bool, lang: str) -> list[Tok]:
+        parts = tok.text.split("-")
+        origs = tok.orig.split("-")
+        if len(parts) == 2:
+            base = self.registry.ticker_for(parts[0])
+            quote = self.registry.ticker_for(parts[1])
+            if base and quote and base != quote:
+                return [Tok("PAIR", (base, quote), tok.text, tok.orig, tok.start, tok.end)]
+        out: list[Tok] = []
+        position = tok.start
+        for part, orig in zip(parts, origs, strict=True):
+            tag, value = self._lookup(part, orig, has_lower, lang)
+            if tag.startswith("R_"):
+                # "short-term", "long-lived": a compound, not a request to short
+                return [Tok("UNK", None, tok.text, tok.orig, tok.start, tok.end)]
+            if tag == "HYPHEN":  # pragma: no cover - parts have no hyphen
+                tag = "UNK"
+            out.append(Tok(tag, value, part, orig, position, position + len(part)))
+            position += len(part) + 1
+        return out
+
+    # ------------------------------------------------------------------ numbers
+    def _numbers(self, tokens: list[Tok], lang: str) -> list[Tok]:
+        out: list[Tok] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            tok = tokens[i]
+            if tok.tag != "NUMRAW":
+                out.append(tok)
+                i += 1
+                continue
+            value = read_number(tok.text, lang)
+            # "3/4", "1/3": a fraction, not a list like 60/40 or 50/30/20
+            if (
+                i + 2 < n
+                and tokens[i + 1].text == "/"
+                and tokens[i + 2].tag == "NUMRAW"
+                and tokens[i + 1].start == tok.end
+                and tokens[i + 2].start == tokens[i + 1].end
+                and not (
+                    i + 3 < n
+                    and tokens[i + 3].text == "/"
+                    and tokens[i + 3].start == tokens[i + 2].end
+                )
+                and tok.text.isdigit()
+                and tokens[i + 2].text.isdigit()
+                and 0 < int(tok.text) < int(tokens[i + 2].text) <= 10
+            ):
+                frac = Decimal(int(tok.text)) / Decimal(int(tokens[i + 2].text))
+                out.append(
+                    Tok(
+                        "FRAC",
+                        frac,
+                        tok.text + "/" + tokens[i + 2].text,
+                        tok.text,
+                        tok.start,
+                        tokens[i + 2].end,
+                    )
+                )
+                i += 3
+                continue
+            # "9:30", "14:00": a time of day
+            if (
+                i + 2 < n
+                and tokens[i + 1].text == ":"
+                and tokens[i + 2].tag == "NUMRAW"
+                and tokens[i + 1].start == tok.end
+                and tokens[i + 2].start == tokens[i + 1].end
+            ):
+                out.append(Tok("CLOCK", None, tok.text, tok.text, tok.start, tokens[i + 2].end))
+                i += 3
+                continue
+            if (
+                i + 1 < n
+                and tokens[i + 1].text in CLOCK_SUFFIXES
+                and (tokens[i + 1].start == tok.end or tokens[i + 1].text in ("am", "pm", "uhr"))
+                and (lang != "de" or tokens[i + 1].text != "am")
+            ):
+                out.append(Tok("CLOCK", None, tok.text, tok.text, tok.start, tokens[i + 1].end))
+                i += 2
+                continue
+            if value is None:
+                tok.tag, tok.val = "BADNUM", None
+            elif value == AMBIGUOUS:
+                tok.tag, tok.val = "AMBNUM", None
+            else:
+                tok.tag, tok.val = "NUM", value
+            previous = out[-1] if out else None
+            if (
+                previous is not None
+                and previous.text == "-"
+                and previous.end == tok.start
+                and not (len(out) > 1 and out[-2].end == previous.start)
+            ):
+                tok.neg = True
+            if i + 1 < n:
+                nxt = tokens[i + 1]
+                if nxt.start == tok.end and nxt.text in NUMBER_SUFFIXES and tok.tag == "NUM":
+                    tok.suffix = nxt.text
+                    i += 1
+            out.append(tok)
+            i += 1
+        return out
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= c <= "\u9fff" for c in text)
+
+
+def multiplier(suffix: str) -> Decimal | None:
+    return SUFFIX_MULTIPLIERS.get(suffix)

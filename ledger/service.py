@@ -1,0 +1,933 @@
+"""The ledger service: one method per stage, each committed before it returns.
+
+Write-ahead: a caller acts on a stage only after its ``record_*`` call has
+returned, so the record of a decision exists before a confirmation is asked,
+an approval's before the executor is called, an order's intent (with its
+client order id) before it is sent. Each call writes its rows and their audit
+record in one transaction that holds the ledger's write lock (see
+``ledger.store``), so several processes appending at once still form one
+chain. There is no update or delete: a correction is a new record
+(:meth:`Ledger.record_correction`).
+
+Every text stored passes through the secrets guard (``signoff.secrets``):
+a registered credential that shows up in a request, an exchange's message or
+a payload is replaced by ``[REDACTED]`` before it is hashed and written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal, TypeVar, get_args
+
+from sqlalchemy import Connection, Engine, Table
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import SQLModel, select
+
+from intent.canonical import canonical_bytes, content_hash
+from intent.market import AccountSnapshot, MarketData, Quote
+from intent.plan import Clarification, Plan, Refusal
+from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, Unresolved
+from ledger import chain, queries, store
+from ledger.tables import (
+    ApprovalRow,
+    ApprovalUseRow,
+    AuditRecord,
+    CorrectionRow,
+    DecisionInputsRow,
+    DecisionRow,
+    FillRow,
+    OrderEventRow,
+    OrderRow,
+    PaperSessionEndRow,
+    PaperSessionRow,
+    PlanRow,
+    PlanStepRow,
+    PolicyVersionRow,
+    RequestRow,
+    ResolutionRow,
+    ResolvedStepRow,
+)
+from policy.decision import PolicyStamp, StepDecision
+from signoff.clock import Clock, SystemClock
+from signoff.errors import ApprovalError, LedgerError, SignoffError
+from signoff.secrets import ensure_environment_loaded, redact
+
+AnyResolved = ResolvedOrder | ResolvedCancel | ResolvedQuery | Unresolved
+ParseResult = Plan | Clarification | Refusal
+
+OrderStatus = Literal[
+    "sent",
+    "open",
+    "partially_filled",
+    "filled",
+    "canceled",
+    "rejected",
+    "expired",
+    "unknown",
+]
+ORDER_STATUSES: frozenset[str] = frozenset(get_args(OrderStatus))
+FINISHED_STATUSES: frozenset[str] = frozenset({"filled", "canceled", "rejected", "expired"})
+"""Statuses after which an order can change no more."""
+
+ApprovalRole = Literal["confirm", "escalate"]
+ApprovalOutcome = Literal["approved", "rejected"]
+
+_T = TypeVar("_T")
+
+
+def new_id(prefix: str) -> str:
+    """A fresh identifier such as ``p-3f9c2a7b1d0e4f55`` (64 random bits)."""
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def _json(value: Any) -> str:
+    """Canonical JSON text of ``value`` (Decimals as exact strings, no floats)."""
+    return canonical_bytes(value).decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append produced: the audit record's number, hash and time."""
+
+    seq: int
+    hash: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedId:
+    """The id of what was recorded, and the audit record that holds it."""
+
+    id: str
+    audit: Appended
+
+
+def _redact_row(row: SQLModel) -> None:
+    table: Table = row.__table__  # type: ignore[attr-defined]
+    for column in table.columns:
+        value = getattr(row, column.name)
+        if isinstance(value, str):
+            clean = redact(value)
+            if clean is not value and clean != value:
+                setattr(row, column.name, clean)
+
+
+class Ledger:
+    """The record of every stage, and the audit chain over it.
+
+    Open it with :meth:`Ledger.open` (URL from ``SIGNOFF_DB_URL`` or the SQLite
+    file in ``SIGNOFF_HOME``) and close it when done; it is also a context
+    manager. Methods are safe to call from several threads; several processes
+    may use the same database at once.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None, where: str = "") -> None:
+        self._engine = engine
+        self._clock: Clock = clock or SystemClock()
+        # one connection for all appends of this Ledger: a pool checkout per append
+        # costs about as much as the append's own SQL
+        self._writer: Connection | None = None
+        self._write_lock = threading.Lock()
+        self.where = where or str(engine.url.database)
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, clock: Clock | None = None, create: bool = True
+    ) -> Ledger:
+        """Open (and with ``create``, initialise) the ledger; check its schema version."""
+        ensure_environment_loaded()
+        db_url = store.ledger_url(url)
+        where = store.describe_url(db_url)
+        sqlite_file = str(db_url.database) if db_url.get_backend_name() == "sqlite" else None
+        if not create and sqlite_file is not None and not os.path.exists(sqlite_file):
+            raise LedgerError(
+                f"there is no ledger at {where} yet",
+                hint="nothing has been recorded there; check SIGNOFF_HOME or SIGNOFF_DB_URL",
+            )
+        engine = store.create_ledger_engine(db_url)
+        try:
+            store.ensure_schema(engine, where=where, create=create)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise store.map_db_error(exc, where) from exc
+        except SignoffError:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock, where=where)
+
+    def close(self) -> None:
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
+        self._engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    # ---------------------------------------------------------------- the append
+
+    def _append(
+        self,
+        *,
+        kind: str,
+        actor: str,
+        plan_id: str | None,
+        subject: str | None,
+        rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
+    ) -> Appended:
+        """Write ``rows`` and their audit record in one locked transaction.
+
+        ``rows`` may be a function of the open connection: it then runs under
+        the write lock, so what it checks (an approval not used yet, a client
+        order id not taken) cannot change before the commit.
+        """
+        actor = redact(actor)
+        with self._write_lock:
+            return self._append_locked(
+                kind=kind, actor=actor, plan_id=plan_id, subject=subject, rows=rows
+            )
+
+    def _append_locked(
+        self,
+        *,
+        kind: str,
+        actor: str,
+        plan_id: str | None,
+        subject: str | None,
+        rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
+    ) -> Appended:
+        if self._writer is None:
+            try:
+                self._writer = store.writer_connection(self._engine)
+            except SQLAlchemyError as exc:
+                raise store.map_db_error(exc, self.where) from exc
+        try:
+            with store.locked(self._writer) as conn:
+                made = rows(conn) if callable(rows) else rows
+                now = self._clock.now()
+                last_seq, prev_hash = chain.head(conn)
+                seq = last_seq + 1
+                contents = []
+                for row in made:
+                    _redact_row(row)
+                    row.audit_seq = seq
+                    contents.append(chain.model_content(row))
+                digest = chain.event_digest(contents)
+                own_hash = chain.record_hash(
+                    seq=seq,
+                    recorded_at=now,
+                    kind=kind,
+                    actor=actor,
+                    plan_id=plan_id,
+                    subject=subject,
+                    digest=digest,
+                    prev_hash=prev_hash,
+                )
+                store.insert_rows(
+                    conn,
+                    chain.AUDIT,
+                    [
+                        {
+                            "seq": seq,
+                            "recorded_at": now,
+                            "kind": kind,
+                            "actor": actor,
+                            "plan_id": plan_id,
+                            "subject": subject,
+                            "digest": digest,
+                            "prev_hash": prev_hash,
+                            "hash": own_hash,
+                        }
+                    ],
+                )
+                # one INSERT per run of same-table rows keeps foreign keys in order
+                batch: list[dict[str, Any]] = []
+                batch_table: Table | None = None
+                for (_name, content), row in zip(contents, made, strict=True):
+                    table: Table = row.__table__  # type: ignore[attr-defined]
+                    if batch_table is not None and table is not batch_table:
+                        store.insert_rows(conn, batch_table, batch)
+                        batch = []
+                    batch_table = table
+                    batch.append(content)
+                if batch_table is not None:
+                    store.insert_rows(conn, batch_table, batch)
+        except SignoffError:
+            raise
+        except SQLAlchemyError as exc:
+            # the connection may be broken (server restart, network): start afresh next time
+            self._writer.close()
+            self._writer = None
+            raise store.map_db_error(exc, self.where) from exc
+        return Appended(seq=seq, hash=own_hash, recorded_at=now)
+
+    def _read(self, fn: Callable[[Connection], _T]) -> _T:
+        try:
+            with store.read_transaction(self._engine) as conn:
+                return fn(conn)
+        except SignoffError:
+            raise
+        except SQLAlchemyError as exc:
+            raise store.map_db_error(exc, self.where) from exc
+
+    # ---------------------------------------------------------------- stages
+
+    def record_request(
+        self,
+        *,
+        text: str,
+        actor: str,
+        parser: str,
+        model: str | None = None,
+        session_id: str | None = None,
+        request_id: str | None = None,
+    ) -> RecordedId:
+        """What a person typed, and which parser (and model) will read it."""
+        rid = request_id or new_id("r")
+        row = RequestRow(
+            id=rid,
+            audit_seq=0,
+            received_at=self._clock.now(),
+            actor=actor,
+            text=text,
+            parser=parser,
+            model=model,
+            session_id=session_id,
+        )
+        audit = self._append(kind="request", actor=actor, plan_id=None, subject=rid, rows=[row])
+        return RecordedId(rid, audit)
+
+    def record_parse(
+        self,
+        *,
+        request_id: str,
+        result: ParseResult,
+        actor: str,
+        plan_id: str | None = None,
+    ) -> RecordedId:
+        """The parse result of a request: a plan with its steps, a question or a refusal.
+
+        Every result gets a plan id, so a clarification or a refusal has a story too.
+        """
+        pid = plan_id or new_id("p")
+        now = self._clock.now()
+        rows: list[SQLModel] = [
+            PlanRow(
+                id=pid,
+                audit_seq=0,
+                request_id=request_id,
+                status=result.status,
+                parsed_at=now,
+                content_hash=content_hash(result),
+                result_json=_json(result),
+            )
+        ]
+        if isinstance(result, Plan):
+            for idx, step in enumerate(result.steps):
+                rows.append(
+                    PlanStepRow(
+                        plan_id=pid, idx=idx, audit_seq=0, action=step.action, step_json=_json(step)
+                    )
+                )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            self._require(conn, RequestRow.id, request_id, "request")
+            return rows
+
+        audit = self._append(kind="parse", actor=actor, plan_id=pid, subject=request_id, rows=build)
+        return RecordedId(pid, audit)
+
+    def record_resolution(
+        self,
+        *,
+        plan_id: str,
+        steps: Sequence[AnyResolved],
+        snapshot: AccountSnapshot,
+        market: MarketData,
+        actor: str,
+        resolution_id: str | None = None,
+    ) -> RecordedId:
+        """The concrete steps a plan resolved to, and the account and market they used."""
+        res_id = resolution_id or new_id("res")
+        rows: list[SQLModel] = [
+            ResolutionRow(
+                id=res_id,
+                audit_seq=0,
+                plan_id=plan_id,
+                resolved_at=self._clock.now(),
+                snapshot_json=_json(snapshot),
+                market_json=_json(market),
+            )
+        ]
+        for step in steps:
+            order = step if isinstance(step, ResolvedOrder) else None
+            rows.append(
+                ResolvedStepRow(
+                    resolution_id=res_id,
+                    step_id=step.step_id,
+                    audit_seq=0,
+                    plan_id=plan_id,
+                    kind=step.kind,
+                    source_index=step.source_index,
+                    symbol=order.symbol if order else None,
+                    side=order.side if order else getattr(step, "side", None),
+                    quantity=order.quantity if order else None,
+                    limit_price=order.limit_price if order else None,
+                    notional=order.notional if order else None,
+                    content_hash=content_hash(step),
+                    step_json=_json(step),
+                )
+            )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            self._require(conn, PlanRow.id, plan_id, "plan")
+            return rows
+
+        audit = self._append(
+            kind="resolution", actor=actor, plan_id=plan_id, subject=res_id, rows=build
+        )
+        return RecordedId(res_id, audit)
+
+    def record_policy_version(
+        self, *, stamp: PolicyStamp, text: str, actor: str
+    ) -> Appended | None:
+        """The full text of a policy version; None when that exact version is already there."""
+
+        def build(conn: Connection) -> list[SQLModel]:
+            found = conn.execute(
+                select(PolicyVersionRow.hash).where(PolicyVersionRow.hash == stamp.hash)
+            ).first()
+            if found is not None:
+                return []
+            return [
+                PolicyVersionRow(
+                    hash=stamp.hash,
+                    audit_seq=0,
+                    policy_id=stamp.id,
+                    version=stamp.version,
+                    recorded_at=self._clock.now(),
+                    text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                    text=text,
+                )
+            ]
+
+        return self._append_unless_empty(
+            kind="policy_version",
+            actor=actor,
+            plan_id=None,
+            subject=f"{stamp.id}@{stamp.version}",
+            build=build,
+        )
+
+    def _append_unless_empty(
+        self,
+        *,
+        kind: str,
+        actor: str,
+        plan_id: str | None,
+        subject: str | None,
+        build: Callable[[Connection], list[SQLModel]],
+    ) -> Appended | None:
+        class _Nothing(Exception):
+            pass
+
+        def guarded(conn: Connection) -> list[SQLModel]:
+            made = build(conn)
+            if not made:
+                raise _Nothing
+            return made
+
+        try:
+            return self._append(
+                kind=kind, actor=actor, plan_id=plan_id, subject=subject, rows=guarded
+            )
+        except _Nothing:
+            return None
+
+    def record_decisions(
+        self,
+        *,
+        plan_id: str,
+        decisions: Sequence[StepDecision],
+        snapshot: AccountSnapshot,
+        quotes: Mapping[str, Quote] | MarketData,
+        counters: Mapping[str, Any],
+        actor: str,
+        resolution_id: str | None = None,
+        policy_text: str | None = None,
+    ) -> list[RecordedId]:
+        """The policy's decisions on a plan's steps, with everything they were made on.
+
+        The policy versions named by the decisions must have been recorded first
+        (:meth:`record_policy_version`), or their text given as ``policy_text``
+        when all decisions share one policy.
+        """
+        if not decisions:
+            raise LedgerError("record_decisions needs at least one decision")
+        if policy_text is not None:
+            stamps = {d.policy.hash: d.policy for d in decisions}
+            if len(stamps) != 1:
+                raise LedgerError("policy_text given, but the decisions name several policies")
+            self.record_policy_version(
+                stamp=next(iter(stamps.values())), text=policy_text, actor=actor
+            )
+        now = self._clock.now()
+        inputs_id = new_id("in")
+        quotes_value: Any = quotes
+        inputs = {"snapshot": snapshot, "quotes": quotes_value, "counters": dict(counters)}
+        ids = [new_id("d") for _ in decisions]
+        rows: list[SQLModel] = [
+            DecisionInputsRow(
+                id=inputs_id,
+                audit_seq=0,
+                plan_id=plan_id,
+                resolution_id=resolution_id,
+                evaluated_at=now,
+                inputs_hash=content_hash(inputs),
+                snapshot_json=_json(snapshot),
+                quotes_json=_json(quotes_value),
+                counters_json=_json(dict(counters)),
+            )
+        ]
+        for did, decision in zip(ids, decisions, strict=True):
+            rows.append(
+                DecisionRow(
+                    id=did,
+                    audit_seq=0,
+                    plan_id=plan_id,
+                    inputs_id=inputs_id,
+                    step_id=decision.step_id,
+                    verdict=decision.decision,
+                    policy_id=decision.policy.id,
+                    policy_version=decision.policy.version,
+                    policy_hash=decision.policy.hash,
+                    decided_at=decision.decided_at,
+                    reasons_json=_json(decision.reasons),
+                )
+            )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            self._require(conn, PlanRow.id, plan_id, "plan")
+            for stamp in {d.policy.hash: d.policy for d in decisions}.values():
+                found = conn.execute(
+                    select(PolicyVersionRow.hash).where(PolicyVersionRow.hash == stamp.hash)
+                ).first()
+                if found is None:
+                    raise LedgerError(
+                        f"policy {stamp.id} version {stamp.version} ({stamp.hash[:12]}…) "
+                        "is not in the ledger",
+                        hint="record the policy's text with record_policy_version first",
+                    )
+            return rows
+
+        audit = self._append(
+            kind="decision", actor=actor, plan_id=plan_id, subject=inputs_id, rows=build
+        )
+        return [RecordedId(did, audit) for did in ids]
+
+    def record_approval(
+        self,
+        *,
+        plan_id: str,
+        step_id: str,
+        approver: str,
+        role: ApprovalRole,
+        content_hash: str,
+        policy_hash: str,
+        expires_at: datetime | None,
+        outcome: ApprovalOutcome = "approved",
+        decision_id: str | None = None,
+        nonce: str | None = None,
+        approval_id: str | None = None,
+    ) -> RecordedId:
+        """A person's approval (or rejection) of one gated step, bound to its content."""
+        if role not in get_args(ApprovalRole):
+            raise LedgerError(f"unknown approval role {role!r}", hint="use confirm or escalate")
+        if outcome not in get_args(ApprovalOutcome):
+            raise LedgerError(f"unknown approval outcome {outcome!r}")
+        aid = approval_id or new_id("a")
+        row = ApprovalRow(
+            id=aid,
+            audit_seq=0,
+            plan_id=plan_id,
+            step_id=step_id,
+            decision_id=decision_id,
+            approver=approver,
+            role=role,
+            outcome=outcome,
+            approved_at=self._clock.now(),
+            expires_at=expires_at,
+            content_hash=content_hash,
+            policy_hash=policy_hash,
+            nonce=nonce,
+        )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            self._require(conn, PlanRow.id, plan_id, "plan")
+            return [row]
+
+        audit = self._append(
+            kind="approval", actor=approver, plan_id=plan_id, subject=aid, rows=build
+        )
+        return RecordedId(aid, audit)
+
+    def record_approval_used(
+        self, *, approval_id: str, actor: str, client_order_id: str | None = None
+    ) -> Appended:
+        """Mark an approval used, once: a second use, a rejection or an expired one is refused."""
+
+        def build(conn: Connection) -> list[SQLModel]:
+            approval = (
+                conn.execute(select(ApprovalRow).where(ApprovalRow.id == approval_id))
+                .mappings()
+                .first()
+            )
+            if approval is None:
+                raise ApprovalError(f"approval {approval_id} is not in the ledger")
+            if approval["outcome"] != "approved":
+                raise ApprovalError(f"approval {approval_id} was a rejection; it cannot be used")
+            now = self._clock.now()
+            expires = approval["expires_at"]
+            if expires is not None and now >= expires:
+                raise ApprovalError(
+                    f"approval {approval_id} expired at {expires.isoformat()}",
+                    hint="ask for the step to be confirmed again",
+                )
+            used = conn.execute(
+                select(ApprovalUseRow.used_at).where(ApprovalUseRow.approval_id == approval_id)
+            ).first()
+            if used is not None:
+                raise ApprovalError(
+                    f"approval {approval_id} was already used at {used[0].isoformat()}",
+                    hint="an approval is good for one execution; ask for a new one",
+                )
+            return [
+                ApprovalUseRow(
+                    approval_id=approval_id,
+                    audit_seq=0,
+                    used_at=now,
+                    actor=actor,
+                    client_order_id=client_order_id,
+                )
+            ]
+
+        plan_id = self._read(
+            lambda conn: conn.execute(
+                select(ApprovalRow.plan_id).where(ApprovalRow.id == approval_id)
+            ).scalar_one_or_none()
+        )
+        try:
+            return self._append(
+                kind="approval_use", actor=actor, plan_id=plan_id, subject=approval_id, rows=build
+            )
+        except LedgerError as exc:
+            if isinstance(exc.__cause__, IntegrityError):
+                raise ApprovalError(f"approval {approval_id} was already used") from exc
+            raise
+
+    def record_order_intent(
+        self,
+        *,
+        plan_id: str,
+        step_id: str,
+        client_order_id: str,
+        venue: str,
+        symbol: str,
+        side: str,
+        order_type: str,
+        quantity: Decimal,
+        actor: str,
+        limit_price: Decimal | None = None,
+        account_id: str | None = None,
+        approval_id: str | None = None,
+        decision_id: str | None = None,
+    ) -> Appended:
+        """The intent to send an order, before it is sent; a client order id is used once."""
+        row = OrderRow(
+            client_order_id=client_order_id,
+            audit_seq=0,
+            plan_id=plan_id,
+            step_id=step_id,
+            venue=venue,
+            account_id=account_id,
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            limit_price=limit_price,
+            approval_id=approval_id,
+            decision_id=decision_id,
+            created_at=self._clock.now(),
+        )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            self._require(conn, PlanRow.id, plan_id, "plan")
+            taken = conn.execute(
+                select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
+            ).first()
+            if taken is not None:
+                raise LedgerError(
+                    f"client order id {client_order_id} is already recorded (plan {taken[0]})",
+                    hint="an order is sent once; reconcile the existing order instead",
+                )
+            return [row]
+
+        return self._append(
+            kind="order_intent", actor=actor, plan_id=plan_id, subject=client_order_id, rows=build
+        )
+
+    def record_order_status(
+        self,
+        *,
+        client_order_id: str,
+        status: OrderStatus,
+        actor: str,
+        exchange_order_id: str | None = None,
+        filled_quantity: Decimal | None = None,
+        average_price: Decimal | None = None,
+        detail: str | None = None,
+    ) -> Appended:
+        """A status the order was seen in; the latest one is the order's status."""
+        if status not in ORDER_STATUSES:
+            raise LedgerError(
+                f"unknown order status {status!r}",
+                hint=f"use one of: {', '.join(sorted(ORDER_STATUSES))}",
+            )
+        row = OrderEventRow(
+            id=new_id("e"),
+            audit_seq=0,
+            client_order_id=client_order_id,
+            status=status,
+            exchange_order_id=exchange_order_id,
+            filled_quantity=filled_quantity,
+            average_price=average_price,
+            detail=detail,
+            observed_at=self._clock.now(),
+        )
+        plan_id = self._order_plan(client_order_id)
+
+        def build(conn: Connection) -> list[SQLModel]:
+            return [row]
+
+        return self._append(
+            kind="order_status", actor=actor, plan_id=plan_id, subject=client_order_id, rows=build
+        )
+
+    def record_fill(
+        self,
+        *,
+        client_order_id: str,
+        trade_id: str,
+        quantity: Decimal,
+        price: Decimal,
+        actor: str,
+        filled_at: datetime | None = None,
+        fee: Decimal | None = None,
+        fee_asset: str | None = None,
+    ) -> Appended | None:
+        """One execution of an order; None when that trade is already recorded (replay-safe)."""
+        plan_id = self._order_plan(client_order_id)
+        row = FillRow(
+            id=new_id("f"),
+            audit_seq=0,
+            client_order_id=client_order_id,
+            trade_id=trade_id,
+            quantity=quantity,
+            price=price,
+            fee=fee,
+            fee_asset=fee_asset,
+            filled_at=filled_at or self._clock.now(),
+        )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            seen = conn.execute(
+                select(FillRow.id).where(
+                    FillRow.client_order_id == client_order_id,
+                    FillRow.trade_id == trade_id,
+                )
+            ).first()
+            return [] if seen is not None else [row]
+
+        return self._append_unless_empty(
+            kind="fill", actor=actor, plan_id=plan_id, subject=client_order_id, build=build
+        )
+
+    def record_session_start(
+        self,
+        *,
+        actor: str,
+        venue: str,
+        feed: str,
+        snapshot: AccountSnapshot,
+        settings: Mapping[str, Any] | None = None,
+        seed: int | None = None,
+        session_id: str | None = None,
+    ) -> RecordedId:
+        """A paper session starting: its feed, seed, settings and starting account."""
+        sid = session_id or new_id("s")
+        row = PaperSessionRow(
+            id=sid,
+            audit_seq=0,
+            started_at=self._clock.now(),
+            actor=actor,
+            venue=venue,
+            feed=feed,
+            seed=seed,
+            settings_json=_json(dict(settings or {})),
+            snapshot_json=_json(snapshot),
+        )
+        audit = self._append(
+            kind="session_start", actor=actor, plan_id=None, subject=sid, rows=[row]
+        )
+        return RecordedId(sid, audit)
+
+    def record_session_end(
+        self, *, session_id: str, actor: str, report: Mapping[str, Any]
+    ) -> Appended:
+        """A paper session ending, with its report (balances, P&L, counts)."""
+        row = PaperSessionEndRow(
+            session_id=session_id,
+            audit_seq=0,
+            ended_at=self._clock.now(),
+            actor=actor,
+            report_json=_json(dict(report)),
+        )
+
+        def build(conn: Connection) -> list[SQLModel]:
+            self._require(conn, PaperSessionRow.id, session_id, "paper session")
+            ended = conn.execute(
+                select(PaperSessionEndRow.ended_at).where(
+                    PaperSessionEndRow.session_id == session_id
+                )
+            ).first()
+            if ended is not None:
+                raise LedgerError(f"paper session {session_id} already ended")
+            return [row]
+
+        return self._append(
+            kind="session_end", actor=actor, plan_id=None, subject=session_id, rows=build
+        )
+
+    def record_correction(
+        self,
+        *,
+        corrects_seq: int,
+        actor: str,
+        reason: str,
+        payload: Mapping[str, Any] | None = None,
+    ) -> RecordedId:
+        """A correction of an earlier record: the earlier one stays as it was."""
+        cid = new_id("c")
+        row = CorrectionRow(
+            id=cid,
+            audit_seq=0,
+            corrects_seq=corrects_seq,
+            actor=actor,
+            reason=reason,
+            payload_json=_json(dict(payload or {})),
+        )
+        target = self._read(
+            lambda conn: conn.execute(
+                select(AuditRecord.plan_id).where(AuditRecord.seq == corrects_seq)
+            ).first()
+        )
+        if target is None:
+            raise LedgerError(f"there is no audit record #{corrects_seq} to correct")
+        plan_id = target[0]
+        audit = self._append(
+            kind="correction", actor=actor, plan_id=plan_id, subject=str(corrects_seq), rows=[row]
+        )
+        return RecordedId(cid, audit)
+
+    # ---------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _require(conn: Connection, column: Any, key: str, what: str) -> None:
+        if conn.execute(select(column).where(column == key)).first() is None:
+            raise LedgerError(
+                f"{what} {key} is not in the ledger",
+                hint=f"record the {what} before what depends on it",
+            )
+
+    def _order_plan(self, client_order_id: str) -> str:
+        plan_id = self._read(
+            lambda conn: conn.execute(
+                select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
+            ).scalar_one_or_none()
+        )
+        if plan_id is None:
+            raise LedgerError(
+                f"no order with client order id {client_order_id} is in the ledger",
+                hint="record the order's intent before its status or fills",
+            )
+        return str(plan_id)
+
+    # ---------------------------------------------------------------- the chain
+
+    def head(self) -> tuple[int, str]:
+        """The chain's last sequence number and hash."""
+        return self._read(chain.head)
+
+    def verify(self, checkpoint: chain.Checkpoint | None = None) -> chain.VerifyReport:
+        """Recompute the whole chain (see :func:`ledger.chain.verify`)."""
+        return self._read(lambda conn: chain.verify(conn, checkpoint=checkpoint))
+
+    def checkpoint(self) -> chain.Checkpoint:
+        """The current head, to be written somewhere the ledger's writers cannot reach."""
+        seq, digest = self.head()
+        return chain.Checkpoint(
+            sequence=seq,
+            hash=digest,
+            written_at=self._clock.now().isoformat(),
+            ledger=self.where,
+        )
+
+    # ---------------------------------------------------------------- reading
+
+    def plan_story(self, plan_id: str) -> queries.PlanStory | None:
+        """Everything recorded about one plan, from the request's text to its fills."""
+        return self._read(lambda conn: queries.plan_story(conn, plan_id))
+
+    def unfinished_orders(self) -> list[queries.OrderView]:
+        """Orders not yet seen finished: what to reconcile by client order id after a crash."""
+        return self._read(queries.unfinished_orders)
+
+    def order(self, client_order_id: str) -> queries.OrderView | None:
+        return self._read(lambda conn: queries.order_view(conn, client_order_id))
+
+    def recent(self, limit: int = 20) -> list[AuditRecord]:
+        """The last ``limit`` audit records, oldest first."""
+        return self._read(lambda conn: queries.recent_records(conn, limit))
+
+    def export(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """Audit records at or after ``since`` with their event rows, in sequence order.
+
+        The export runs in one read transaction, held until the iterator is exhausted
+        or closed.
+        """
+        try:
+            with store.read_transaction(self._engine) as conn:
+                yield from queries.export_records(conn, since)
+        except SQLAlchemyError as exc:
+            raise store.map_db_error(exc, self.where) from exc

@@ -1,0 +1,81 @@
+"""JSON with exact decimal numbers.
+
+``json`` writes ``Decimal`` only as a string (or lossily via float); this writer emits
+each ``Decimal`` as the JSON number it is, digit for digit, so ``0.1`` stays ``0.1`` and
+a third stays ``33.33333333333333333333333333``. Read it back exactly with
+``json.loads(text, parse_float=Decimal)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+try:  # the C string encoder, without importing json (and re) on the timed parse path
+    from _json import encode_basestring as _encode_str
+except ImportError:  # pragma: no cover - other Python implementations
+    from json.encoder import encode_basestring as _encode_str
+
+# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    out: list[str] = []
+    _write(value, out, indent, 0)
+    return "".join(out)
+
+
+def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
+    if isinstance(value, str):
+        out.append(_encode_str(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} has no JSON form")
+        out.append(str(value))
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, float):
+        raise TypeError("floats are not written; use Decimal")
+    elif isinstance(value, Mapping):
+        if not value:
+            out.append("{}")
+            return
+        pad, inner = _pads(indent, level)
+        out.append("{")
+        for index, (key, item) in enumerate(value.items()):
+            if index:
+                out.append(",")
+            out.append(inner)
+            out.append(_encode_str(str(key)))
+            out.append(": " if indent is not None else ":")
+            _write(item, out, indent, level + 1)
+        out.append(pad + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        pad, inner = _pads(indent, level)
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            out.append(inner)
+            _write(item, out, indent, level + 1)
+        out.append(pad + "]")
+    else:
+        raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _pads(indent: int | None, level: int) -> tuple[str, str]:
+    if indent is None:
+        return "", ""
+    return "\n" + " " * (indent * level), "\n" + " " * (indent * (level + 1))

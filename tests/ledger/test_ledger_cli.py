@@ -1,0 +1,232 @@
+"""``signoff audit ...`` end to end, in process and as a real process."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from intent.plan import Plan
+from ledger.service import Ledger
+from signoff.cli import main
+from signoff.clock import FakeClock
+from tests.ledger import tamper
+from tests.ledger.ledger_story import ORDER_STEP, Story, record_story
+
+
+@pytest.fixture
+def recorded(sqlite_url: str, clock: FakeClock) -> Story:
+    with Ledger.open(sqlite_url, clock=clock) as ledger:
+        return record_story(ledger, clock)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_verify_reports_ok_then_names_the_tampered_record(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "verify")
+    assert code == 0
+    assert out.startswith(f"ok: audit chain verified: {recorded.seqs['filled']} record(s)")
+
+    seq = recorded.seqs["order_intent"]
+    tamper.edit_one_byte(sqlite_url, "orders", "quantity", f"audit_seq = {seq}", "0.1", "0.9")
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "verify")
+    assert code == 1
+    assert out.startswith("TAMPERED")
+    assert f"first bad record: record #{seq} (order_intent): CONTENT_ALTERED" in out
+
+
+def test_checkpoint_then_verify_against_it(
+    sqlite_url: str, recorded: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head_file = tmp_path / "elsewhere" / "head.json"
+    head_file.parent.mkdir()
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "checkpoint", str(head_file))
+    assert code == 0
+    head = recorded.seqs["filled"]
+    assert f"record #{head}" in out
+    saved = json.loads(head_file.read_text())
+    assert saved["sequence"] == head
+    assert saved["format"] == "signoff-audit-checkpoint"
+
+    code, out, _ = run(
+        capsys, "audit", "--db", sqlite_url, "verify", "--checkpoint", str(head_file)
+    )
+    assert code == 0
+    assert f"still extends the checkpoint at #{head}" in out
+
+    tamper.truncate_after(sqlite_url, head - 2)
+    code, out, _ = run(
+        capsys, "audit", "--db", sqlite_url, "verify", "--checkpoint", str(head_file)
+    )
+    assert code == 1
+    assert f"first bad record: record #{head}: TRUNCATED" in out
+
+
+def test_no_checkpoint_of_a_tampered_chain(
+    sqlite_url: str, recorded: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tamper.edit_record(sqlite_url, recorded.seqs["parse"], "actor", "mallory")
+    head_file = tmp_path / "head.json"
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "checkpoint", str(head_file))
+    assert code == 1
+    assert "no checkpoint written" in out
+    assert not head_file.exists()
+
+
+def test_a_bad_checkpoint_file_is_a_usage_error(
+    sqlite_url: str, recorded: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text('{"format": "something else"}')
+    code, _, err = run(capsys, "audit", "--db", sqlite_url, "verify", "--checkpoint", str(bogus))
+    assert code == 2
+    assert "is not a signoff audit checkpoint" in err
+    code, _, err = run(
+        capsys, "audit", "--db", sqlite_url, "verify", "--checkpoint", str(tmp_path / "none")
+    )
+    assert code == 2
+    assert "not found" in err
+    assert "hint: write one with" in err
+
+
+def test_show_tells_the_story_from_text_to_fills(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "show", recorded.plan_id)
+    assert code == 0
+    for expected in (
+        f"Plan {recorded.plan_id}",
+        "buy 0.1 BTC and show my balance",
+        Plan(steps=(ORDER_STEP,)).describe().splitlines()[0],
+        "MAX_ORDER_VALUE: limit=5000 USDT, notional=6750.001 USDT",
+        "confirm",
+        "desk-default v7",
+        "approved",
+        f"Order {recorded.client_order_id} — filled",
+        "exchange id PX-1001",
+        "0.04 @ 67500.01 (trade T-1, fee 0.00004 BTC)",
+    ):
+        assert expected in out, expected
+
+
+def test_show_an_unknown_plan(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "audit", "--db", sqlite_url, "show", "p-nope")
+    assert code == 2
+    assert "error: no plan p-nope in the ledger" in err
+    assert "hint: 'signoff audit log'" in err
+
+
+def test_export_jsonl_and_csv(
+    sqlite_url: str, recorded: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "export", "--since", "2026-01-05")
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["seq"] for r in lines] == list(range(1, recorded.seqs["filled"] + 1))
+    assert lines[0]["rows"][0]["table"] == "requests"
+
+    target = tmp_path / "trail.csv"
+    code, _, err = run(
+        capsys,
+        "audit", "--db", sqlite_url, "export", "--since", "2026-01-05T09:30:00.100Z",
+        "--format", "csv", "--output", str(target),
+    )  # fmt: skip
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(target.read_text())))
+    assert f"exported {len(rows)} record(s)" in err
+    assert rows[0]["kind"] == "parse"  # the request came at 09:30:00.000, the parse at .200
+    assert json.loads(rows[0]["rows"])[0]["table"] in ("plans", "plan_steps")
+
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "export", "--since", "2030-01-01")
+    assert (code, out) == (0, "")
+
+
+def test_export_needs_a_date(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "audit", "--db", sqlite_url, "export", "--since", "last tuesday")
+    assert code == 2
+    assert "--since 'last tuesday' is not a date" in err
+    with pytest.raises(SystemExit) as exited:
+        main(["audit", "--db", sqlite_url, "export"])
+    assert exited.value.code == 2
+
+
+def test_log_lists_recent_records(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "log", "--limit", "2")
+    assert code == 0
+    body = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [line.split()[0] for line in body] == [
+        str(recorded.seqs["fill2"]),
+        str(recorded.seqs["filled"]),
+    ]
+
+
+def test_audit_alone_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "audit")
+    assert code == 2
+    assert "verify" in err
+
+
+def test_reading_commands_do_not_create_a_ledger(
+    _isolated_env: Path,  # noqa: PT019 - the path is used
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "audit", "verify")
+    assert code == 1
+    assert "error: there is no ledger at" in err
+    assert not (_isolated_env / "ledger.sqlite3").exists()
+
+
+def test_the_default_ledger_lives_in_signoff_home(
+    _isolated_env: Path,  # noqa: PT019 - the path is used
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Ledger.open(clock=clock) as ledger:
+        ledger.record_request(text="buy 1 ETH", actor="eve", parser="deterministic")
+    assert (_isolated_env / "ledger.sqlite3").exists()
+    code, out, _ = run(capsys, "audit", "log")
+    assert code == 0
+    assert "request" in out
+
+
+def test_the_db_url_comes_from_the_environment(
+    sqlite_url: str,
+    recorded: Story,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SIGNOFF_DB_URL", sqlite_url)
+    code, out, _ = run(capsys, "audit", "verify")
+    assert code == 0
+    assert f"{recorded.seqs['filled']} record(s)" in out
+
+
+@pytest.mark.slow
+def test_verify_as_a_real_process(sqlite_url: str, recorded: Story) -> None:
+    env = {**os.environ, "SIGNOFF_DB_URL": sqlite_url}
+    command = [sys.executable, "-m", "signoff", "audit", "verify"]
+    ok = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    tamper.delete_record(sqlite_url, recorded.seqs["approval"])
+    bad = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1
+    assert f"#{recorded.seqs['approval']} missing" in bad.stdout
+    assert "Traceback" not in bad.stderr
