@@ -125,7 +125,9 @@ def main() -> None:
         while time.perf_counter() < deadline:
             decisions += run()
         elapsed = time.perf_counter() - start
-        print(f"{label}: {decisions / elapsed:,.0f} step decisions/s ({decisions} in {elapsed:.2f}s)")
+        print(
+            f"{label}: {decisions / elapsed:,.0f} step decisions/s ({decisions} in {elapsed:.2f}s)"
+        )
 
 
 if __name__ == "__main__":
