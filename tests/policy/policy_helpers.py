@@ -1,8 +1,4 @@
-"""Helpers for the policy tests: small policies from text, flat quotes, exact orders.
-
-A plain module rather than ``tests/policy/conftest.py``: mypy would see two modules
-named ``conftest``, and an ``__init__.py`` here would shadow the ``policy`` package.
-"""
+"""Helpers for the policy tests: small policies from text, flat quotes, exact orders."""
 
 from __future__ import annotations
 

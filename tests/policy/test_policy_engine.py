@@ -6,16 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from policy_helpers import (
-    NOW,
-    account,
-    decide,
-    default_policy,
-    flat_market,
-    order,
-    policy_from,
-    rules_of,
-)
 
 from intent.market import MarketData, MarketRules
 from intent.plan import Schedule, Trigger
@@ -29,6 +19,16 @@ from intent.resolved import (
 from policy.counters import Counters, RecentOrder
 from policy.engine import overall
 from policy.model import ApprovalSettings
+from tests.policy.policy_helpers import (
+    NOW,
+    account,
+    decide,
+    default_policy,
+    flat_market,
+    order,
+    policy_from,
+    rules_of,
+)
 
 SOL = flat_market({"SOL/USDT": "100", "SOL/BTC": "0.001", "BTC/USDT": "100000"})
 RICH = account({"USDT": "100000", "SOL": "10", "BTC": "1"})

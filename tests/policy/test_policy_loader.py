@@ -6,11 +6,11 @@ import hashlib
 from decimal import Decimal
 
 import pytest
-from policy_helpers import REPO, default_policy, header
 
 from policy.loader import load_policy, load_policy_bytes
 from policy.model import RULE_KINDS, MaxOrderValue
 from signoff.errors import ConfigError, PolicyError
+from tests.policy.policy_helpers import REPO, default_policy, header
 
 SOURCE = "bad.toml"
 VALUE_RULE = """

@@ -5,11 +5,18 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from policy_helpers import account, decide, default_policy, flat_market, order, rules_of
 
 from policy.model import MaxOrderValue, PriceCollar
 from policy.personal import apply_personal
 from signoff.errors import PolicyError
+from tests.policy.policy_helpers import (
+    account,
+    decide,
+    default_policy,
+    flat_market,
+    order,
+    rules_of,
+)
 
 SOURCE = "ana.toml"
 HEAD = '[personal]\nowner = "ana"\n'
@@ -197,7 +204,7 @@ def test_malformed_personal_files(text: str, expected: str) -> None:
 
 
 def test_a_looser_default_or_state_than_the_firms_is_refused() -> None:
-    from policy_helpers import policy_from
+    from tests.policy.policy_helpers import policy_from
 
     firm = policy_from(default="confirm", state="REDUCING")
     with pytest.raises(PolicyError, match="'default_decision' allow is looser"):

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from policy_helpers import NOW, account, decide, flat_market, header, order
 
 from intent.market import AccountSnapshot
 from intent.plan import Schedule, Side, Trigger
@@ -26,6 +25,7 @@ from policy.decision import SEVERITY, StepDecision
 from policy.loader import load_policy
 from policy.model import Policy
 from policy.personal import loosened
+from tests.policy.policy_helpers import NOW, account, decide, flat_market, header, order
 
 PRICES = {"SOL/USDT": "100", "BTC/USDT": "1000", "ETH/USDT": "50", "DOGE/USDT": "1"}
 MARKET = flat_market(PRICES)

@@ -14,13 +14,21 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from policy_helpers import NOW, account, decide, flat_market, order, policy_from, rules_of
 
 from intent.market import AccountSnapshot, MarketData, OpenOrder
 from intent.plan import Schedule, Trigger
 from intent.resolved import ResolvedStep
 from policy.counters import Counters, Execution, PendingOrder, RecentOrder
 from policy.model import RULE_KINDS
+from tests.policy.policy_helpers import (
+    NOW,
+    account,
+    decide,
+    flat_market,
+    order,
+    policy_from,
+    rules_of,
+)
 
 SOL = flat_market({"SOL/USDT": "100"})
 
