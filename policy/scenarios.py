@@ -76,7 +76,7 @@ def _steps(scenario: Scenario, parse: Parser | None) -> tuple[ResolvedStep, ...]
         if scenario.request is None:
             return "the scenario has no request, steps or orders"
         if parse is None:
-            return "the request parser is not available; give [[steps]] instead of 'request'"
+            return "no request parser was given; give [[steps]] instead of 'request'"
         parsed = parse(scenario.request)
         if not isinstance(parsed, Plan):
             return f"the request did not parse into a plan: {parsed.describe()}"

@@ -1,9 +1,15 @@
-"""``signoff check TEXT``: parse, resolve and decide — without executing anything."""
+"""``signoff check TEXT``: parse, resolve and decide — without executing anything.
+
+``--json`` prints one object: ``request``, ``status`` (plan, clarify, unsupported),
+``executed`` (always false), ``policy`` {id, version, hash, personal_hash}, ``account``,
+``as_of``, ``decision`` (the strictest step decision) and ``steps``, each with
+``step_id``, ``kind``, ``decision``, ``summary``, ``reasons`` [{rule, code, effect,
+limit, observed, message}] and the resolved ``step``. Amounts are exact JSON numbers.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -91,13 +97,7 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
             ) from None
     if not args.text or not args.text.strip():
         raise UsageError("nothing to check", hint="signoff check 'buy 0.1 BTC', or --plan FILE")
-    parse = request_parser()
-    if parse is None:
-        raise UsageError(
-            "this build has no request parser yet",
-            hint="check a stored plan with --plan FILE",
-        )
-    return parse(args.text)
+    return request_parser()(args.text)
 
 
 def _situation(args: argparse.Namespace, now: datetime) -> tuple[AccountSnapshot, MarketData]:
@@ -122,8 +122,8 @@ def _step_json(step: Any, decision: Any) -> dict[str, Any]:
         "kind": step.kind,
         "decision": decision.decision,
         "summary": describe_resolved(step),
-        "reasons": [r.model_dump(mode="json") for r in decision.reasons],
-        "step": step.model_dump(mode="json", exclude_none=True),
+        "reasons": [r.model_dump() for r in decision.reasons],
+        "step": step.model_dump(exclude_none=True),
     }
     return out
 
@@ -140,7 +140,7 @@ def _report(
         "request": args.text,
         "status": result.status,
         "executed": False,
-        "policy": policy.stamp.model_dump(mode="json"),
+        "policy": policy.stamp.model_dump(),
         "account": account.account_id,
         "as_of": now.isoformat(),
         "decision": gated.overall if gated else None,
@@ -171,7 +171,8 @@ def _print(
     from intent.plan import Clarification, Refusal
     from signoff.steps_text import describe_resolved
 
-    console = Console(highlight=False)
+    # off a terminal (a pipe, a file) rich would wrap at 80 columns
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     if args.text:
         console.print(Text(f"Request: {args.text}"))
     stamp = policy.stamp
@@ -233,8 +234,10 @@ def run_check(args: argparse.Namespace) -> int:
             now=now,
         )
     if args.json:
+        from signoff.jsonout import dumps
+
         report = _report(args, result, gated, policy, account, now)
-        sys.stdout.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(report, indent=2) + "\n")
     else:
         _print(args, result, gated, policy, account, now)
     return 0

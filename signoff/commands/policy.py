@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -60,10 +59,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _stamp(policy: Policy) -> dict[str, Any]:
-    return policy.stamp.model_dump(mode="json")
+    return policy.stamp.model_dump()
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from signoff.jsonout import dumps
     from signoff.policies import default_policy_path, load_policy_file
 
     source = args.file or default_policy_path()
@@ -82,7 +82,7 @@ def run_validate(args: argparse.Namespace) -> int:
             "default_decision": policy.default_decision,
             "trading_state": policy.trading_state,
         }
-        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        sys.stdout.write(dumps(report, indent=2) + "\n")
         return 0
     lines = [
         f"ok: {source} is a valid policy",
@@ -110,7 +110,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
     policy = load_policy_file(args.file, args.personal)
     explanation = explain(policy)
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     console.print(Text(explanation.title, style="bold"))
     styles = {
         "Runs at once": "green",
@@ -128,23 +128,18 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def request_parser() -> Parser | None:
-    """The deterministic request parser, when this build has it."""
-    import importlib
-    from typing import cast
+def request_parser() -> Parser:
+    """The deterministic request parser (the shipped and the user's asset lists)."""
+    from signoff.intents import parse_request
 
-    try:
-        module = importlib.import_module("signoff.intents")
-    except ImportError:
-        return None
-    parse = getattr(module, "parse_request", None)
-    return cast("Parser", parse) if callable(parse) else None
+    return parse_request
 
 
 def run_test(args: argparse.Namespace) -> int:
     from policy.scenarios import run_scenario
     from signoff.catalog import load_market_catalog
     from signoff.errors import SignoffError, UsageError
+    from signoff.jsonout import dumps
     from signoff.paths import shipped_config
     from signoff.policies import default_policy_path, load_policy_file
     from signoff.situation import load_scenarios
@@ -192,7 +187,7 @@ def run_test(args: argparse.Namespace) -> int:
                 for p, e in errors
             ],
         }
-        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        sys.stdout.write(dumps(report, indent=2) + "\n")
         return 0 if failed == 0 else 1
     out: list[str] = []
     for result in results:
