@@ -306,15 +306,13 @@ def test_check_clarification_and_refusal(capsys: pytest.CaptureFixture[str]) -> 
 def test_check_usage_errors(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run(capsys, *args)
+    code, _, err = run(capsys, *args)
     assert code == 2
     assert message in err
     assert "Traceback" not in err
 
 
-def test_check_names_a_bad_quotes_entry(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_check_names_a_bad_quotes_entry(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     quotes = tmp_path / "q.toml"
     quotes.write_text('["ETH/USDT"]\nbid = "10"\nask = "9"\nlast = "9.5"\n', encoding="utf-8")
     code, _, err = run(capsys, "check", "buy 1 ETH", "--quotes", str(quotes), *NOW)
