@@ -47,8 +47,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--account", metavar="FILE", help="account snapshot (TOML or JSON)")
     parser.add_argument("--quotes", metavar="FILE", help="quotes (TOML or JSON)")
-    parser.add_argument("--policy", metavar="FILE", help="policy file (default: shipped)")
-    parser.add_argument("--personal", metavar="FILE", help="your personal stricter thresholds")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
+    )
+    parser.add_argument(
+        "--personal",
+        metavar="FILE",
+        help="your personal stricter thresholds (default: $SIGNOFF_PERSONAL, if set)",
+    )
     parser.add_argument(
         "--now", metavar="TIME", help="decide as of this ISO time (default: the clock's now)"
     )

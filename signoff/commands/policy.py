@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Exit code 0 when it loads, 2 when it does not (the error names the file, the rule "
         "and the key).",
     )
-    validate.add_argument("file", nargs="?", metavar="FILE", help="policy file (default: shipped)")
+    validate.add_argument(
+        "file", nargs="?", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
+    )
     validate.add_argument("--personal", metavar="FILE", help="a personal file to apply on top")
     validate.add_argument("--json", action="store_true", help="print JSON")
     validate.set_defaults(handler=run_validate)
@@ -38,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="What runs at once, what needs confirmation, what needs a second "
         "approver, and what is refused.",
     )
-    explain.add_argument("file", nargs="?", metavar="FILE", help="policy file (default: shipped)")
+    explain.add_argument(
+        "file", nargs="?", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
+    )
     explain.add_argument("--personal", metavar="FILE", help="a personal file to apply on top")
     explain.set_defaults(handler=run_explain)
 
@@ -64,9 +68,9 @@ def _stamp(policy: Policy) -> dict[str, Any]:
 
 def run_validate(args: argparse.Namespace) -> int:
     from signoff.jsonout import dumps
-    from signoff.policies import default_policy_path, load_policy_file
+    from signoff.policies import load_policy_file, policy_path
 
-    source = args.file or default_policy_path()
+    source = policy_path(args.file)
     policy = load_policy_file(source, args.personal)
     counts = {"confirm": 0, "escalate": 0, "deny": 0}
     for rule in policy.rules:
@@ -141,7 +145,7 @@ def run_test(args: argparse.Namespace) -> int:
     from signoff.errors import SignoffError, UsageError
     from signoff.jsonout import dumps
     from signoff.paths import shipped_config
-    from signoff.policies import default_policy_path, load_policy_file
+    from signoff.policies import load_policy_file, personal_path, policy_path
     from signoff.situation import load_scenarios
 
     directory = args.dir
@@ -158,7 +162,8 @@ def run_test(args: argparse.Namespace) -> int:
         raise UsageError(f"{directory}: no *.toml scenario files")
     catalog = load_market_catalog()
     demo = shipped_config("demo-account.toml")
-    default_path = args.policy or default_policy_path()
+    default_path = policy_path(args.policy)
+    default_personal = personal_path(args.personal)
     policies: dict[tuple[str, str | None], Policy] = {}
     parse = request_parser()
     results: list[ScenarioResult] = []
@@ -166,7 +171,7 @@ def run_test(args: argparse.Namespace) -> int:
     for path in files:
         try:
             for loaded in load_scenarios(path, catalog=catalog, demo_account=demo):
-                key = (loaded.policy or default_path, loaded.personal or args.personal)
+                key = (loaded.policy or default_path, loaded.personal or default_personal)
                 if key not in policies:
                     policies[key] = load_policy_file(*key)
                 results.append(run_scenario(loaded.scenario, policies[key], parse))

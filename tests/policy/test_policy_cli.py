@@ -319,3 +319,23 @@ def test_check_names_a_bad_quotes_entry(capsys: pytest.CaptureFixture[str], tmp_
     assert code == 2
     assert f"{quotes}, ETH/USDT:" in err
     assert "above ask" in err
+
+
+def test_the_policy_and_personal_file_can_be_configured(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SIGNOFF_POLICY", str(POLICY_TESTS / "policies" / "narrow.toml"))
+    code, report = run_json(capsys, "policy", "validate", "--json")
+    assert code == 0
+    assert report["policy"]["id"] == "narrow-test"
+    # --policy wins over the configured file
+    code, report = run_json(
+        capsys, "policy", "validate", str(REPO / "configs" / "policy.toml"), "--json"
+    )
+    assert report["policy"]["id"] == "firm-default"
+    monkeypatch.delenv("SIGNOFF_POLICY")
+    monkeypatch.setenv("SIGNOFF_PERSONAL", str(POLICY_TESTS / "personal" / "ana.toml"))
+    code, report = run_json(capsys, "check", "buy $600 of SOL", "--json", *NOW)
+    assert code == 0
+    assert report["policy"]["personal_hash"] is not None
+    assert report["steps"][0]["decision"] == "confirm"  # ana confirms from 500 USDT
