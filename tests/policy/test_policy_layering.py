@@ -16,6 +16,8 @@ DOMAIN_MODULES = [
     "policy.loader",
     "policy.personal",
     "policy.counters",
+    "policy.context",
+    "policy.checks",
     "policy.engine",
     "policy.explain",
     "policy.scenarios",
