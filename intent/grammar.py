@@ -286,8 +286,8 @@ class Grammar:
             c.kind in ("sl", "tp") for c in chunks
         )
         for segment in segments:
-            if not segment:
-                continue
+            if all(c.kind == "sep" for c in segment):
+                continue  # "buy 0.1 BTC;," — stray punctuation is not a request of its own
             if any_action or _looks_like_rebalance(segment, []):
                 steps.extend(self._action_segment(segment, context))
             else:
@@ -1155,8 +1155,10 @@ class _Chunker:
             self.pending_role = "my"
             return i + 1
         if tag == "HAVE":
-            # "everything I have in ADA", "all the BTC I have"
-            if self.out and self.out[-1].kind == "asset" and self.out[-1].role in (None, "plain"):
+            # "everything I have in ADA", "all the BTC I have", "alles, was ich an ADA habe"
+            if self.out and self.out[-1].kind == "asset" and self.out[-1].role in (
+                None, "plain", "into"
+            ):
                 self.out[-1].role = "my"
             self.emit("cue", i, role="HAVE")
             self.pending_role = "my"
@@ -1168,8 +1170,8 @@ class _Chunker:
         if tag in ("TO", "INTO", "ON"):
             if tag == "TO" and self.tag(i + 1) in ACTIONS:
                 return i + 1  # "to buy"
-            if tag == "TO" and lang == "de" and self.tag(i + 1) in ("NUM",):
-                return self.limit_price(i + 1)
+            if tag == "TO" and lang == "de" and self.tag(i + 1) in ("NUM", "EACH"):
+                return self.limit_price(i + 1 + (self.tag(i + 1) == "EACH"))
             self.pending_role = "into"
             return i + 1
         if tag == "IN":
@@ -1216,6 +1218,8 @@ class _Chunker:
         if tag == "EACH":
             if self.tag(i + 1) == "UNIT":
                 return self.every(i)
+            if self.tag(i + 1) in ("NUM", "CUR") and lang == "de":  # "zu je 70.000"
+                return self.limit_price(i + 1)
             return i + 1
         if tag == "COND":
             return self.condition(i)
@@ -1254,8 +1258,10 @@ class _Chunker:
                 if self.out and self.out[-1].kind in ("qty", "money"):  # "$50 a day"
                     self.emit("every", i, unit="mo" if unit == "mo" else "1" + unit)
                     return i + 2
-            if self.tag(i + 1) in ("ASSET",) and self.tag(i - 1) not in ("NUM",):
-                # "buy a bitcoin": one unit
+            if self.tag(i + 1) in ("ASSET",) and self.tag(i - 1) not in ("NUM",) and not (
+                lang == "zh"
+            ):
+                # "buy a bitcoin", "kaufe einen Bitcoin": one unit
                 return self.after_quantity(i, ONE, i + 1)
             return i + 1
         if tag == "IT":

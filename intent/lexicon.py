@@ -232,7 +232,7 @@ ENTRIES: dict[str, str] = {
         terminkontrakt, optionen, 期货, 合约, 期权, 永续, 做多, 开多""",
     "R_STAKE": "stake, staking, staked, restake, validator, delegate, unstake, staken, 质押, 挖矿, 锁仓",
     "R_LEND": """lend, lending, borrow, borrowing, loan, loans, earn, interest, savings, yield, farm, farming,
-        liquidity, liquidity pool, provide liquidity, flash loan, leihen, verleihen, kredit, zinsen,
+        liquidity, liquidity pool, provide liquidity, flash loan, leihen, leihe, leih, verleihen, kredit, zinsen,
         借, 借币, 借款, 贷款, 理财, 利息, 放贷""",
     "R_VENUE": """mainnet, main net, live trading, live account, real money, real account, real funds,
         production, testnet, binance, coinbase, kraken, bybit, okx, bitfinex, kucoin, gemini,
@@ -277,7 +277,43 @@ PUNCTUATION: dict[str, str] = {
 }
 
 # German readings of words that mean something else in English ("falls": if / drops).
-GERMAN_READINGS: dict[str, str] = {"falls": "COND", "will": "FILLER", "also": "FILLER"}
+GERMAN_READINGS: dict[str, str] = {
+    "falls": "COND", "will": "FILLER", "also": "FILLER", "was": "FILLER", "an": "IN",
+    "je": "EACH", "am": "FILLER",
+}
+
+# Words that are German and not English: one of them makes a request German, and with it
+# the number convention (0,5 and 60.000). Ambiguous words (die, was, also, an, rest) are out.
+GERMAN_WORDS = frozenset(
+    """kaufe kaufen kauf kaufst kauft erwerbe erwerben hol hole holen besorge nachkaufen
+    verkaufe verkaufen verkauf verkaufst verkauft veräußere veräußern abstoßen stoße investiere
+    investieren stecke stecken sparplan verwende nutze benutze tausche tauschen umtauschen
+    wechsle wechseln konvertiere konvertieren umwandeln wandle storniere stornieren storno lösche
+    löschen annulliere annullieren abbrechen brich rebalanciere rebalancieren umschichten
+    schichte gewichte zeig zeige anzeigen auflisten liquidiere liquidieren auflösen schließe
+    schließen setze setzen erstelle erstellen platziere platzieren lege eins zwei drei vier fünf
+    sechs sieben acht neun zehn elf zwölf zwanzig dreißig fünfzig hundert tausend millionen
+    halbe halben hälfte drittel viertel fünftel zehntel alle alles gesamte gesamten ganze ganzen
+    komplett komplette sämtliche vollständig prozent etwas bisschen paar einige wenig mehr stück
+    meine meiner meines meinen mein meinem unsere von vom der wert habe besitze halte bestand
+    bestände zu für gegen mit aus bei zum preis kurs kostet kosten steht wenn sobald sofern
+    fällt fallen sinkt sinken rutscht crasht abstürzt steigt steigen klettert springt erreicht
+    erreichen unter unterhalb weniger über oberhalb jeden jede jedes minuten stunde stunden tage
+    tagen woche wochen monat monate monaten jahr jahre täglich stündlich wöchentlich monatlich
+    mal zweimal dreimal viermal fünfmal zehnmal lang unbegrenzt wieviel viele wie wo welche
+    kontostand guthaben depot vermögen konto aufträge auftrag kauforders kaufaufträge kauforder
+    verkaufsorders verkaufsaufträge verkaufsorder offenen offene gleichmäßig gleichgewichtet
+    aufteilung und sowie dann danach anschließend nicht kein keine ohne bestätigung
+    bestätigungen bestätigen bestätige freigabe freigeben genehmigung genehmigen richtlinie
+    richtlinien regeln prüfung nachfrage rückfrage überspringe überspringen deaktiviere
+    deaktivieren ausschalten ignoriere ignorieren umgehe umgehen erhöhe erhöhen ändere ändern
+    automatisch abheben hebe auszahlen auszahlung sende senden schicke schicken überweise
+    überweisen transferiere einzahlen einzahlung hebel leerverkauf shorten staken leihen leihe
+    verleihen kredit zinsen echtgeld passwort schlüssel sollte empfehlung prognose bitte ich
+    möchte gerne würde gern kannst mir dem doch noch ist sind hast auch nur aber einfach schnell
+    heute zur morgen übermorgen später nächste einen eine einem einer ein sofort jetzt bestens
+    marktpreis limit-order euro hoch""".split()
+)
 
 # Words that, near a weak gate word (GATEW: limits, checks, rules, asking ...), make a
 # request about the gates themselves: "skip the checks", "don't ask me", "raise my limits".

@@ -9,7 +9,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-SOURCE_DIGEST = '20a5b1d1d60ac4cf'
+SOURCE_DIGEST = '8b009967cb39e6e2'
 
 WORDS: dict[str, tuple[str, Any]] = {
     'buy': ('BUY', None),
@@ -1397,6 +1397,8 @@ WORDS: dict[str, tuple[str, Any]] = {
     'provide liquidity': ('R_LEND', None),
     'flash loan': ('R_LEND', None),
     'leihen': ('R_LEND', None),
+    'leihe': ('R_LEND', None),
+    'leih': ('R_LEND', None),
     'verleihen': ('R_LEND', None),
     'kredit': ('R_LEND', None),
     'zinsen': ('R_LEND', None),

@@ -107,8 +107,10 @@ def read_cjk_numeral(text: str) -> Decimal | None:
     section = 0
     digit: int | None = None
     for char in text:
+        if char in ("零", "〇") and digit is None:
+            continue  # a place holder: 一百零五 is 105
         if char in CJK_DIGITS:
-            if digit is not None and char != "零":
+            if digit is not None:
                 return None  # two digits in a row ("一二") is not a numeral
             digit = CJK_DIGITS[char]
         elif char in CJK_UNITS:

@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal
 
 from intent.assets import AssetRegistry
-from intent.lexicon import ENTRIES, GERMAN_READINGS, PUNCTUATION
+from intent.lexicon import ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
     SUFFIX_MULTIPLIERS,
@@ -188,66 +188,6 @@ NUMBER_SUFFIXES = frozenset(
     ]
 )
 
-# German words frequent enough in trading requests to tell the language
-_GERMAN_HINTS = frozenset(
-    [
-        "kaufe",
-        "kaufen",
-        "kauf",
-        "verkaufe",
-        "verkaufen",
-        "verkauf",
-        "für",
-        "bei",
-        "und",
-        "meine",
-        "meiner",
-        "meines",
-        "mein",
-        "meinen",
-        "alle",
-        "alles",
-        "hälfte",
-        "ich",
-        "möchte",
-        "bitte",
-        "wenn",
-        "sobald",
-        "storniere",
-        "stornieren",
-        "zeige",
-        "zeig",
-        "wie",
-        "ist",
-        "mir",
-        "tausche",
-        "tausch",
-        "wechsle",
-        "unter",
-        "über",
-        "täglich",
-        "jeden",
-        "jede",
-        "woche",
-        "wochen",
-        "tage",
-        "stück",
-        "kontostand",
-        "guthaben",
-        "aufträge",
-        "drittel",
-        "viertel",
-        "halbe",
-        "halben",
-        "einen",
-        "eine",
-        "einem",
-        "habe",
-        "lang",
-    ]
-)
-
-
 class Tok:
     """One tagged token (or phrase)."""
 
@@ -363,7 +303,7 @@ class Tagger:
         lang = "en"
         units: list[Tok] = []
         append = units.append
-        hints = _GERMAN_HINTS
+        hints = GERMAN_WORDS
         for kind, value, start, end in scan(text):
             if kind == "word":
                 lower = value.lower()

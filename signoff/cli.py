@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 COMMAND_MODULES: tuple[str, ...] = ("parse", "check", "policy", "audit")
 
 
+def os_environ_flag(name: str) -> bool:
+    import os
+
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
+
+
 def _fast_path(args: list[str]) -> int | None:
     if args == ["parse", "--jsonl"]:
         from signoff.commands.parse import run_jsonl
@@ -56,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _report(error: BaseException) -> None:
     from signoff.errors import SignoffError
+    from signoff.secrets import redact
 
     if isinstance(error, SignoffError):
         lines = [f"error: {error.message}"]
@@ -63,7 +70,37 @@ def _report(error: BaseException) -> None:
             lines.append(f"hint: {error.hint}")
     else:
         lines = [f"error: {error}"]
-    sys.stderr.write("\n".join(lines) + "\n")
+    # an exchange or a library may echo a key back inside an error message
+    sys.stderr.write(redact("\n".join(lines)) + "\n")
+
+
+def _crash(error: BaseException) -> int:
+    """A bug, not a user error: a short message, and the details (redacted) in a log file."""
+    import traceback
+
+    from signoff.paths import home
+    from signoff.secrets import redact
+
+    details = redact("".join(traceback.format_exception(error)))
+    where = "no log written"
+    try:
+        import os
+        import time
+
+        logs = os.path.join(home(create=True), "logs")
+        os.makedirs(logs, mode=0o700, exist_ok=True)
+        path = os.path.join(logs, time.strftime("crash-%Y%m%d-%H%M%S.log"))
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(details)
+        where = f"details in {path}"
+    except OSError as exc:
+        where = f"could not write the crash log: {exc}"
+    sys.stderr.write(
+        redact(f"internal error: {type(error).__name__}: {error}\n")
+        + f"  this is a bug in signoff, not something you did; {where}\n"
+        "  nothing already recorded in the ledger is lost.\n"
+    )
+    return 70  # EX_SOFTWARE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(error, SignoffError):
             _report(error)
             return error.exit_code
-        raise
+        if os_environ_flag("SIGNOFF_DEBUG"):
+            raise
+        return _crash(error)
 
 
 if __name__ == "__main__":

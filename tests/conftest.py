@@ -27,3 +27,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "signoff-home"
     monkeypatch.setenv("SIGNOFF_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def signoff_home(_isolated_env: Path) -> Path:
+    """This test's SIGNOFF_HOME (not yet created)."""
+    return _isolated_env

@@ -33,7 +33,9 @@ def close(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
     numeric = (Decimal, int, float)
-    if isinstance(a, numeric) and isinstance(b, str) or isinstance(a, str) and isinstance(b, numeric):
+    if (isinstance(a, numeric) and isinstance(b, str)) or (
+        isinstance(a, str) and isinstance(b, numeric)
+    ):
         try:
             a, b = Decimal(str(a)), Decimal(str(b))
         except ArithmeticError:

@@ -87,7 +87,10 @@ PLANS: list[tuple[str, list[dict[str, Any]]]] = [
     ("limit sell 10 SOL at 200", [order("sell", "SOL", "base", 10, limit=200)]),
     ("buy 5 SOL at a price of 140", [order("buy", "SOL", "base", 5, limit=140)]),
     ("buy 1 BTC limit 60000", [order("buy", "BTC", "base", 1, limit=60000)]),
-    ("put in a limit order to buy 0.2 BTC at 62k", [order("buy", "BTC", "base", "0.2", limit=62000)]),
+    (
+        "put in a limit order to buy 0.2 BTC at 62k",
+        [order("buy", "BTC", "base", "0.2", limit=62000)],
+    ),
     ("buy $500 of ETH at 3000", [order("buy", "ETH", "quote", 500, limit=3000)]),
     ("sell 2 ETH for 0.06 BTC each", [order("sell", "ETH", "base", 2, quote="BTC", limit="0.06")]),
     ("buy 10 SOL at 0.002 BTC", [order("buy", "SOL", "base", 10, quote="BTC", limit="0.002")]),
@@ -113,40 +116,74 @@ PLANS: list[tuple[str, list[dict[str, Any]]]] = [
     ("stop-loss my LINK at 12", [order("sell", "LINK", "percent", 100, below=12)]),
     # --- schedules
     ("buy $50 of BTC every day", [order("buy", "BTC", "quote", 50, every="1d")]),
-    ("buy $20 of ETH every week for 10 weeks", [order("buy", "ETH", "quote", 20, every="1w", count=10)]),
+    (
+        "buy $20 of ETH every week for 10 weeks",
+        [order("buy", "ETH", "quote", 20, every="1w", count=10)],
+    ),
     ("DCA $100 into BTC weekly", [order("buy", "BTC", "quote", 100, every="1w")]),
     (
         "DCA 200 USDT into SOL every 2 weeks for 8 weeks",
         [order("buy", "SOL", "quote", 200, every="2w", count=4)],
     ),
-    ("buy 0.01 ETH every 4 hours, 6 times", [order("buy", "ETH", "base", "0.01", every="4h", count=6)]),
+    (
+        "buy 0.01 ETH every 4 hours, 6 times",
+        [order("buy", "ETH", "base", "0.01", every="4h", count=6)],
+    ),
     (
         "buy 10 USDT of DOGE every 30 minutes until stopped",
         [order("buy", "DOGE", "quote", 10, every="30m")],
     ),
-    ("buy $25 of BTC daily for two weeks", [order("buy", "BTC", "quote", 25, every="1d", count=14)]),
+    (
+        "buy $25 of BTC daily for two weeks",
+        [order("buy", "BTC", "quote", 25, every="1d", count=14)],
+    ),
     ("every monday buy $100 of ETH", [order("buy", "ETH", "quote", 100, every="1w")]),
-    ("buy $10 of BTC every hour for a day", [order("buy", "BTC", "quote", 10, every="1h", count=24)]),
+    (
+        "buy $10 of BTC every hour for a day",
+        [order("buy", "BTC", "quote", 10, every="1h", count=24)],
+    ),
     ("buy $30 of ETH twice a day", [order("buy", "ETH", "quote", 30, every="12h")]),
     # --- several steps
-    ("buy 0.1 BTC and sell 1 ETH", [order("buy", "BTC", "base", "0.1"), order("sell", "ETH", "base", 1)]),
+    (
+        "buy 0.1 BTC and sell 1 ETH",
+        [order("buy", "BTC", "base", "0.1"), order("sell", "ETH", "base", 1)],
+    ),
     (
         "buy 1 ETH, 10 SOL and 100 XRP",
-        [order("buy", "ETH", "base", 1), order("buy", "SOL", "base", 10), order("buy", "XRP", "base", 100)],
+        [
+            order("buy", "ETH", "base", 1),
+            order("buy", "SOL", "base", 10),
+            order("buy", "XRP", "base", 100),
+        ],
     ),
-    ("sell 1 ETH; buy 0.05 BTC", [order("sell", "ETH", "base", 1), order("buy", "BTC", "base", "0.05")]),
-    ("buy 2 SOL then sell 1 LINK", [order("buy", "SOL", "base", 2), order("sell", "LINK", "base", 1)]),
+    (
+        "sell 1 ETH; buy 0.05 BTC",
+        [order("sell", "ETH", "base", 1), order("buy", "BTC", "base", "0.05")],
+    ),
+    (
+        "buy 2 SOL then sell 1 LINK",
+        [order("buy", "SOL", "base", 2), order("sell", "LINK", "base", 1)],
+    ),
     (
         "buy 0.1 BTC at 60k and 0.1 BTC at 58k",
-        [order("buy", "BTC", "base", "0.1", limit=60000), order("buy", "BTC", "base", "0.1", limit=58000)],
+        [
+            order("buy", "BTC", "base", "0.1", limit=60000),
+            order("buy", "BTC", "base", "0.1", limit=58000),
+        ],
     ),
     (
         "buy $100 of BTC and $50 of ETH every day",
-        [order("buy", "BTC", "quote", 100, every="1d"), order("buy", "ETH", "quote", 50, every="1d")],
+        [
+            order("buy", "BTC", "quote", 100, every="1d"),
+            order("buy", "ETH", "quote", 50, every="1d"),
+        ],
     ),
     (
         "if BTC drops below 60k, buy 0.1 BTC and 1 ETH",
-        [order("buy", "BTC", "base", "0.1", below=60000), order("buy", "ETH", "base", 1, below=60000, on="BTC")],
+        [
+            order("buy", "BTC", "base", "0.1", below=60000),
+            order("buy", "ETH", "base", 1, below=60000, on="BTC"),
+        ],
     ),
     # --- German
     ("kaufe 2 ETH", [order("buy", "ETH", "base", 2)]),
@@ -157,16 +194,28 @@ PLANS: list[tuple[str, list[dict[str, Any]]]] = [
     ("kaufe für 250 Euro Bitcoin", [order("buy", "BTC", "quote", 250, quote="EUR")]),
     ("kaufe 0,1 BTC bei 60.000", [order("buy", "BTC", "base", "0.1", limit=60000)]),
     ("verkaufe 1 ETH zu 3.500", [order("sell", "ETH", "base", 1, limit=3500)]),
-    ("wenn BTC unter 60.000 fällt, kaufe 0,05 BTC", [order("buy", "BTC", "base", "0.05", below=60000)]),
-    ("falls ETH über 4000 steigt, verkaufe die Hälfte", [order("sell", "ETH", "percent", 50, above=4000)]),
+    (
+        "wenn BTC unter 60.000 fällt, kaufe 0,05 BTC",
+        [order("buy", "BTC", "base", "0.05", below=60000)],
+    ),
+    (
+        "falls ETH über 4000 steigt, verkaufe die Hälfte",
+        [order("sell", "ETH", "percent", 50, above=4000)],
+    ),
     ("sobald SOL 250 erreicht, verkaufe 10 SOL", [order("sell", "SOL", "base", 10, above=250)]),
     ("Stop-Loss bei 120 für meine SOL", [order("sell", "SOL", "percent", 100, below=120)]),
     (
         "kaufe jeden Tag für 50 USDT Bitcoin, eine Woche lang",
         [order("buy", "BTC", "quote", 50, every="1d", count=7)],
     ),
-    ("kaufe alle 15 Minuten 5 USDT SOL, 4 Mal", [order("buy", "SOL", "quote", 5, every="15m", count=4)]),
-    ("kaufe 0,1 BTC und verkaufe 2 ETH", [order("buy", "BTC", "base", "0.1"), order("sell", "ETH", "base", 2)]),
+    (
+        "kaufe alle 15 Minuten 5 USDT SOL, 4 Mal",
+        [order("buy", "SOL", "quote", 5, every="15m", count=4)],
+    ),
+    (
+        "kaufe 0,1 BTC und verkaufe 2 ETH",
+        [order("buy", "BTC", "base", "0.1"), order("sell", "ETH", "base", 2)],
+    ),
     # --- Chinese
     ("买入2个以太坊", [order("buy", "ETH", "base", 2)]),
     ("卖出所有的狗狗币", [order("sell", "DOGE", "percent", 100)]),
@@ -184,7 +233,10 @@ PLANS: list[tuple[str, list[dict[str, Any]]]] = [
     ("每小时买入10U的SOL，共10次", [order("buy", "SOL", "quote", 10, every="1h", count=10)]),
     ("给我的SOL设置120的止损", [order("sell", "SOL", "percent", 100, below=120)]),
     ("ETH止盈5000", [order("sell", "ETH", "percent", 100, above=5000)]),
-    ("买入0.1个BTC并卖出1个ETH", [order("buy", "BTC", "base", "0.1"), order("sell", "ETH", "base", 1)]),
+    (
+        "买入0.1个BTC并卖出1个ETH",
+        [order("buy", "BTC", "base", "0.1"), order("sell", "ETH", "base", 1)],
+    ),
 ]
 
 OTHER_STEPS: list[tuple[str, list[dict[str, Any]]]] = [
@@ -195,24 +247,65 @@ OTHER_STEPS: list[tuple[str, list[dict[str, Any]]]] = [
     ("cancel my stop loss on ETH", [{"action": "cancel", "base": "ETH", "side": "sell"}]),
     (
         "cancel all ETH and BTC orders",
-        [{"action": "cancel", "base": "ETH", "side": None}, {"action": "cancel", "base": "BTC", "side": None}],
+        [
+            {"action": "cancel", "base": "ETH", "side": None},
+            {"action": "cancel", "base": "BTC", "side": None},
+        ],
     ),
     ("lösche alle Kauforders", [{"action": "cancel", "base": None, "side": "buy"}]),
     ("取消我的BTC订单", [{"action": "cancel", "base": "BTC", "side": None}]),
-    ("rebalance to 40% BTC, 30% ETH, 30% SOL", [{"action": "rebalance", "targets": {"BTC": 40, "ETH": 30, "SOL": 30}}]),
+    (
+        "rebalance to 40% BTC, 30% ETH, 30% SOL",
+        [{"action": "rebalance", "targets": {"BTC": 40, "ETH": 30, "SOL": 30}}],
+    ),
     ("rebalance 60/40 BTC/ETH", [{"action": "rebalance", "targets": {"BTC": 60, "ETH": 40}}]),
-    ("allocate 70% to BTC and 30% to ETH", [{"action": "rebalance", "targets": {"BTC": 70, "ETH": 30}}]),
+    (
+        "allocate 70% to BTC and 30% to ETH",
+        [{"action": "rebalance", "targets": {"BTC": 70, "ETH": 30}}],
+    ),
     (
         "split my portfolio evenly between BTC, ETH and SOL",
         [{"action": "rebalance", "targets": {"BTC": THIRD, "ETH": THIRD, "SOL": THIRD}}],
     ),
-    ("set my allocation to 80% BTC, rest in USDT", [{"action": "rebalance", "targets": {"BTC": 80}}]),
-    ("schichte um auf 60% BTC und 40% ETH", [{"action": "rebalance", "targets": {"BTC": 60, "ETH": 40}}]),
+    (
+        "set my allocation to 80% BTC, rest in USDT",
+        [{"action": "rebalance", "targets": {"BTC": 80}}],
+    ),
+    (
+        "schichte um auf 60% BTC und 40% ETH",
+        [{"action": "rebalance", "targets": {"BTC": 60, "ETH": 40}}],
+    ),
     ("调仓为60% BTC和40% ETH", [{"action": "rebalance", "targets": {"BTC": 60, "ETH": 40}}]),
-    ("convert all my USDC to ETH", [{"action": "convert", "from": "USDC", "to": "ETH", "amount": {"unit": "percent", "value": 100}}]),
-    ("turn 3 ETH into BTC", [{"action": "convert", "from": "ETH", "to": "BTC", "amount": {"unit": "base", "value": 3}}]),
-    ("tausche 1 ETH gegen BTC", [{"action": "convert", "from": "ETH", "to": "BTC", "amount": {"unit": "base", "value": 1}}]),
-    ("把所有DOGE兑换成SOL", [{"action": "convert", "from": "DOGE", "to": "SOL", "amount": {"unit": "percent", "value": 100}}]),
+    (
+        "convert all my USDC to ETH",
+        [
+            {
+                "action": "convert",
+                "from": "USDC",
+                "to": "ETH",
+                "amount": {"unit": "percent", "value": 100},
+            }
+        ],
+    ),
+    (
+        "turn 3 ETH into BTC",
+        [{"action": "convert", "from": "ETH", "to": "BTC", "amount": {"unit": "base", "value": 3}}],
+    ),
+    (
+        "tausche 1 ETH gegen BTC",
+        [{"action": "convert", "from": "ETH", "to": "BTC", "amount": {"unit": "base", "value": 1}}],
+    ),
+    (
+        "把所有DOGE兑换成SOL",
+        [
+            {
+                "action": "convert",
+                "from": "DOGE",
+                "to": "SOL",
+                "amount": {"unit": "percent", "value": 100},
+            }
+        ],
+    ),
     ("how much SOL do I own", [{"action": "query", "what": "balance", "base": "SOL"}]),
     ("what is bitcoin trading at", [{"action": "query", "what": "price", "base": "BTC"}]),
     ("what's BTC at?", [{"action": "query", "what": "price", "base": "BTC"}]),
@@ -220,7 +313,10 @@ OTHER_STEPS: list[tuple[str, list[dict[str, Any]]]] = [
     ("do I have any open orders", [{"action": "query", "what": "orders", "base": None}]),
     (
         "price of SOL and ETH",
-        [{"action": "query", "what": "price", "base": "SOL"}, {"action": "query", "what": "price", "base": "ETH"}],
+        [
+            {"action": "query", "what": "price", "base": "SOL"},
+            {"action": "query", "what": "price", "base": "ETH"},
+        ],
     ),
     ("wie viel BTC habe ich?", [{"action": "query", "what": "balance", "base": "BTC"}]),
     ("was kostet ETH?", [{"action": "query", "what": "price", "base": "ETH"}]),
@@ -230,26 +326,59 @@ OTHER_STEPS: list[tuple[str, list[dict[str, Any]]]] = [
 
 CLARIFY = [
     # missing amount, asset, price
-    "buy ETH", "sell", "sell my BTC", "buy 100", "sell 0.5", "buy BTC at 60000", "verkaufe ETH",
-    "卖出ETH", "convert ETH to BTC", "DCA into BTC", "set a stop on ETH",
+    "buy ETH",
+    "sell",
+    "sell my BTC",
+    "buy 100",
+    "sell 0.5",
+    "buy BTC at 60000",
+    "verkaufe ETH",
+    "卖出ETH",
+    "convert ETH to BTC",
+    "DCA into BTC",
+    "set a stop on ETH",
     # vague amounts
-    "buy some ETH", "kaufe etwas Bitcoin", "买一些比特币", "sell a little ETH",
+    "buy some ETH",
+    "kaufe etwas Bitcoin",
+    "买一些比特币",
+    "sell a little ETH",
     # not a number we can read without guessing
-    "sell 1.000 BTC", "buy 1 BTC at 60.000", "buy 0 BTC", "buy -2 ETH",
+    "sell 1.000 BTC",
+    "buy 1 BTC at 60.000",
+    "buy 0 BTC",
+    "buy -2 ETH",
     # relative moves and start times are not levels
-    "if BTC drops 10% buy 0.1 BTC", "if BTC drops by 5k buy 0.1 BTC", "buy 0.1 BTC at 5% below market",
-    "wenn BTC um 10% fällt, kaufe 0,1 BTC", "比特币跌5%就买入0.1个", "buy 0.1 BTC tomorrow",
-    "buy 1 BTC at 9am", "buy 1 BTC at 9:30",
+    "if BTC drops 10% buy 0.1 BTC",
+    "if BTC drops by 5k buy 0.1 BTC",
+    "buy 0.1 BTC at 5% below market",
+    "wenn BTC um 10% fällt, kaufe 0,1 BTC",
+    "比特币跌5%就买入0.1个",
+    "buy 0.1 BTC tomorrow",
+    "buy 1 BTC at 9am",
+    "buy 1 BTC at 9:30",
     # ambiguous: price or total, limit or trigger, which order a condition covers
-    "sell BTC for 60k", "sell ETH for $500", "buy ETH for 500", "sell 2 ETH for 7000 USDT",
-    "sell 1 BTC above 70k", "buy 1 BTC or 2 ETH", "sell 1 ETH and buy 0.1 BTC if BTC drops below 60k",
+    "sell BTC for 60k",
+    "sell ETH for $500",
+    "buy ETH for 500",
+    "sell 2 ETH for 7000 USDT",
+    "sell 1 BTC above 70k",
+    "buy 1 BTC or 2 ETH",
+    "sell 1 ETH and buy 0.1 BTC if BTC drops below 60k",
     # unknown assets, schedules that cannot be written as an interval
-    "buy 0.1 FOOBAR", "buy 100 pepecoin", "buy 0.1 BTC every month", "buy 0.1 BTC 5 times",
+    "buy 0.1 FOOBAR",
+    "buy 100 pepecoin",
+    "buy 0.1 BTC every month",
+    "buy 0.1 BTC 5 times",
     "buy $10 of BTC every 2 days for a week",
     # rebalance that cannot be
-    "rebalance", "rebalance to 70% BTC and 50% ETH", "cancel", "cancel order 12345",
+    "rebalance",
+    "rebalance to 70% BTC and 50% ETH",
+    "cancel",
+    "cancel order 12345",
     # no action
-    "hello", "ETH?", "   ",
+    "hello",
+    "ETH?",
+    "   ",
 ]
 
 REFUSE = [
@@ -295,7 +424,9 @@ def test_test_sentences_are_not_the_corpus() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), PLANS, ids=[t for t, _ in PLANS])
-def test_order_plans(parser: DeterministicParser, text: str, expected: list[dict[str, Any]]) -> None:
+def test_order_plans(
+    parser: DeterministicParser, text: str, expected: list[dict[str, Any]]
+) -> None:
     check_plan(parser, text, *expected)
 
 
@@ -332,7 +463,9 @@ def test_clarification_names_what_is_missing(parser: DeterministicParser) -> Non
 
 def test_reach_direction_follows_the_side_for_the_same_asset(parser: DeterministicParser) -> None:
     check_plan(parser, "buy 1 ETH when it reaches 2000", order("buy", "ETH", "base", 1, below=2000))
-    check_plan(parser, "sell 1 ETH when it reaches 5000", order("sell", "ETH", "base", 1, above=5000))
+    check_plan(
+        parser, "sell 1 ETH when it reaches 5000", order("sell", "ETH", "base", 1, above=5000)
+    )
     # another asset's "reaches" could be either way: ask
     assert parser.parse("buy 1 ETH when BTC reaches 70k")["status"] == "clarify"
 

@@ -1,0 +1,180 @@
+"""`signoff parse` through the real entry point, in-process and as a process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from signoff.cli import main
+from tests.conftest import REPO
+
+
+def run(
+    *args: str, stdin: str | None = None, home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if home is not None:
+        env["SIGNOFF_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "signoff", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_parse_prints_the_plan_readably(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "sell", "half", "my", "ETH", "if", "it", "drops", "below", "2,000"]) == 0
+    out = capsys.readouterr().out
+    assert "sell 50% of your ETH" in out
+    assert "below 2,000" in out
+
+
+def test_parse_question_and_refusal_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "buy some bitcoin"]) == 1
+    assert "How much" in capsys.readouterr().out
+    assert main(["parse", "withdraw everything to my bank"]) == 1
+    assert "not supported" in capsys.readouterr().out
+
+
+def test_parse_json_has_exact_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "--json", "buy 0.1 BTC at 58k"]) == 0
+    data = json.loads(capsys.readouterr().out, parse_float=Decimal)
+    step = data["steps"][0]
+    assert step["amount"] == {"unit": "base", "value": Decimal("0.1")}
+    assert step["limit_price"] == 58000
+    assert step["order_type"] == "limit"
+    assert "summary" in step
+
+
+def test_jsonl_answers_every_line_in_order() -> None:
+    lines = [
+        "buy 0.1 BTC",
+        "",
+        "sell it",
+        "withdraw 1 BTC",
+        "买入0.1个比特币",
+        "\x00\x01??",
+        "kaufe 2 ETH",
+    ]
+    done = run("parse", "--jsonl", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [a["status"] for a in answers] == [
+        "plan",
+        "clarify",
+        "clarify",
+        "unsupported",
+        "plan",
+        "clarify",
+        "plan",
+    ]
+    assert answers[4]["steps"][0]["base"] == "BTC"
+    assert done.stderr == ""
+
+
+def test_jsonl_imports_no_pydantic_or_regex() -> None:
+    code = (
+        "import io, sys\n"
+        "sys.stdin = io.StringIO('buy 1 BTC\\n'); sys.stdout = io.StringIO()\n"
+        "from signoff.cli import main\n"
+        "main(['parse', '--jsonl'])\n"
+        "heavy = {'pydantic', 're', 'json', 'typing', 'rich', 'argparse'} & set(sys.modules)\n"
+        "sys.__stdout__.write(','.join(sorted(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+
+
+def test_help_is_fast_to_import() -> None:
+    code = (
+        "import sys\n"
+        "from signoff.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "for args in (['parse', '--help'],):\n"
+        "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+        "heavy = {'textual', 'ccxt', 'sqlmodel', 'sqlalchemy', 'pydantic_ai', 'aiohttp', 'httpx'}\n"
+        "sys.stderr.write(','.join(sorted(heavy & set(sys.modules))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+    assert "usage: signoff" in done.stdout
+    assert "parse" in done.stdout
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["parse"], "give the request to parse"),
+        (["parse", "--jsonl", "buy 1 BTC"], "--jsonl reads requests from stdin"),
+        (["parse", "--assets", "/nonexistent/assets.txt", "buy 1 BTC"], "file not found"),
+        (["parse", "--json", "--jsonl"], "not allowed with argument"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_user_errors_are_messages_not_tracebacks(args: list[str], needle: str) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert needle in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_broken_user_asset_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "assets.txt").write_text("WOOF woofcoin\n", encoding="utf-8")
+    done = run("parse", "buy 1 BTC", home=tmp_path)
+    assert done.returncode == 2
+    assert str(tmp_path / "assets.txt") in done.stderr
+    assert "line 1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bug_is_a_short_message_and_a_redacted_crash_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], signoff_home: Path
+) -> None:
+    from signoff import secrets
+    from signoff.commands import parse as parse_command
+
+    secret = "sk-test-0123456789abcdef"
+    secrets.register_secret(secret)
+
+    def broken(args: object) -> int:
+        raise RuntimeError(f"exchange said: bad key {secret}")
+
+    monkeypatch.setattr(parse_command, "run", broken)
+    try:
+        assert main(["parse", "buy 1 BTC"]) == 70
+    finally:
+        secrets.reset()
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError" in err
+    assert "Traceback" not in err
+    assert secret not in err
+    logs = list((signoff_home / "logs").glob("crash-*.log"))
+    assert len(logs) == 1
+    text = logs[0].read_text("utf-8")
+    assert "Traceback" in text
+    assert secret not in text
