@@ -36,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="show what the policy would decide for a request (executes nothing)",
         description="Parse TEXT, resolve it against an account and quotes, and show the "
         "policy's decision on each step, with every reason. Nothing is executed. Without "
-        "--account it uses the demo paper account; without --quotes, simulated start prices.",
+        "--account it uses the demo paper account; without --quotes, simulated start prices. "
+        "Exit code 0 when the request became a plan (whatever the decisions), 1 for a "
+        "question or a refusal, 2 for a usage or file error.",
     )
     parser.add_argument("text", nargs="?", metavar="TEXT", help="what you want, in words")
     parser.add_argument(
@@ -246,4 +248,6 @@ def run_check(args: argparse.Namespace) -> int:
         sys.stdout.write(dumps(report, indent=2) + "\n")
     else:
         _print(args, result, gated, policy, account, now)
-    return 0
+    # as `signoff parse`: the decisions are data, not failures; a question or a refusal
+    # means nothing could be checked
+    return 0 if gated is not None else 1

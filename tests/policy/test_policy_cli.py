@@ -284,12 +284,12 @@ def test_check_a_stored_plan_with_a_personal_file(capsys: pytest.CaptureFixture[
 
 def test_check_clarification_and_refusal(capsys: pytest.CaptureFixture[str]) -> None:
     code, report = run_json(capsys, "check", "buy some bitcoin", "--json", *NOW)
-    assert code == 0
+    assert code == 1
     assert report["status"] == "clarify"
     assert report["steps"] == []
     assert report["question"]
     code, out, _ = run(capsys, "check", "withdraw 1 BTC to my wallet", *NOW)
-    assert code == 0
+    assert code == 1
     assert "Not supported" in out
 
 
