@@ -21,7 +21,7 @@ from intent.market import AccountSnapshot
 from intent.plan import Schedule, Side, Trigger
 from intent.resolved import ResolvedCancel, ResolvedQuery, ResolvedStep
 from policy.counters import Counters, Execution, RecentOrder
-from policy.decision import SEVERITY, StepDecision
+from policy.decision import SEVERITY, Reason, StepDecision
 from policy.loader import load_policy
 from policy.model import Policy
 from policy.personal import loosened
@@ -294,6 +294,10 @@ def test_reasons_justify_every_decision_and_carry_the_hash(spec: PolicySpec, wor
         assert decision.policy.version == policy.version
         if decision.decision != "allow":
             assert decision.reasons, decision
+        for reason in decision.reasons:
+            # the engine builds reasons without re-validating them: they must still be valid
+            assert Reason.model_validate(reason.model_dump()) == reason
+            assert reason.message.startswith(f"{reason.code}: ")
         if decision.reasons:
             strongest = max(SEVERITY[r.effect] for r in decision.reasons)
             assert strongest == SEVERITY[decision.decision], decision
