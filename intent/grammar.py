@@ -428,7 +428,12 @@ class Grammar:
             use(pairs[0])
 
         # roles of bare asset mentions
-        quote_roles = {"with", "for", "from"} if side == "buy" else {"for", "into"}
+        quote_roles = {"with", "for", "from"} if side == "buy" else {"for", "into", "with"}
+        if sl or tp:
+            # "set a stop loss on ETH": the asset the stop protects, not a currency
+            for a in assets:
+                if a.role == "into":
+                    a.role = "my"
         target_roles = {"into", "of", None, "plain"}
 
         def other_assets(exclude: str | None) -> list[Ch]:
@@ -1156,8 +1161,10 @@ class _Chunker:
             return i + 1
         if tag == "HAVE":
             # "everything I have in ADA", "all the BTC I have", "alles, was ich an ADA habe"
-            if self.out and self.out[-1].kind == "asset" and self.out[-1].role in (
-                None, "plain", "into"
+            if (
+                self.out
+                and self.out[-1].kind == "asset"
+                and self.out[-1].role in (None, "plain", "into")
             ):
                 self.out[-1].role = "my"
             self.emit("cue", i, role="HAVE")
@@ -1258,9 +1265,7 @@ class _Chunker:
                 if self.out and self.out[-1].kind in ("qty", "money"):  # "$50 a day"
                     self.emit("every", i, unit="mo" if unit == "mo" else "1" + unit)
                     return i + 2
-            if self.tag(i + 1) in ("ASSET",) and self.tag(i - 1) not in ("NUM",) and not (
-                lang == "zh"
-            ):
+            if self.tag(i + 1) == "ASSET" and self.tag(i - 1) != "NUM" and lang != "zh":
                 # "buy a bitcoin", "kaufe einen Bitcoin": one unit
                 return self.after_quantity(i, ONE, i + 1)
             return i + 1

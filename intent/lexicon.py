@@ -278,8 +278,13 @@ PUNCTUATION: dict[str, str] = {
 
 # German readings of words that mean something else in English ("falls": if / drops).
 GERMAN_READINGS: dict[str, str] = {
-    "falls": "COND", "will": "FILLER", "also": "FILLER", "was": "FILLER", "an": "IN",
-    "je": "EACH", "am": "FILLER",
+    "falls": "COND",
+    "will": "FILLER",
+    "also": "FILLER",
+    "was": "FILLER",
+    "an": "IN",
+    "je": "EACH",
+    "am": "FILLER",
 }
 
 # Words that are German and not English: one of them makes a request German, and with it

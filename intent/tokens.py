@@ -188,6 +188,7 @@ NUMBER_SUFFIXES = frozenset(
     ]
 )
 
+
 class Tok:
     """One tagged token (or phrase)."""
 

@@ -11,7 +11,6 @@ import os
 
 from intent.assets import AssetRegistry
 from intent.deterministic import DeterministicParser
-from signoff.errors import ConfigError
 from signoff.paths import home, shipped_config
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
@@ -25,6 +24,8 @@ USER_ASSETS = "assets.txt"
 
 
 def _read(path: str) -> str:
+    from signoff.errors import ConfigError
+
     try:
         with open(path, encoding="utf-8") as handle:
             return handle.read()

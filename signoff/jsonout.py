@@ -29,37 +29,35 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 
 
 def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
-    if isinstance(value, str):
+    # ordered by how often each type occurs in a parse result
+    kind = type(value)
+    if kind is str:
         out.append(_encode_str(value))
     elif value is None:
         out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, Decimal):
+    elif kind is Decimal:
         if not value.is_finite():
             raise ValueError(f"{value} has no JSON form")
         out.append(str(value))
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, float):
-        raise TypeError("floats are not written; use Decimal")
-    elif isinstance(value, Mapping):
+    elif kind is dict or isinstance(value, Mapping):
         if not value:
             out.append("{}")
             return
         pad, inner = _pads(indent, level)
+        sep = ": " if indent is not None else ":"
         out.append("{")
-        for index, (key, item) in enumerate(value.items()):
-            if index:
+        first = True
+        for key, item in value.items():
+            if first:
+                first = False
+            else:
                 out.append(",")
             out.append(inner)
             out.append(_encode_str(str(key)))
-            out.append(": " if indent is not None else ":")
+            out.append(sep)
             _write(item, out, indent, level + 1)
         out.append(pad + "}")
-    elif isinstance(value, list | tuple):
+    elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
             return
@@ -71,6 +69,16 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
             out.append(inner)
             _write(item, out, indent, level + 1)
         out.append(pad + "]")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif kind is int:
+        out.append(str(value))
+    elif isinstance(value, float):
+        raise TypeError("floats are not written; use Decimal")
+    elif isinstance(value, Decimal | int):  # subclasses
+        _write(Decimal(value), out, indent, level)
     else:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 

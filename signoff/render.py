@@ -5,8 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from intent.describe import fmt_number
-from intent.plan import Clarification, OrderStep, Plan, Refusal
+from intent.plan import Clarification, Plan, Refusal
 
 
 def console(stderr: bool = False) -> Console:
@@ -31,8 +30,5 @@ def print_parse_result(text: str, result: Plan | Clarification | Refusal) -> Non
     table.add_column("action")
     table.add_column("details")
     for index, step in enumerate(result.steps, 1):
-        details = step.describe()
-        if isinstance(step, OrderStep) and step.limit_price is not None:
-            details += f"  [dim](limit {fmt_number(step.limit_price)})[/]"
-        table.add_row(str(index), step.action, details)
+        table.add_row(str(index), step.action, step.describe())
     out.print(table)

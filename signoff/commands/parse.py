@@ -19,13 +19,24 @@ HELP = "parse a request into a plan (nothing is traded)"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    import argparse as _argparse
+
     parser = subparsers.add_parser(
         "parse",
         help=HELP,
+        formatter_class=_argparse.RawDescriptionHelpFormatter,
         description=(
-            "Parse a request into a typed plan, a clarifying question, or a refusal. "
-            'Nothing is traded. Example: signoff parse "sell half my ETH if it drops '
-            'below 2,000"'
+            "Parse a request into a typed plan, a clarifying question, or a refusal.\n"
+            "Nothing is traded: the parser only proposes. English, German and Chinese."
+        ),
+        epilog=(
+            "examples:\n"
+            '  signoff parse "sell half my ETH if it drops below 2,000"\n'
+            '  signoff parse --json "kaufe für 500 USDT Bitcoin"\n'
+            "  printf 'buy 2 ETH\\n卖出一半的ETH\\n' | signoff parse --jsonl\n\n"
+            "exit codes: 0 a plan, 1 a question or a refusal, 2 a usage or configuration\n"
+            "error. Your own assets: add 'TICKER: name, alias' lines to\n"
+            "$SIGNOFF_HOME/assets.txt."
         ),
     )
     parser.add_argument("text", nargs="*", metavar="TEXT", help="the request (quote it)")
@@ -43,12 +54,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _annotated(result: dict[str, Any]) -> dict[str, Any]:
+    """The result plus a human-readable summary of each step and of the whole."""
     from intent.describe import describe_result, describe_step
 
     out = dict(result)
     if result.get("status") == "plan":
-        out["steps"] = [{**step, "summary": describe_step(step)} for step in result["steps"]]
-    out["summary"] = describe_result(result)
+        steps = [{**step, "summary": describe_step(step)} for step in result["steps"]]
+        out["steps"] = steps
+        out["summary"] = "\n".join(f"{i}. {s['summary']}" for i, s in enumerate(steps, 1))
+    else:
+        out["summary"] = describe_result(result)
     return out
 
 

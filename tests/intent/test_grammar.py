@@ -476,3 +476,27 @@ def test_leading_condition_covers_later_orders_but_not_a_new_sentence(
     result = steps_of(parser.parse("if BTC drops below 60k buy 0.1 BTC; sell 1 ETH"))
     assert result[0]["trigger"] == {"base": "BTC", "below": Decimal(60000)}
     assert result[1]["trigger"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # German numbers follow German convention even without a common German word first
+        ("investiere 1.500 USDT in BTC", order("buy", "BTC", "quote", 1500)),
+        ("verkaufe 0,2 BTC zu je 70.000", order("sell", "BTC", "base", "0.2", limit=70000)),
+        ("verkaufe alles, was ich an ADA habe", order("sell", "ADA", "percent", 100)),
+        ("wenn ETH auf 2.000 fällt, kaufe 1 ETH", order("buy", "ETH", "base", 1, below=2000)),
+        ("sell 3 ETH using USDC", order("sell", "ETH", "base", 3, quote="USDC")),
+        ("用1000U买BTC", order("buy", "BTC", "quote", 1000)),
+        ("把我所有的SOL都卖了", order("sell", "SOL", "percent", 100)),
+        ("如果比特币跌破5万，买入0.1个比特币", order("buy", "BTC", "base", "0.1", below=50000)),
+    ],
+)
+def test_more_sentences(parser: DeterministicParser, text: str, expected: dict[str, Any]) -> None:
+    check_plan(parser, text, expected)
+
+
+def test_a_stop_loss_on_an_asset_asks_for_the_price(parser: DeterministicParser) -> None:
+    result = parser.parse("set a stop loss on BTC")
+    assert result["status"] == "clarify"
+    assert "stop loss" in result["question"]
