@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # the order here is the order of ``signoff --help``
-COMMAND_MODULES: tuple[str, ...] = ("parse", "audit")
+COMMAND_MODULES: tuple[str, ...] = ("parse", "check", "policy", "audit")
 
 
 def os_environ_flag(name: str) -> bool:
