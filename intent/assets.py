@@ -18,8 +18,7 @@ The domain does no I/O: whoever reads the files hands their text to
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
+from intent.exact import Exact
 from intent.lexicon import COMMON_WORDS
 
 
@@ -43,7 +42,7 @@ class AssetRegistry:
         self.tickers: set[str] = set()
         self.names: dict[str, str] = {}
         """lower-case alias (one or more words, or Chinese) → ticker"""
-        self.units: dict[str, tuple[str, Decimal]] = {}
+        self.units: dict[str, tuple[str, Exact]] = {}
         """lower-case sub-unit name → (ticker, factor)"""
         self.default_quote = "USDT"
 
@@ -98,11 +97,9 @@ class AssetRegistry:
                 if "=" in alias:
                     name, _, factor_text = alias.partition("=")
                     name = name.strip()
-                    try:
-                        factor = Decimal(factor_text.strip())
-                    except InvalidOperation:
-                        factor = Decimal(0)
-                    if not name or not factor.is_finite() or factor <= 0:
+                    parsed = Exact.parse(factor_text.strip())
+                    factor = parsed if parsed is not None else Exact(0)
+                    if not name or factor <= 0:
                         raise ConfigError(
                             f"sub-unit {item.strip()!r} must look like sat=0.00000001",
                             source=source,

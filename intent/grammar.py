@@ -1,4 +1,4 @@
-"""The deterministic grammar: tagged tokens → a parse result (plain dicts, ``Decimal`` values).
+"""The deterministic grammar: tagged tokens → a parse result (plain dicts, exact numbers).
 
 Three passes:
 
@@ -23,8 +23,7 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from intent.exact import HUNDRED, ONE, ZERO, Exact
 from intent.lexicon import CONTROL_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
 from intent.tokens import Tok
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
 
     Result = dict[str, Any]
 
-HUNDRED = Decimal(100)
-ONE = Decimal(1)
 
 ACTIONS = {
     "BUY": "buy",
@@ -178,9 +175,8 @@ class Refuse(Exception):
         self.reason = reason
 
 
-def fmt(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
-    return text
+def fmt(value: Exact) -> str:
+    return str(value)
 
 
 # ====================================================================== constituents
@@ -415,7 +411,7 @@ class Grammar:
 
         base: str | None = None
         quote: str | None = None
-        amount: tuple[str, Decimal] | None = None
+        amount: tuple[str, Exact] | None = None
         used: set[int] = set()
 
         def use(c: Ch) -> None:
@@ -622,7 +618,7 @@ class Grammar:
             )
 
         # --- price, trigger
-        limit_price: Decimal | None = None
+        limit_price: Exact | None = None
         order_type = "limit" if _has_kind(frame, "limit") else "market"
         trigger: dict[str, Any] | None = None
         if len(prices) > 1:
@@ -748,7 +744,7 @@ class Grammar:
         count: int | None = None
         if counts:
             value = counts[0].value
-            if value != value.to_integral_value() or value < 1:
+            if not value.is_integer() or value < 1:
                 raise Clarify("How many times? Give a whole number.", "count")
             count = int(value)
         if durations:
@@ -756,9 +752,9 @@ class Grammar:
                 raise Clarify("Both a number of times and a duration: which one?", "count")
             d = durations[0]
             minutes = d.value * UNIT_MINUTES[str(d.unit)]
-            step = Decimal(int(every[:-1])) * UNIT_MINUTES[every[-1]]
+            step = Exact(int(every[:-1]) * UNIT_MINUTES[every[-1]])
             runs = minutes / step
-            if runs != runs.to_integral_value() or runs < 1:
+            if not runs.is_integer() or runs < 1:
                 raise Clarify(
                     f"Every {UNIT_WORDS[every[-1]]} for {fmt(d.value)} "
                     f"{UNIT_WORDS[str(d.unit)]}(s) does not divide evenly: how many times?",
@@ -843,7 +839,7 @@ class Grammar:
                 raise Clarify("How much should be converted?", "amount")
             raise Clarify("Which amount should be converted?", "amount")
         source: str | None = None
-        amount: tuple[str, Decimal]
+        amount: tuple[str, Exact]
         if qtys:
             source = qtys[0].asset
             amount = ("base", qtys[0].value)
@@ -881,8 +877,8 @@ class Grammar:
 
     # ------------------------------------------------------------------ rebalance
     def _rebalance(self, segment: list[Ch]) -> Result:
-        targets: dict[str, Decimal] = {}
-        pending_share: Decimal | None = None
+        targets: dict[str, Exact] = {}
+        pending_share: Exact | None = None
         pending_asset: str | None = None
         numlists = [c for c in segment if c.kind == "numlist"]
         assetlists = [c for c in segment if c.kind == "assetlist"]
@@ -899,13 +895,13 @@ class Grammar:
             if len(values) != len(names):
                 raise Clarify('Give as many percentages as assets ("60/40 BTC/ETH").', "amount")
             for name, value in zip(names, values, strict=True):
-                targets[name] = targets.get(name, Decimal(0)) + value
+                targets[name] = targets.get(name, ZERO) + value
         else:
             plain_assets: list[str] = []
             for c in segment:
                 if c.kind in ("share", "num") and c.src != "all":
                     if pending_asset is not None:
-                        targets[pending_asset] = targets.get(pending_asset, Decimal(0)) + c.value
+                        targets[pending_asset] = targets.get(pending_asset, ZERO) + c.value
                         pending_asset = None
                     else:
                         pending_share = c.value
@@ -913,7 +909,7 @@ class Grammar:
                     # "60 BTC" in a rebalance means 60 percent
                     if pending_share is not None:
                         raise Clarify("Which share goes to which asset?", "amount")
-                    targets[c.asset] = targets.get(c.asset, Decimal(0)) + c.value
+                    targets[c.asset] = targets.get(c.asset, ZERO) + c.value
                 elif c.kind in ("asset", "pair"):
                     if c.kind == "pair":
                         raise Clarify(
@@ -922,7 +918,7 @@ class Grammar:
                     if c.asset in rest_assets and c.role == "rest":
                         continue
                     if pending_share is not None:
-                        targets[c.asset] = targets.get(c.asset, Decimal(0)) + pending_share
+                        targets[c.asset] = targets.get(c.asset, ZERO) + pending_share
                         pending_share = None
                     elif equal:
                         plain_assets.append(c.asset)
@@ -937,7 +933,7 @@ class Grammar:
                 names = list(dict.fromkeys(plain_assets))
                 if len(names) < 2:
                     raise Clarify("Split equally between which assets?", "asset")
-                share = HUNDRED / Decimal(len(names))
+                share = HUNDRED / len(names)
                 targets = {name: share for name in names}
             if pending_share is not None or pending_asset is not None:
                 raise Clarify(
@@ -952,8 +948,8 @@ class Grammar:
                 raise Clarify(f"I don't know the asset {name[1:]!r}.", "asset")
             if value <= 0:
                 raise Clarify(f"The target for {name} must be above 0%.", "amount")
-        total = sum(targets.values(), Decimal(0))
-        if total > HUNDRED + Decimal("1e-9"):
+        total = sum(targets.values(), ZERO)
+        if total > HUNDRED:
             raise Clarify(
                 f"The targets add up to {fmt(total)}%, over 100%. Which shares do you mean?",
                 "amount",
@@ -1047,7 +1043,7 @@ class _Chunker:
         return self.out
 
     # -- numbers ---------------------------------------------------------------------
-    def number(self, i: int) -> tuple[Decimal, int, str] | None:
+    def number(self, i: int) -> tuple[Exact, int, str] | None:
         """A number phrase at ``i``: (value, next index, kind) where kind is '' (plain),
         'time:<u>' ("15m" after every), 'usdt' ("500u") or 'million?' (a bare "m")."""
         tok = self.toks[i] if i < len(self.toks) else None
@@ -1422,7 +1418,7 @@ class _Chunker:
             return role
         return None
 
-    def after_quantity(self, i: int, value: Decimal, j: int) -> int:
+    def after_quantity(self, i: int, value: Exact, j: int) -> int:
         tok = self.toks[j]
         role = self.take_role()
         if tok.tag in ("ASSET", "WASSET"):
@@ -1452,7 +1448,7 @@ class _Chunker:
             return k + 2
         return k
 
-    def after_money(self, i: int, value: Decimal, j: int, cur: str) -> int:
+    def after_money(self, i: int, value: Exact, j: int, cur: str) -> int:
         if value == 0:
             self.emit("bad", i, role="Amounts must be above zero.")
             return j
@@ -1491,7 +1487,7 @@ class _Chunker:
 
     def fraction(self, i: int) -> int:
         tok = self.toks[i]
-        frac: Decimal = tok.val
+        frac: Exact = tok.val
         j = i + 1
         # "half a bitcoin", "a quarter of an ETH", "半个比特币", "einen halben Bitcoin"
         unit_fraction = False
@@ -1614,7 +1610,7 @@ class _Chunker:
         j = i + 1
         subject: str | None = None
         direction: str | None = None
-        level: Decimal | None = None
+        level: Exact | None = None
         relative = False  # "by 5k", "um 10%"
         bare_motion = False  # "drops", "rises", "涨": no "below", "to", "跌破" with it
         marker = False  # a word that makes the number a level: below, above, to, hits

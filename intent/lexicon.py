@@ -504,6 +504,7 @@ def source_digest() -> str:
 
 def render_table() -> str:
     """The source of ``intent/lexicon_table.py``."""
+    from intent.exact import Exact
     from intent.tokens import _build_lexicon
 
     words, phrases, cjk = _build_lexicon()
@@ -511,8 +512,8 @@ def render_table() -> str:
     def value(v: object) -> str:
         if v is None:
             return "None"
-        if type(v).__name__ == "Decimal":
-            return f"D({str(v)!r})"
+        if isinstance(v, Exact):
+            return f"E({v.num}, {v.den})"
         return repr(v)
 
     lines = [
@@ -521,7 +522,7 @@ def render_table() -> str:
         "# ruff: noqa",
         "from __future__ import annotations",
         "",
-        "from decimal import Decimal as D",
+        "from intent.exact import Exact as E",
         "",
         "TYPE_CHECKING = False",
         "if TYPE_CHECKING:",

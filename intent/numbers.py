@@ -6,27 +6,26 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
+from intent.exact import Exact
 from intent.lexicon import CJK_BIG, CJK_DIGITS, CJK_UNITS
 
 AMBIGUOUS = "ambiguous"
 """Returned for a number whose separators mean different things in different languages
 and whose context does not settle it (``1.000`` in English: one, or a thousand?)."""
 
-SUFFIX_MULTIPLIERS: dict[str, Decimal] = {
-    "k": Decimal(1_000),
-    "K": Decimal(1_000),
-    "m": Decimal(1_000_000),
-    "mm": Decimal(1_000_000),
-    "mn": Decimal(1_000_000),
-    "mio": Decimal(1_000_000),
-    "b": Decimal(1_000_000_000),
-    "bn": Decimal(1_000_000_000),
+SUFFIX_MULTIPLIERS: dict[str, int] = {
+    "k": 1_000,
+    "K": 1_000,
+    "m": 1_000_000,
+    "mm": 1_000_000,
+    "mn": 1_000_000,
+    "mio": 1_000_000,
+    "b": 1_000_000_000,
+    "bn": 1_000_000_000,
 }
 
 
-def read_number(raw: str, lang: str) -> Decimal | str | None:
+def read_number(raw: str, lang: str) -> Exact | str | None:
     """The value of a numeral written with digits, or :data:`AMBIGUOUS`, or ``None``.
 
     ``lang`` is ``"de"`` for German (comma decimal, dot thousands) and anything else for
@@ -35,11 +34,7 @@ def read_number(raw: str, lang: str) -> Decimal | str | None:
     """
     text = raw.replace("’", "'")
     if "e" in text or "E" in text:
-        try:
-            value = Decimal(text.replace(",", "."))
-        except InvalidOperation:
-            return None
-        return value if value.is_finite() else None
+        return Exact.parse(text.replace(",", "."))
     if "'" in text:  # Swiss thousands: 1'000'000
         head, *groups = text.split("'")
         if "," in head or "." in head or not all(len(g) == 3 and g.isdigit() for g in groups[:-1]):
@@ -91,15 +86,11 @@ def _valid_grouping(text: str, sep: str) -> bool:
     )
 
 
-def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
+def _decimal(text: str) -> Exact | None:
+    return Exact.parse(text)
 
 
-def read_cjk_numeral(text: str) -> Decimal | None:
+def read_cjk_numeral(text: str) -> Exact | None:
     """``五万`` → 50000, ``三千五百`` → 3500, ``十二`` → 12, ``两`` → 2; None if not a numeral."""
     if not text:
         return None
@@ -124,7 +115,7 @@ def read_cjk_numeral(text: str) -> Decimal | None:
             section, digit = 0, None
         else:
             return None
-    return Decimal(total + section + (digit or 0))
+    return Exact(total + section + (digit or 0))
 
 
 def is_cjk_numeral_char(char: str) -> bool:

@@ -10,9 +10,9 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 import unicodedata
-from decimal import Decimal
 
 from intent.assets import AssetRegistry
+from intent.exact import Exact
 from intent.lexicon import ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
@@ -25,6 +25,7 @@ from intent.numbers import (
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 _DIGITS = frozenset("0123456789")
@@ -60,23 +61,42 @@ def scan(text: str) -> list[tuple[str, str, int, int]]:
     """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
 
     Hand-written rather than a regular expression: importing and compiling ``re`` costs
-    more than the whole of a short batch on the timed ``parse --jsonl`` path.
+    more than the whole of a short batch on the timed ``parse --jsonl`` path. Most
+    whitespace-separated chunks are a plain ASCII word or number and are taken whole.
     """
     out: list[tuple[str, str, int, int]] = []
     append = out.append
+    position = 0
+    find = text.find
+    for chunk in text.split():
+        start = find(chunk, position)
+        end = start + len(chunk)
+        position = end
+        if chunk.isascii():
+            if chunk.isalpha():
+                append(("word", chunk, start, end))
+                continue
+            if chunk.isdigit():
+                append(("num", chunk, start, end))
+                continue
+        _scan_chunk(chunk, start, append)
+    return out
+
+
+def _scan_chunk(
+    text: str, offset: int, append: Callable[[tuple[str, str, int, int]], None]
+) -> None:
+    """Scan one whitespace-free chunk character by character."""
     digits = _DIGITS
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c.isspace():
-            i += 1
-            continue
         if c in _ALNUM and c in "bt0123T":
             j = i + 1
             while j < n and text[j] in _ALNUM:
                 j += 1
             if j - i >= 14 and _is_address(text[i:j]):
-                append(("addr", text[i:j], i, j))
+                append(("addr", text[i:j], offset + i, offset + j))
                 i = j
                 continue
         if c in digits or (
@@ -102,7 +122,7 @@ def scan(text: str) -> list[tuple[str, str, int, int]]:
                     while k < n and text[k] in digits:
                         k += 1
                     j = k
-            append(("num", text[i:j], i, j))
+            append(("num", text[i:j], offset + i, offset + j))
             i = j
             continue
         if c.isalpha():
@@ -116,11 +136,11 @@ def scan(text: str) -> list[tuple[str, str, int, int]]:
                         j += 2
                     else:
                         break
-                append(("word", text[i:j], i, j))
+                append(("word", text[i:j], offset + i, offset + j))
             elif "\u3400" <= c <= "\u9fff":
                 while j < n and "\u3400" <= text[j] <= "\u9fff":
                     j += 1
-                append(("cjk", text[i:j], i, j))
+                append(("cjk", text[i:j], offset + i, offset + j))
             else:
                 while (
                     j < n
@@ -128,12 +148,11 @@ def scan(text: str) -> list[tuple[str, str, int, int]]:
                     and not (text[j] < "\u0250" or "\u3400" <= text[j] <= "\u9fff")
                 ):
                     j += 1
-                append(("other", text[i:j], i, j))
+                append(("other", text[i:j], offset + i, offset + j))
             i = j
             continue
-        append(("punct", c, i, i + 1))
+        append(("punct", c, offset + i, offset + i + 1))
         i += 1
-    return out
 
 
 _TRANSLATE = str.maketrans(
@@ -209,9 +228,9 @@ class Tok:
         return f"{self.tag}({self.text}{':' + extra if extra else ''}{self.suffix})"
 
 
-def _fraction(text: str) -> Decimal:
+def _fraction(text: str) -> Exact:
     top, _, bottom = text.partition("/")
-    return Decimal(top) / Decimal(bottom)
+    return Exact(int(top), int(bottom))
 
 
 Phrase = tuple[list[str], str, "Any"]
@@ -240,7 +259,7 @@ def _build_lexicon() -> tuple[
                 if tag == "FRAC":
                     value = _fraction(raw)
                 elif tag in ("NUMW", "MULT"):
-                    value = Decimal(raw)
+                    value = Exact.parse(raw)
                 elif tag == "CUR":
                     value = raw.upper()
                 else:
@@ -507,7 +526,7 @@ class Tagger:
                 and tokens[i + 2].text.isdigit()
                 and 0 < int(tok.text) < int(tokens[i + 2].text) <= 10
             ):
-                frac = Decimal(int(tok.text)) / Decimal(int(tokens[i + 2].text))
+                frac = Exact(int(tok.text), int(tokens[i + 2].text))
                 out.append(
                     Tok(
                         "FRAC",
@@ -568,5 +587,5 @@ def _is_cjk(text: str) -> bool:
     return any("\u3400" <= c <= "\u9fff" for c in text)
 
 
-def multiplier(suffix: str) -> Decimal | None:
+def multiplier(suffix: str) -> int | None:
     return SUFFIX_MULTIPLIERS.get(suffix)

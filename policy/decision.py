@@ -35,6 +35,11 @@ class PolicyStamp(Frozen):
     id: str
     version: str
     hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    personal_hash: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="hash of the trader's personal file applied on top, if any",
+    )
 
 
 class Reason(Frozen):

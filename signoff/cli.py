@@ -11,15 +11,15 @@ a ~20 ms budget.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Sequence
 
 # the order here is the order of ``signoff --help``
-COMMAND_MODULES: tuple[str, ...] = ("parse", "audit", "executor", "localnet")
+COMMAND_MODULES: tuple[str, ...] = ("parse", "check", "policy", "audit", "executor", "localnet")
 
 
 def os_environ_flag(name: str) -> bool:

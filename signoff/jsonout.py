@@ -1,15 +1,15 @@
 """JSON with exact decimal numbers.
 
 ``json`` writes ``Decimal`` only as a string (or lossily via float); this writer emits
-each ``Decimal`` as the JSON number it is, digit for digit, so ``0.1`` stays ``0.1`` and
+each ``Decimal`` (and the parser's :class:`~intent.exact.Exact`) as the JSON number it is,
+digit for digit, so ``0.1`` stays ``0.1`` and
 a third stays ``33.33333333333333333333333333``. Read it back exactly with
 ``json.loads(text, parse_float=Decimal)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal
+from intent.exact import Exact
 
 try:  # the C string encoder, without importing json (and re) on the timed parse path
     from _json import encode_basestring as _encode_str
@@ -20,6 +20,17 @@ except ImportError:  # pragma: no cover - other Python implementations
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+
+_PLAIN = frozenset({list, tuple, bool, int, float})
+
+
+def _is_mapping(value: Any) -> bool:
+    # collections.abc costs ~2 ms to import on the timed parse path; only load it when a
+    # value is neither a dict nor one of the plain types
+    from collections.abc import Mapping
+
+    return isinstance(value, Mapping)
 
 
 def dumps(value: Any, *, indent: int | None = None) -> str:
@@ -35,11 +46,13 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
         out.append(_encode_str(value))
     elif value is None:
         out.append("null")
-    elif kind is Decimal:
+    elif kind is Exact:
+        out.append(str(value))
+    elif kind.__name__ == "Decimal":  # decimal.Decimal, without importing decimal here
         if not value.is_finite():
             raise ValueError(f"{value} has no JSON form")
         out.append(str(value))
-    elif kind is dict or isinstance(value, Mapping):
+    elif kind is dict or (kind not in _PLAIN and _is_mapping(value)):
         if not value:
             out.append("{}")
             return
@@ -77,8 +90,8 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
         out.append(str(value))
     elif isinstance(value, float):
         raise TypeError("floats are not written; use Decimal")
-    elif isinstance(value, Decimal | int):  # subclasses
-        _write(Decimal(value), out, indent, level)
+    elif isinstance(value, int):  # subclasses of int
+        out.append(str(int(value)))
     else:
         raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
