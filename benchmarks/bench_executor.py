@@ -36,7 +36,7 @@ from executors.ccxt_exec import CcxtExecutor
 from executors.journal import SqliteJournal
 from executors.process.client import start_executor
 from executors.service import ExecutionService
-from executors.testing import decision, order_step
+from executors.testing import decision, order_step, shipped_policy_stamp
 from executors.venues import ApiKeys, Secret, venue_profile
 from intent.resolved import ResolvedOrder
 from signoff.clock import SystemClock
@@ -120,9 +120,10 @@ def _through_process(home: Path, url: str, orders: int) -> None:
     )
     try:
         samples = []
+        stamp = shipped_policy_stamp()  # the process enforces the shipped policy
         for n in range(-10, orders):
             sid, step = _step(n)
-            dec = decision(sid, "confirm")
+            dec = decision(sid, "confirm", policy=stamp)
             token = client.issue_approval(
                 plan_id="proc",
                 step=step,

@@ -31,7 +31,7 @@ import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, ValidationError
 
@@ -41,6 +41,9 @@ from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
 from signoff.errors import ApprovalError, ConfigError
 from signoff.secrets import register_secret
+
+if TYPE_CHECKING:
+    from policy.model import ApprovalSettings as PolicyApprovals
 
 TOKEN_PREFIX = "sot1"  # noqa: S105 - a format tag, not a secret
 KEY_FILE = "approval.key"
@@ -62,6 +65,7 @@ RefusalCode = Literal[
     "STEP_MISMATCH",
     "POLICY_MISMATCH",
     "SELF_APPROVAL",
+    "NOT_AN_APPROVER",
     "NO_APPROVER",
     "CONFIRM_AGAIN",
 ]
@@ -77,19 +81,62 @@ class ApprovalRefused(ApprovalError):
 
 @dataclass(frozen=True)
 class ApprovalSettings:
-    """What the policy says about approvals: how long one lasts, how far the price may move.
+    """What the policy says about approvals, as the executor enforces it.
 
-    ``drift_limit_pct`` is a percentage of the price at approval (``1`` = 1 %).
+    - ``validity``: how long an approval lasts;
+    - ``drift_limit_pct``: how far (percent of the price at approval) the price may
+      move before the step must be approved again;
+    - ``second_approvers``: who may approve an escalated step (and, besides the
+      requester, a confirmed one). ``None``: no list, anyone but the requester
+      may approve an escalation. The requester never approves their own.
     """
 
     validity: timedelta = timedelta(minutes=5)
     drift_limit_pct: Decimal = Decimal("1")
+    second_approvers: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.validity <= timedelta(0):
             raise ValueError("an approval's validity must be positive")
         if not self.drift_limit_pct.is_finite() or self.drift_limit_pct < 0:
             raise ValueError("the drift limit must be a non-negative percentage")
+
+    @classmethod
+    def from_policy(cls, approvals: PolicyApprovals) -> ApprovalSettings:
+        """The approval settings of a loaded policy (``policy.model.ApprovalSettings``)."""
+        return cls(
+            validity=approvals.valid_for,
+            drift_limit_pct=approvals.max_price_drift_percent,
+            second_approvers=tuple(approvals.second_approvers),
+        )
+
+    def check_approver(self, verdict: str, *, approver: str, requester: str, step_id: str) -> None:
+        """Refuse an approver the policy does not let approve this step."""
+        if not approver.strip():
+            raise ApprovalRefused(
+                "NO_APPROVER", "an approval needs the approver's name", hint="name who approves"
+            )
+        if verdict == "escalate" and same_person(approver, requester):
+            raise ApprovalRefused(
+                "SELF_APPROVAL",
+                f"step {step_id} needs a second approver; {approver} asked for it",
+                hint="ask another person (not the requester) to approve it",
+            )
+        if self.second_approvers is None:
+            return
+        listed = any(same_person(approver, name) for name in self.second_approvers)
+        if verdict == "escalate" and not listed:
+            raise ApprovalRefused(
+                "NOT_AN_APPROVER",
+                f"{approver} may not approve escalated step {step_id}",
+                hint=f"the policy's second approvers are: {', '.join(self.second_approvers)}",
+            )
+        if verdict == "confirm" and not (listed or same_person(approver, requester)):
+            raise ApprovalRefused(
+                "NOT_AN_APPROVER",
+                f"{approver} may not confirm step {step_id} for {requester}",
+                hint="the requester confirms their own step, or a listed second approver",
+            )
 
 
 class ApprovalClaims(Frozen):
@@ -255,16 +302,9 @@ class ApprovalAuthority:
                 f"step {step.step_id} is allowed by the policy and needs no approval",
                 hint="submit it without a token",
             )
-        if not approver.strip():
-            raise ApprovalRefused(
-                "NO_APPROVER", "an approval needs the approver's name", hint="name who approves"
-            )
-        if decision.decision == "escalate" and same_person(approver, requester):
-            raise ApprovalRefused(
-                "SELF_APPROVAL",
-                f"step {step.step_id} needs a second approver; {approver} asked for it",
-                hint="ask another person (not the requester) to approve it",
-            )
+        settings.check_approver(
+            decision.decision, approver=approver, requester=requester, step_id=step.step_id
+        )
         claims = ApprovalClaims(
             key_id=self.key_id,
             plan_id=plan_id,
@@ -328,9 +368,11 @@ class ApprovalAuthority:
         step: ApprovableStep,
         decision: StepDecision,
         now: datetime,
+        settings: ApprovalSettings | None = None,
     ) -> ApprovalClaims | None:
         """Check everything that can be checked without a price; ``None`` for allowed steps.
 
+        With ``settings``, the approver must also still be one the policy accepts.
         Does not use the nonce up: :meth:`consume` does, right before sending.
         """
         check_decision_matches(step, decision)
@@ -384,6 +426,13 @@ class ApprovalAuthority:
                 "SELF_APPROVAL",
                 f"step {step.step_id} was approved by its own requester {claims.approver}",
                 hint="an escalated step needs another person's approval",
+            )
+        if settings is not None:
+            settings.check_approver(
+                claims.decision,
+                approver=claims.approver,
+                requester=claims.requester,
+                step_id=step.step_id,
             )
         return claims
 

@@ -141,6 +141,7 @@ class ExecutionService:
                 self.settings.drift_limit_pct if drift_limit_pct is None else drift_limit_pct,
                 self.settings.drift_limit_pct,
             ),
+            second_approvers=self.settings.second_approvers,
         )
         price = await self._price_of(step)
         now = self.clock.now()
@@ -189,7 +190,12 @@ class ExecutionService:
             check_decision_matches(step, decision)
             self._check_policy(decision)
             claims = self.authority.verify(
-                token, plan_id=plan_id, step=step, decision=decision, now=now
+                token,
+                plan_id=plan_id,
+                step=step,
+                decision=decision,
+                now=now,
+                settings=self.settings,
             )
         except ApprovalRefused as refusal:
             self._record_refusal(plan_id, step.step_id, refusal)

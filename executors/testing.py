@@ -142,3 +142,10 @@ def journal_rows(home: Path) -> list[dict[str, Any]]:
         return [json.loads(e.model_dump_json()) for e in j.entries()]
     finally:
         j.close()
+
+
+def shipped_policy_stamp() -> PolicyStamp:
+    """The stamp of the shipped ``configs/policy.toml``, which ``signoff executor`` enforces."""
+    from signoff.policies import load_policy_file
+
+    return load_policy_file(None, None).stamp

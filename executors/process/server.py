@@ -28,7 +28,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, TextIO
 
 from aiohttp import web
@@ -77,9 +76,8 @@ class ExecutorOptions:
     exchange: str = "local"
     url: str | None = None
     seed: int = 7
-    approval_validity: timedelta = timedelta(minutes=5)
-    drift_limit_pct: Decimal = Decimal("1")
-    policy_hash: str | None = None
+    approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
+    policy_hash: str | None = None  # decisions from any other policy are refused
     refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
@@ -410,9 +408,7 @@ async def serve(
                 journal,
                 authority,
                 clock=clock,
-                settings=ApprovalSettings(
-                    validity=options.approval_validity, drift_limit_pct=options.drift_limit_pct
-                ),
+                settings=options.approvals,
                 expected_policy_hash=options.policy_hash,
             )
             reconciled = await service.start()

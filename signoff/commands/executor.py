@@ -31,20 +31,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--url", help="URL of a running 'signoff localnet' (127.0.0.1 only)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated prices")
     parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="the policy whose decisions and approval settings the executor enforces "
+        "(default: $SIGNOFF_POLICY, else configs/policy.toml)",
+    )
+    parser.add_argument(
         "--approval-validity",
         type=int,
-        default=300,
         metavar="SECONDS",
-        help="how long an approval lasts (the policy's setting; default 300)",
+        help="shorten the policy's approval validity (never lengthen it)",
     )
     parser.add_argument(
         "--drift-limit",
-        default="1",
         metavar="PERCENT",
-        help="price move after which an approval must be given again (default 1)",
-    )
-    parser.add_argument(
-        "--policy-hash", help="refuse decisions not made by the policy with this hash"
+        help="narrow the policy's price drift limit (never widen it)",
     )
     parser.add_argument(
         "--refresh",
@@ -59,25 +60,41 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(namespace: argparse.Namespace) -> int:
+    from executors.approvals import ApprovalSettings
     from executors.process.server import ExecutorOptions, main
+    from signoff.policies import load_policy_file
 
-    try:
-        drift = Decimal(namespace.drift_limit)
-    except InvalidOperation:
-        raise UsageError(
-            f"--drift-limit must be a number of percent, got {namespace.drift_limit!r}"
-        ) from None
-    if not drift.is_finite() or drift < 0:
-        raise UsageError("--drift-limit must be a non-negative percentage")
-    if namespace.approval_validity <= 0 or namespace.refresh <= 0:
-        raise UsageError("--approval-validity and --refresh must be positive")
+    if namespace.refresh <= 0:
+        raise UsageError("--refresh must be positive")
+    # with $SIGNOFF_PERSONAL, a personal file may tighten the approval settings;
+    # decisions keep the firm policy's hash either way
+    policy = load_policy_file(namespace.policy)
+    approvals = ApprovalSettings.from_policy(policy.approvals)
+    validity, drift = approvals.validity, approvals.drift_limit_pct
+    if namespace.approval_validity is not None:
+        if namespace.approval_validity <= 0:
+            raise UsageError("--approval-validity must be positive")
+        validity = min(validity, timedelta(seconds=namespace.approval_validity))
+    if namespace.drift_limit is not None:
+        try:
+            wanted = Decimal(namespace.drift_limit)
+        except InvalidOperation:
+            raise UsageError(
+                f"--drift-limit must be a number of percent, got {namespace.drift_limit!r}"
+            ) from None
+        if not wanted.is_finite() or wanted < 0:
+            raise UsageError("--drift-limit must be a non-negative percentage")
+        drift = min(drift, wanted)
     options = ExecutorOptions(
         exchange=namespace.exchange,
         url=namespace.url,
         seed=namespace.seed,
-        approval_validity=timedelta(seconds=namespace.approval_validity),
-        drift_limit_pct=drift,
-        policy_hash=namespace.policy_hash,
+        approvals=ApprovalSettings(
+            validity=validity,
+            drift_limit_pct=drift,
+            second_approvers=approvals.second_approvers,
+        ),
+        policy_hash=policy.hash,
         refresh_seconds=float(namespace.refresh),
         exchanges_file=namespace.exchanges_file,
         paper=paper_settings(namespace),

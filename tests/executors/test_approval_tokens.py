@@ -300,3 +300,54 @@ def test_price_drift_sends_the_step_back(
         assert "1%" in err.value.message
     else:
         check_drift(claims, Decimal(now_price))
+
+
+LISTED = ApprovalSettings(second_approvers=("risk-desk", "head-of-trading"))
+
+
+@pytest.mark.parametrize(
+    ("verdict", "approver", "code"),
+    [
+        ("confirm", "ann", None),  # the requester confirms their own step
+        ("confirm", "Risk-Desk", None),  # or a listed second approver
+        ("confirm", "bob", "NOT_AN_APPROVER"),
+        ("escalate", "risk-desk", None),
+        ("escalate", "bob", "NOT_AN_APPROVER"),
+        ("escalate", "ann", "SELF_APPROVAL"),
+    ],
+)
+def test_approvers_follow_the_policy_list(
+    authority: ApprovalAuthority, verdict: str, approver: str, code: str | None
+) -> None:
+    if code is None:
+        issue(authority, verdict, approver=approver, settings=LISTED)
+        return
+    with pytest.raises(ApprovalRefused) as err:
+        issue(authority, verdict, approver=approver, settings=LISTED)
+    assert refusal(err) == code
+
+
+def test_a_token_from_an_approver_struck_off_the_list_is_refused(
+    authority: ApprovalAuthority,
+) -> None:
+    token = issue(authority, "escalate", approver="risk-desk", settings=LISTED)
+    narrower = ApprovalSettings(second_approvers=("head-of-trading",))
+    with pytest.raises(ApprovalRefused) as err:
+        authority.verify(
+            token,
+            plan_id="plan-1",
+            step=order_step(),
+            decision=decision("s1", "escalate"),
+            now=START,
+            settings=narrower,
+        )
+    assert refusal(err) == "NOT_AN_APPROVER"
+
+
+def test_settings_from_the_shipped_policy() -> None:
+    from signoff.policies import load_policy_file
+
+    settings = ApprovalSettings.from_policy(load_policy_file(None, None).approvals)
+    assert settings.validity == timedelta(minutes=10)
+    assert settings.drift_limit_pct == Decimal("1")
+    assert settings.second_approvers == ("risk-desk", "head-of-trading")

@@ -32,10 +32,19 @@ from executors.testing import (
     decision,
     journal_rows,
     order_step,
+    shipped_policy_stamp,
     signoff_command,
     wait_for,
 )
+from policy.decision import StepDecision, Verdict
 from signoff.errors import ExecutionError, SandboxViolation
+
+# the executor process enforces the shipped policy: decisions carry its stamp
+SHIPPED = shipped_policy_stamp()
+
+
+def dec(step_id: str, verdict: Verdict) -> StepDecision:
+    return decision(step_id, verdict, policy=SHIPPED)
 
 
 @pytest.fixture
@@ -76,15 +85,24 @@ def test_the_process_refuses_every_unapproved_step(
 ) -> None:
     home = localnet_process.home
     step = order_step("s1")
-    confirm = decision("s1", "confirm")
-    escalate = decision("s1", "escalate")
+    confirm = dec("s1", "confirm")
+    escalate = dec("s1", "escalate")
 
     def run(dec: Any = confirm, token: str | None = None, **kw: Any) -> Any:
         return executor.execute(
             plan_id=kw.get("plan_id", "p1"), step=kw.get("step", step), decision=dec, token=token
         )
 
-    assert _refused(lambda: run(decision("s1", "deny"))) == "DENIED"
+    assert _refused(lambda: run(dec("s1", "deny"))) == "DENIED"
+    assert _refused(lambda: run(decision("s1", "allow"))) == "POLICY_MISMATCH"
+    assert (
+        _refused(
+            lambda: executor.issue_approval(
+                plan_id="p1", step=step, decision=escalate, requester="ann", approver="bob"
+            )
+        )
+        == "NOT_AN_APPROVER"
+    )
     assert _refused(lambda: run(confirm)) == "NO_TOKEN"
     assert _refused(lambda: run(escalate)) == "NO_TOKEN"
     assert (
@@ -121,7 +139,7 @@ def test_the_process_refuses_every_unapproved_step(
     short = executor.issue_approval(
         plan_id="p1",
         step=order_step("s2"),
-        decision=decision("s2", "confirm"),
+        decision=dec("s2", "confirm"),
         requester="ann",
         approver="ann",
         validity=timedelta(seconds=1),
@@ -130,7 +148,7 @@ def test_the_process_refuses_every_unapproved_step(
     assert (
         _refused(
             lambda: executor.execute(
-                plan_id="p1", step=order_step("s2"), decision=decision("s2", "confirm"), token=short
+                plan_id="p1", step=order_step("s2"), decision=dec("s2", "confirm"), token=short
             )
         )
         == "EXPIRED"
@@ -147,6 +165,7 @@ def test_the_process_refuses_every_unapproved_step(
     assert sorted(_refusals(home)) == sorted(
         [
             "DENIED",
+            "POLICY_MISMATCH",
             "NO_TOKEN",
             "NO_TOKEN",
             "ALTERED",
@@ -174,7 +193,7 @@ def test_raw_requests_get_the_same_refusals_and_need_the_run_secret(
     body = {
         "plan_id": "p1",
         "step": json.loads(order_step().model_dump_json()),
-        "decision": json.loads(decision("s1", "deny").model_dump_json()),
+        "decision": json.loads(dec("s1", "deny").model_dump_json()),
     }
     transport = httpx.HTTPTransport(uds=run["socket"])
     with httpx.Client(transport=transport, base_url="http://executor", timeout=10) as http:
@@ -187,7 +206,7 @@ def test_raw_requests_get_the_same_refusals_and_need_the_run_secret(
         assert denied.status_code == 403
         assert denied.json()["error"]["code"] == "DENIED"
         # a decision of "allow" smuggled in for a step id the decision does not name
-        body["decision"] = json.loads(decision("other", "allow").model_dump_json())
+        body["decision"] = json.loads(dec("other", "allow").model_dump_json())
         mismatch = http.post("/v1/execute", json=body, headers=auth)
         assert mismatch.json()["error"]["code"] == "STEP_MISMATCH"
         junk = http.post("/v1/execute", content=b"{not json", headers=auth)
@@ -249,7 +268,7 @@ def test_killed_between_send_and_reply_then_reconciled_on_restart(
     def send() -> None:
         try:
             outcome.append(
-                first.execute(plan_id="p1", step=order_step(), decision=decision("s1", "allow"))
+                first.execute(plan_id="p1", step=order_step(), decision=dec("s1", "allow"))
             )
         except BaseException as exc:
             outcome.append(exc)
@@ -274,7 +293,7 @@ def test_killed_between_send_and_reply_then_reconciled_on_restart(
         [row] = journal_rows(home)
         assert row["status"] == "filled"  # reconciled at start, by client order id
         assert row["state"]["filled"] == "0.01"
-        again = second.execute(plan_id="p1", step=order_step(), decision=decision("s1", "allow"))
+        again = second.execute(plan_id="p1", step=order_step(), decision=dec("s1", "allow"))
         assert again.already_sent
         assert len(localnet_process.accepted()) == 1
     finally:
@@ -289,7 +308,7 @@ def test_one_executor_per_home_and_the_paper_engine_behind_the_same_api() -> Non
             start_executor("local", reuse=True)
         assert "already running" in err.value.message
         result = client.execute(
-            plan_id="p1", step=order_step(quantity="0.1"), decision=decision("s1", "allow")
+            plan_id="p1", step=order_step(quantity="0.1"), decision=dec("s1", "allow")
         )
         assert result.orders[0].status == "filled"
         account = client.account()
@@ -308,9 +327,9 @@ def test_one_executor_per_home_and_the_paper_engine_behind_the_same_api() -> Non
 def test_no_secret_reaches_the_log_or_the_journal(
     executor: ExecutorClient, localnet_process: LocalnetProcess
 ) -> None:
-    executor.execute(plan_id="p1", step=order_step(), decision=decision("s1", "allow"))
+    executor.execute(plan_id="p1", step=order_step(), decision=dec("s1", "allow"))
     with pytest.raises(ApprovalRefused):
-        executor.execute(plan_id="p1", step=order_step("s2"), decision=decision("s2", "deny"))
+        executor.execute(plan_id="p1", step=order_step("s2"), decision=dec("s2", "deny"))
     creds = json.loads((localnet_process.home / "localnet" / "credentials.json").read_text())
     key = (localnet_process.home / "executor" / "approval.key").read_text().strip()
     run = json.loads((localnet_process.home / "executor" / "run.json").read_text())
