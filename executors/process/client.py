@@ -213,6 +213,14 @@ def _alive(pid: int | None) -> bool:
     if pid is None:
         return False
     try:
+        # our own child that exited is a zombie until reaped: reap it
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child: ask the kernel below
+    else:
+        if done == pid:
+            return False
+    try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
@@ -228,11 +236,14 @@ def start_executor(
     base: str | None = None,
     timeout: float = 30.0,
     reuse: bool = True,
+    policy_hash: str | None = None,
 ) -> ExecutorClient:
     """A client of this home's executor, starting ``signoff executor`` first if needed.
 
     The process is started in its own session (so that Ctrl-C in the terminal
     does not kill it mid-order) with its output in ``executor/executor.log``.
+    With ``policy_hash``, a running executor that enforces another policy (the
+    file changed since it started) is stopped and a new one started.
     """
     directory = executor_dir(base)
     if reuse:
@@ -253,7 +264,9 @@ def start_executor(
                             f"an executor for {health.venue} is already running (pid {health.pid})",
                             hint="stop it before starting one for another exchange",
                         )
-                    return client
+                    if policy_hash is None or health.policy_hash == policy_hash:
+                        return client
+                    _stop(client, health.pid, timeout)
             else:
                 client.close()
     with contextlib.suppress(FileNotFoundError):
@@ -294,6 +307,18 @@ def start_executor(
         f"the executor did not start within {timeout:.0f} s",
         hint=f"see {log_path}",
     )
+
+
+def _stop(client: ExecutorClient, pid: int, timeout: float) -> None:
+    """Stop an executor this process did not start, and wait (bounded) until it is gone."""
+    client.shutdown()
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        raise ExecutionError(
+            f"the running executor (pid {pid}) did not stop", hint=f"stop it: kill {pid}"
+        )
 
 
 def _startup_failure(log_path: str, code: int | None) -> SignoffError:

@@ -191,7 +191,14 @@ class ExecutorServer:
         return await request.read()
 
     async def _health(self, request: web.Request) -> web.Response:
-        return _json(Health(venue=self.service.venue, pid=os.getpid(), started_at=self.started_at))
+        return _json(
+            Health(
+                venue=self.service.venue,
+                pid=os.getpid(),
+                started_at=self.started_at,
+                policy_hash=self.service.expected_policy_hash,
+            )
+        )
 
     async def _markets(self, request: web.Request) -> web.Response:
         return _json(await self.service.executor.market_rules())

@@ -55,3 +55,4 @@ class Health(Frozen):
     venue: str
     pid: int
     started_at: datetime
+    policy_hash: str | None = Field(default=None, description="the policy it enforces")

@@ -338,3 +338,23 @@ def test_no_secret_reaches_the_log_or_the_journal(
     for secret in (creds["api_key"], creds["secret"], key, run["secret"]):
         assert secret not in log
         assert secret.encode() not in journal
+
+
+@pytest.mark.slow
+def test_an_executor_enforcing_another_policy_is_replaced() -> None:
+    first = start_executor("paper", args=["--refresh", "3600"])
+    try:
+        assert first.health().policy_hash == SHIPPED.hash
+        same = start_executor("paper", policy_hash=SHIPPED.hash)
+        assert same.pid == first.pid
+        same.close()
+        replaced = start_executor("paper", args=["--refresh", "3600"], policy_hash="0" * 64)
+        try:
+            assert replaced.pid != first.pid
+            assert replaced.health().venue == "paper"
+        finally:
+            replaced.shutdown()
+    finally:
+        first.close()
+        assert first.process is not None
+        first.process.wait(timeout=10)
