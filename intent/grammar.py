@@ -287,7 +287,7 @@ class Grammar:
             if any_action or _looks_like_rebalance(segment, []):
                 steps.extend(self._action_segment(segment, context))
             else:
-                steps.extend(self._query_segment(segment))
+                steps.extend(self._queries(segment))
             context.extend(_assets_in(segment))
         if not steps:
             raise Clarify('What would you like to do? For example: "buy 0.1 BTC".', "action")
@@ -960,6 +960,13 @@ class Grammar:
         return {"action": "rebalance", "targets": targets}
 
     # ------------------------------------------------------------------ queries
+    def _queries(self, segment: list[Ch]) -> list[Result]:
+        """ "how much ETH do I have and what is BTC trading at": one query per question."""
+        pieces = [p for p in _split(segment, {"and", "comma"}) if p]
+        if len(pieces) > 1 and all(_has_query_cue(p) for p in pieces):
+            return [step for piece in pieces for step in self._query_segment(piece)]
+        return self._query_segment(segment)
+
     def _query_segment(self, segment: list[Ch]) -> list[Result]:
         cues = {c.role for c in segment if c.kind == "cue"}
         assets: list[str] = []

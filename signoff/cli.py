@@ -19,7 +19,15 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 # the order here is the order of ``signoff --help``
-COMMAND_MODULES: tuple[str, ...] = ("parse", "check", "policy", "audit", "executor", "localnet")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "parse",
+    "check",
+    "policy",
+    "audit",
+    "executor",
+    "localnet",
+)
 
 
 def os_environ_flag(name: str) -> bool:

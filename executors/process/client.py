@@ -187,6 +187,12 @@ class ExecutorClient:
         params = {"symbol": symbol} if symbol else None
         return _ORDERS.validate_python(self._request("GET", "/open-orders", params=params))
 
+    def order(self, symbol: str, client_order_id: str) -> OrderState | None:
+        """The venue's state of one order, looked up by client order id (None: it has none)."""
+        params = {"symbol": symbol, "client_order_id": client_order_id}
+        data = self._request("GET", "/order", params=params)
+        return None if data is None else OrderState.model_validate(data)
+
     def fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
         params = {"symbol": symbol}
         if since is not None:

@@ -145,6 +145,7 @@ class ExecutorServer:
         r.add_post(f"{API}/approvals", self._approve)
         r.add_post(f"{API}/execute", self._execute)
         r.add_get(f"{API}/open-orders", self._open_orders)
+        r.add_get(f"{API}/order", self._order)
         r.add_get(f"{API}/fills", self._fills)
         r.add_post(f"{API}/reconcile", self._reconcile)
         r.add_post(f"{API}/shutdown", self._shutdown)
@@ -239,6 +240,22 @@ class ExecutorServer:
     async def _open_orders(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol") or None
         return _json(await self.service.executor.open_orders(symbol))
+
+    async def _order(self, request: web.Request) -> web.Response:
+        """One order by client order id, as the venue reports it now (null: unknown there)."""
+        symbol = request.query.get("symbol")
+        client_id = request.query.get("client_order_id")
+        if not symbol or not client_id:
+            raise InputError(
+                "an order lookup needs a symbol and a client order id",
+                hint="e.g. ?symbol=BTC/USDT&client_order_id=so-p-1:s1",
+            )
+        state = await self.service.executor.lookup(symbol, client_id)
+        if state is None:
+            return web.Response(text="null", content_type="application/json")
+        if self.service.journal.get(client_id) is not None:
+            self.service.journal.record_state(state, at=self.service.clock.now())
+        return _json(state)
 
     async def _fills(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")

@@ -1,0 +1,268 @@
+"""``signoff run``: parse → resolve → decide → confirm on the terminal → execute → report.
+
+Every stage is written to the ledger before the next acts on it. Steps the policy
+allows run at once; ``confirm`` steps run when you say yes; ``escalate`` steps need a
+second approver named in the policy who is not you; ``deny`` never runs. By default the
+orders go to the local Binance-compatible exchange through the real ccxt code path,
+offline, on the demo paper account.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from rich.console import Console
+
+    from signoff.session import Approval, Outcome, Proposal, Session
+
+HELP = "carry out a request: decide, confirm on the terminal, execute, report"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    import argparse as _argparse
+
+    parser = subparsers.add_parser(
+        "run",
+        help=HELP,
+        formatter_class=_argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Carry out a request. The policy decides each step: allowed steps run at\n"
+            "once, 'confirm' steps run when you say yes, 'escalate' steps need a second\n"
+            "approver named in the policy (never you), 'deny' steps never run. Every\n"
+            "stage is recorded in the ledger first."
+        ),
+        epilog=(
+            "examples:\n"
+            '  signoff run "buy 0.01 BTC"\n'
+            '  signoff run "buy 10 SOL at 150" --approve s1\n'
+            '  signoff run "buy 0.2 BTC" --approve s1:risk-desk\n'
+            '  signoff run --exchange paper "sell half my ETH if it drops below 2,000"\n\n'
+            "exit codes: 0 done (allowed and approved steps ran), 1 a question or a\n"
+            "refusal (nothing ran), 2 a usage or configuration error, 4 a step failed."
+        ),
+    )
+    parser.add_argument("text", nargs="+", metavar="TEXT", help="the request (quote it)")
+    parser.add_argument(
+        "--exchange",
+        default="local",
+        help="local (default: the local exchange, offline, through ccxt), paper, or a "
+        "testnet from configs/exchanges.toml (binance-testnet, bybit-testnet, okx-demo)",
+    )
+    parser.add_argument("--policy", metavar="FILE", help="the firm's policy file")
+    parser.add_argument("--personal", metavar="FILE", help="your stricter personal file")
+    parser.add_argument(
+        "--as",
+        dest="actor",
+        metavar="NAME",
+        help="who is asking (default: $SIGNOFF_USER, else your login name)",
+    )
+    parser.add_argument(
+        "--approve",
+        action="append",
+        default=[],
+        metavar="STEP[:NAME]",
+        help="approve a gated step without being asked: 's1' as yourself, 's2:risk-desk' "
+        "as a second approver (repeat for several steps)",
+    )
+    parser.add_argument(
+        "--no-input",
+        action="store_true",
+        help="never ask: gated steps not given with --approve are left unapproved",
+    )
+    parser.add_argument("--db", metavar="URL", help="another ledger (default: $SIGNOFF_DB_URL)")
+    parser.set_defaults(handler=run)
+
+
+def _reader(console: Console) -> Callable[[str], str]:
+    """Ask on the terminal; at the end of the input every later question is answered no."""
+    closed = False
+
+    def read(prompt: str) -> str:
+        nonlocal closed
+        if closed:
+            return ""
+        try:
+            return console.input(prompt)
+        except EOFError:
+            closed = True
+            console.print()
+            return ""
+
+    return read
+
+
+def _approvals_given(values: list[str]) -> dict[str, str | None]:
+    from signoff.errors import UsageError
+
+    given: dict[str, str | None] = {}
+    for value in values:
+        step, _, name = value.partition(":")
+        step, name = step.strip(), name.strip()
+        if not step:
+            raise UsageError(f"--approve {value!r}: name the step, e.g. --approve s1")
+        given[step] = name or None
+    return given
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from signoff.session import Session
+
+    text = " ".join(args.text).strip()
+    given = _approvals_given(args.approve)
+    # off a terminal rich would wrap at 80 columns
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    # answers may come from a terminal or a pipe ("yes | signoff run ..."); the end of
+    # the input means no
+    interactive = not args.no_input
+    with console.status("starting the executor…", spinner="dots"):
+        session = Session.start(
+            exchange=args.exchange,
+            policy_path=args.policy,
+            personal_path=args.personal,
+            db_url=args.db,
+            actor=args.actor,
+        )
+    with session:
+        for line in session.reconcile():
+            console.print(f"[dim]reconciled after a restart: {line}[/]")
+        proposal = session.propose(text)
+        _print_proposal(console, session, proposal)
+        if proposal.gated is None:
+            return 1
+        approvals = _ask(console, session, proposal, given, interactive, _reader(console))
+        runnable = [s for s, d in proposal.pairs if d.decision == "allow" or s.step_id in approvals]
+        if not runnable:
+            console.print("Nothing to run. [dim]Nothing was sent.[/]")
+            _footer(console, proposal)
+            return 0
+        outcomes = session.execute(proposal, approvals)
+        _print_outcomes(console, outcomes)
+        _footer(console, proposal)
+        return 4 if any(o.status in ("failed", "refused") for o in outcomes) else 0
+
+
+def _ask(
+    console: Console,
+    session: Session,
+    proposal: Proposal,
+    given: dict[str, str | None],
+    interactive: bool,
+    read: Callable[[str], str],
+) -> dict[str, Approval]:
+    from signoff.errors import ApprovalError, UsageError
+    from signoff.steps_text import describe_resolved
+
+    known = {s.step_id for s, _ in proposal.pairs}
+    for step_id in given:
+        if step_id not in known:
+            raise UsageError(f"--approve {step_id}: this plan has steps {', '.join(sorted(known))}")
+    approvals: dict[str, Approval] = {}
+    for step, decision in proposal.needing_approval():
+        sid = step.step_id
+        what = describe_resolved(step)
+        if sid in given:
+            approver = given[sid] or session.actor
+        elif not interactive:
+            console.print(f"[yellow]{sid} not approved[/] ({decision.decision}): {what}")
+            continue
+        elif decision.decision == "confirm":
+            answer = read(f"Confirm {sid}: {what}? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                session.reject(proposal, sid, session.actor)
+                console.print(f"[dim]{sid} rejected; it will not run.[/]")
+                continue
+            approver = session.actor
+        else:
+            names = ", ".join(session.policy.approvals.second_approvers) or "nobody"
+            approver = read(
+                f"{sid} needs a second approver ({names}), not {session.actor}.\n"
+                f"  {what}\n  Approver's name (empty: leave it unapproved): "
+            ).strip()
+            if not approver:
+                continue
+            answer = read(f"{approver}, approve {sid}? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                session.reject(proposal, sid, approver)
+                console.print(f"[dim]{sid} rejected by {approver}; it will not run.[/]")
+                continue
+        try:
+            approvals[sid] = session.approve(proposal, sid, approver)
+        except ApprovalError as error:
+            console.print(f"[red]{sid} not approved:[/] {error.message}")
+            if error.hint:
+                console.print(f"  [dim]{error.hint}[/]")
+            continue
+        console.print(
+            f"[green]{sid} approved by {approver}[/] (valid until "
+            f"{approvals[sid].expires_at:%H:%M:%S} UTC)"
+        )
+    return approvals
+
+
+def _print_proposal(console: Console, session: Session, proposal: Proposal) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from intent.plan import Clarification, Refusal
+    from signoff.steps_text import describe_resolved
+
+    stamp = session.policy.stamp
+    console.print(Text(f"Request: {proposal.text}"))
+    console.print(
+        Text(
+            f"Policy {stamp.id} {stamp.version} (sha256 {stamp.hash[:12]}) · "
+            f"{session.venue} · account "
+            f"{proposal.account.account_id if proposal.account else '—'} · as {session.actor}",
+            style="dim",
+        )
+    )
+    result = proposal.result
+    if isinstance(result, Clarification):
+        console.print(Text(f"Question: {result.question}", style="yellow"))
+        console.print(Text("Nothing was executed.", style="dim"))
+        return
+    if isinstance(result, Refusal):
+        console.print(Text(f"Not supported: {result.reason}", style="red"))
+        console.print(Text("Nothing was executed.", style="dim"))
+        return
+    table = Table()
+    table.add_column("step", no_wrap=True)
+    table.add_column("what")
+    table.add_column("decision", no_wrap=True)
+    table.add_column("why")
+    for step, decision in proposal.pairs:
+        why = "\n".join(f"{r.message} [{r.rule}]" for r in decision.reasons) or "—"
+        table.add_row(
+            step.step_id,
+            Text(describe_resolved(step)),
+            Text(decision.decision.upper(), style=_STYLES[decision.decision]),
+            Text(why),
+        )
+    console.print(table)
+
+
+def _print_outcomes(console: Console, outcomes: list[Outcome]) -> None:
+    from rich.text import Text
+
+    styles = {"executed": "green", "skipped": "dim", "refused": "red", "failed": "red"}
+    for outcome in outcomes:
+        console.print(
+            Text(f"{outcome.step_id} {outcome.status}: ", style=styles[outcome.status])
+            + Text(outcome.detail)
+        )
+
+
+def _footer(console: Console, proposal: Proposal) -> None:
+    console.print(
+        f"[dim]Recorded as plan {proposal.plan_id}: signoff audit show {proposal.plan_id}[/]"
+    )
+
+
+_STYLES = {"allow": "green", "confirm": "yellow", "escalate": "magenta", "deny": "red bold"}

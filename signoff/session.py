@@ -1,0 +1,567 @@
+"""The session service: one request from text to fills, each stage in the ledger first.
+
+``signoff run``, the TUI and scripted paper sessions all drive this class; it holds no
+UI. The flow (design.md):
+
+    propose(text)   record the request → parse → record the plan → account, markets and
+                    quotes from the executor → resolve and decide → record the resolution
+                    and the decisions with their inputs
+    approve(...)    check who may approve → the executor issues a token bound to the
+                    exact step → record the approval (never the token)
+    execute(...)    per step: record the intent to send with its client order id →
+                    mark the approval used → the executor checks everything again and
+                    sends → record the status and the fills it reports
+    reconcile()     after a crash: every order the ledger has not seen finish is looked
+                    up in the executor's journal and at the venue, by client order id
+
+The executor runs in its own process and is the only holder of exchange keys and of the
+approval key; this side never sees either.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from intent.canonical import content_hash
+from intent.market import AccountSnapshot, MarketData
+from intent.plan import Clarification, Plan, Refusal
+from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, ResolvedStep
+from policy.counters import Counters, Execution, PendingOrder, RecentOrder
+from policy.decision import StepDecision
+from policy.gate import GatedPlan, gate
+from signoff.clock import Clock, SystemClock
+from signoff.errors import ApprovalError, ExecutionError, SignoffError
+
+if TYPE_CHECKING:
+    from executors.base import OrderState
+    from executors.process.client import ExecutorClient
+    from ledger.service import Ledger
+    from ledger.service import OrderStatus as LedgerStatus
+    from policy.model import Policy
+
+ParseOutcome = Plan | Clarification | Refusal
+
+# ledger order statuses for the executor's
+_STATUS: dict[str, LedgerStatus] = {
+    "open": "open",
+    "partially_filled": "partially_filled",
+    "filled": "filled",
+    "canceled": "canceled",
+    "rejected": "rejected",
+    "expired": "expired",
+    "not_found": "rejected",
+}
+_FINISHED = {"filled", "canceled", "rejected", "expired"}
+
+
+def default_actor() -> str:
+    """Who is at the keyboard: ``$SIGNOFF_USER``, else the login name."""
+    configured = os.environ.get("SIGNOFF_USER", "").strip()
+    if configured:
+        return configured
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # pragma: no cover - no passwd entry (containers)
+        return "trader"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A request, read and decided; nothing has been executed."""
+
+    text: str
+    request_id: str
+    plan_id: str
+    result: ParseOutcome
+    gated: GatedPlan | None = None
+    account: AccountSnapshot | None = None
+    market: MarketData | None = None
+    decision_ids: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def pairs(self) -> tuple[tuple[ResolvedStep, StepDecision], ...]:
+        return self.gated.pairs() if self.gated else ()
+
+    def step(self, step_id: str) -> tuple[ResolvedStep, StepDecision]:
+        for step, decision in self.pairs:
+            if step.step_id == step_id:
+                return step, decision
+        raise SignoffError(f"plan {self.plan_id} has no step {step_id!r}")
+
+    def needing_approval(self) -> list[tuple[ResolvedStep, StepDecision]]:
+        return [(s, d) for s, d in self.pairs if d.needs_approval]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A person's approval of one step; the token goes to the executor and nowhere else."""
+
+    step_id: str
+    approval_id: str
+    approver: str
+    expires_at: datetime
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one step."""
+
+    step_id: str
+    status: Literal["executed", "skipped", "refused", "failed"]
+    detail: str
+    orders: tuple[OrderState, ...] = ()
+
+
+class Session:
+    """One person's session against one executor, policy and ledger."""
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        policy: Policy,
+        policy_text: str,
+        executor: ExecutorClient,
+        actor: str,
+        clock: Clock | None = None,
+        owns: bool = False,
+    ) -> None:
+        self.ledger = ledger
+        self.policy = policy
+        self.policy_text = policy_text
+        self.executor = executor
+        self.actor = actor
+        self.clock = clock or SystemClock()
+        self._owns = owns
+        self.venue = executor.health().venue
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def start(
+        cls,
+        *,
+        exchange: str = "local",
+        policy_path: str | None = None,
+        personal_path: str | None = None,
+        db_url: str | None = None,
+        actor: str | None = None,
+        executor_args: Sequence[str] = (),
+        clock: Clock | None = None,
+    ) -> Session:
+        """Open the ledger, load the policy and start (or reuse) the executor."""
+        from executors.process.client import start_executor
+        from ledger.service import Ledger
+        from signoff.policies import load_policy_file
+        from signoff.policies import policy_path as resolve_policy_path
+        from signoff.situation import read_bytes
+
+        source = resolve_policy_path(policy_path)
+        policy = load_policy_file(source, personal_path)
+        text = read_bytes(source).decode("utf-8")
+        ledger = Ledger.open(db_url, clock=clock)
+        try:
+            args = ["--policy", source, *executor_args]
+            executor = start_executor(exchange, args=args, policy_hash=policy.hash)
+        except BaseException:
+            ledger.close()
+            raise
+        session = cls(
+            ledger=ledger,
+            policy=policy,
+            policy_text=text,
+            executor=executor,
+            actor=actor or default_actor(),
+            clock=clock,
+            owns=True,
+        )
+        ledger.record_policy_version(stamp=policy.stamp, text=text, actor=session.actor)
+        return session
+
+    def close(self) -> None:
+        if self._owns:
+            self.executor.close()
+            self.ledger.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ propose
+    def propose(self, text: str, *, parser_name: str = "deterministic") -> Proposal:
+        """Read the request and decide each step; record every stage. Executes nothing."""
+        from signoff.intents import parse_request
+
+        request = self.ledger.record_request(text=text, actor=self.actor, parser=parser_name)
+        result = parse_request(text)
+        plan = self.ledger.record_parse(request_id=request.id, result=result, actor=self.actor)
+        if not isinstance(result, Plan):
+            return Proposal(text=text, request_id=request.id, plan_id=plan.id, result=result)
+
+        account = self.executor.account()
+        rules = self.executor.market_rules()
+        quotes = self.executor.quotes(sorted(rules))
+        market = MarketData(rules=rules, quotes=quotes)
+        now = self.clock.now()
+        counters = counters_from_ledger(self.ledger, now=now, policy=self.policy)
+        gated = gate(
+            result,
+            policy=self.policy,
+            account=account,
+            market=market,
+            counters=counters,
+            now=now,
+            plan_id=plan.id,
+        )
+        resolution = self.ledger.record_resolution(
+            plan_id=plan.id, steps=gated.steps, snapshot=account, market=market, actor=self.actor
+        )
+        recorded = self.ledger.record_decisions(
+            plan_id=plan.id,
+            decisions=gated.decisions,
+            snapshot=account,
+            quotes=market,
+            counters=counters.model_dump(mode="json"),
+            actor=self.actor,
+            resolution_id=resolution.id,
+        )
+        decision_ids = {d.step_id: r.id for d, r in zip(gated.decisions, recorded, strict=True)}
+        return Proposal(
+            text=text,
+            request_id=request.id,
+            plan_id=plan.id,
+            result=result,
+            gated=gated,
+            account=account,
+            market=market,
+            decision_ids=decision_ids,
+        )
+
+    # ------------------------------------------------------------------ approve
+    def may_approve(self, proposal: Proposal, step_id: str, approver: str) -> bool:
+        _, decision = proposal.step(step_id)
+        return self.policy.approvals.may_approve(
+            decision.decision, approver=approver, requester=self.actor
+        )
+
+    def approve(self, proposal: Proposal, step_id: str, approver: str) -> Approval:
+        """Approve one gated step as ``approver``; the executor binds a token to its content."""
+        step, decision = proposal.step(step_id)
+        if not isinstance(step, ResolvedOrder | ResolvedCancel) or not decision.needs_approval:
+            raise ApprovalError(f"step {step_id} does not need an approval ({decision.decision})")
+        if not self.may_approve(proposal, step_id, approver):
+            who = ", ".join(self.policy.approvals.second_approvers) or "nobody"
+            raise ApprovalError(
+                f"{approver} may not approve step {step_id} ({decision.decision})",
+                hint=(
+                    f"an escalated step needs a second approver who is not {self.actor}: {who}"
+                    if decision.decision == "escalate"
+                    else "a confirm step is approved by the requester or a second approver"
+                ),
+            )
+        issued = self.executor.issue_approval(
+            plan_id=proposal.plan_id,
+            step=step,
+            decision=decision,
+            requester=self.actor,
+            approver=approver,
+        )
+        recorded = self.ledger.record_approval(
+            plan_id=proposal.plan_id,
+            step_id=step_id,
+            approver=approver,
+            role=decision.decision,  # type: ignore[arg-type]  # confirm or escalate here
+            content_hash=content_hash(step),
+            policy_hash=decision.policy.hash,
+            expires_at=issued.expires_at,
+            decision_id=proposal.decision_ids.get(step_id),
+        )
+        return Approval(
+            step_id=step_id,
+            approval_id=recorded.id,
+            approver=approver,
+            expires_at=issued.expires_at,
+            token=issued.token,
+        )
+
+    def reject(self, proposal: Proposal, step_id: str, approver: str) -> str:
+        """Record that ``approver`` said no to a gated step."""
+        step, decision = proposal.step(step_id)
+        recorded = self.ledger.record_approval(
+            plan_id=proposal.plan_id,
+            step_id=step_id,
+            approver=approver,
+            role=decision.decision if decision.needs_approval else "confirm",  # type: ignore[arg-type]
+            content_hash=content_hash(step),
+            policy_hash=decision.policy.hash,
+            expires_at=None,
+            outcome="rejected",
+            decision_id=proposal.decision_ids.get(step_id),
+        )
+        return recorded.id
+
+    # ------------------------------------------------------------------ execute
+    def execute(self, proposal: Proposal, approvals: Mapping[str, Approval]) -> list[Outcome]:
+        """Carry out every step the policy allows or a person approved, in order."""
+        from executors.ids import client_order_id
+
+        outcomes: list[Outcome] = []
+        for step, decision in proposal.pairs:
+            if isinstance(step, ResolvedQuery):
+                outcomes.append(Outcome(step.step_id, "executed", self.answer(step)))
+                continue
+            if not isinstance(step, ResolvedOrder | ResolvedCancel):
+                outcomes.append(Outcome(step.step_id, "skipped", f"not resolved: {step.reason}"))
+                continue
+            if decision.decision == "deny":
+                outcomes.append(Outcome(step.step_id, "skipped", "denied by the policy"))
+                continue
+            approval = approvals.get(step.step_id)
+            if decision.needs_approval and approval is None:
+                outcomes.append(Outcome(step.step_id, "skipped", "not approved"))
+                continue
+            coid = client_order_id(proposal.plan_id, step.step_id)
+            sent = self.ledger.order(coid) if isinstance(step, ResolvedOrder) else None
+            if sent is not None:
+                # a step is sent once: running the same proposal again reports, never resends
+                outcomes.append(
+                    Outcome(step.step_id, "skipped", f"already sent as {coid} ({sent.status})")
+                )
+                continue
+            if isinstance(step, ResolvedOrder):
+                self.ledger.record_order_intent(
+                    plan_id=proposal.plan_id,
+                    step_id=step.step_id,
+                    client_order_id=coid,
+                    venue=self.venue,
+                    symbol=step.symbol,
+                    side=step.side,
+                    order_type=step.order_type,
+                    quantity=step.quantity,
+                    limit_price=step.limit_price,
+                    actor=self.actor,
+                    account_id=proposal.account.account_id if proposal.account else None,
+                    approval_id=approval.approval_id if approval else None,
+                    decision_id=proposal.decision_ids.get(step.step_id),
+                )
+            if approval is not None:
+                self.ledger.record_approval_used(
+                    approval_id=approval.approval_id,
+                    actor=self.actor,
+                    client_order_id=coid if isinstance(step, ResolvedOrder) else None,
+                )
+            try:
+                result = self.executor.execute(
+                    plan_id=proposal.plan_id,
+                    step=step,
+                    decision=decision,
+                    token=approval.token if approval else None,
+                )
+            except ApprovalError as error:
+                if isinstance(step, ResolvedOrder):
+                    self._status(coid, "rejected", detail=f"refused by the executor: {error}")
+                outcomes.append(Outcome(step.step_id, "refused", str(error)))
+                continue
+            except ExecutionError as error:
+                if isinstance(step, ResolvedOrder):
+                    known = self._known_after_failure(coid, error)
+                    if known is not None:
+                        outcomes.append(known)
+                        continue
+                outcomes.append(Outcome(step.step_id, "failed", str(error)))
+                continue
+            for state in result.orders:
+                self._record_state(state)
+            outcomes.append(
+                Outcome(step.step_id, "executed", _summary(result.orders), result.orders)
+            )
+        return outcomes
+
+    def _known_after_failure(self, coid: str, error: ExecutionError) -> Outcome | None:
+        from signoff.errors import OrderStateUnknown
+
+        if isinstance(error, OrderStateUnknown):
+            self._status(coid, "unknown", detail=str(error))
+            return None
+        self._status(coid, "rejected", detail=str(error))
+        return None
+
+    def _status(self, coid: str, status: LedgerStatus, *, detail: str | None = None) -> None:
+        self.ledger.record_order_status(
+            client_order_id=coid, status=status, actor="executor", detail=detail
+        )
+
+    def _record_state(self, state: OrderState) -> None:
+        if self.ledger.order(state.client_order_id) is None:
+            return  # a run of a schedule, or an order signoff did not place
+        self.ledger.record_order_status(
+            client_order_id=state.client_order_id,
+            status=_STATUS[state.status],
+            actor="executor",
+            exchange_order_id=state.order_id,
+            filled_quantity=state.filled,
+            average_price=state.average_price,
+            detail=state.reason
+            or ("the venue never received it" if state.status == "not_found" else None),
+        )
+        for fill in state.fills:
+            self.ledger.record_fill(
+                client_order_id=state.client_order_id,
+                trade_id=fill.trade_id,
+                quantity=fill.quantity,
+                price=fill.price,
+                fee=fill.fee,
+                fee_asset=fill.fee_asset,
+                filled_at=fill.time,
+                actor="executor",
+            )
+
+    # ------------------------------------------------------------------ queries
+    def answer(self, step: ResolvedQuery) -> str:
+        """The answer to a query step, in one or a few lines."""
+        from intent.describe import fmt_number
+
+        if step.what == "balance":
+            account = self.executor.account()
+            rows = [
+                (asset, balance)
+                for asset, balance in sorted(account.balances.items())
+                if (step.base is None or asset == step.base) and balance.total > 0
+            ]
+            if not rows:
+                return f"no {step.base or 'balances'} in {account.account_id}"
+            return "; ".join(
+                f"{asset} {fmt_number(b.total)}"
+                + (f" ({fmt_number(b.locked)} in orders)" if b.locked else "")
+                for asset, b in rows
+            )
+        if step.what == "price":
+            symbol = f"{step.base}/{self.policy.currency}"
+            quotes = self.executor.quotes([symbol])
+            quote = quotes.get(symbol)
+            if quote is None:
+                return f"no {symbol} market on {self.venue}"
+            return (
+                f"{symbol} last {fmt_number(quote.last)} "
+                f"(bid {fmt_number(quote.bid)}, ask {fmt_number(quote.ask)})"
+            )
+        orders = self.executor.open_orders()
+        mine = [o for o in orders if step.base is None or o.symbol.split("/")[0] == step.base]
+        if not mine:
+            return "no open orders"
+        return "; ".join(
+            f"{o.side} {fmt_number(o.remaining)} {o.symbol}"
+            + (f" @ {fmt_number(o.limit_price)}" if o.limit_price else "")
+            + (
+                f" when {o.trigger_direction} {fmt_number(o.trigger_price)}"
+                if o.trigger_price
+                else ""
+            )
+            for o in mine
+        )
+
+    # ------------------------------------------------------------------ recovery
+    def reconcile(self) -> list[str]:
+        """Bring every order the ledger has not seen finish up to date, by client order id."""
+        lines: list[str] = []
+        unfinished = self.ledger.unfinished_orders()
+        if not unfinished:
+            return lines
+        self.executor.reconcile()
+        known = {o.client_order_id: o for o in self.executor.open_orders()}
+        for view in unfinished:
+            coid = view.order.client_order_id
+            state = known.get(coid) or self._lookup(view.order.symbol, coid)
+            if state is None:
+                self._status(coid, "rejected", detail="not found at the venue after a restart")
+                lines.append(f"{coid}: never reached the venue; recorded as rejected")
+                continue
+            self._record_state(state)
+            lines.append(f"{coid}: {state.status}")
+        return lines
+
+    def _lookup(self, symbol: str, coid: str) -> OrderState | None:
+        return self.executor.order(symbol, coid)
+
+
+def _summary(orders: Sequence[OrderState]) -> str:
+    from intent.describe import fmt_number
+
+    if not orders:
+        return "nothing to do"
+    parts = []
+    for o in orders:
+        text = f"{o.side} {fmt_number(o.quantity)} {o.symbol}: {o.status.replace('_', ' ')}"
+        if o.filled:
+            text += f", filled {fmt_number(o.filled)}"
+            if o.average_price:
+                text += f" at {fmt_number(o.average_price)}"
+        if o.reason:
+            text += f" ({o.reason})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Counters:
+    """The history the policy needs, from what the ledger recorded in the last day.
+
+    Each order's value is the notional its resolved step was decided on; orders whose
+    intent is recorded but that were never seen at the venue count as pending.
+    """
+    from sqlmodel import Session as DbSession
+    from sqlmodel import select
+
+    from ledger.tables import OrderRow, ResolvedStepRow
+
+    since = now - timedelta(days=1)
+    orders: list[RecentOrder] = []
+    executions: dict[str, datetime] = {}
+    assets: set[str] = set()
+    with DbSession(ledger.engine) as db:
+        for symbol in db.exec(select(OrderRow.symbol).distinct()).all():
+            assets.update(symbol.split("/"))
+        recent = db.exec(select(OrderRow).where(OrderRow.created_at >= since)).all()
+        for row in recent:
+            resolved = db.exec(
+                select(ResolvedStepRow)
+                .where(ResolvedStepRow.plan_id == row.plan_id)
+                .where(ResolvedStepRow.step_id == row.step_id)
+            ).first()
+            notional = (
+                resolved.notional
+                if resolved is not None and resolved.notional is not None
+                else row.quantity * (row.limit_price or Decimal(0))
+            )
+            orders.append(
+                RecentOrder(
+                    symbol=row.symbol,
+                    side="buy" if row.side == "buy" else "sell",
+                    order_type="limit" if row.order_type == "limit" else "market",
+                    quantity=row.quantity,
+                    limit_price=row.limit_price,
+                    notional=notional,
+                    at=row.created_at,
+                )
+            )
+            executions.setdefault(row.plan_id, row.created_at)
+    pending = tuple(
+        PendingOrder(symbol=view.order.symbol)
+        for view in ledger.unfinished_orders()
+        if view.status == "intent"
+    )
+    return Counters(
+        orders=tuple(orders),
+        messages=tuple(sorted(o.at for o in orders)),
+        executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
+        pending=pending,
+        assets_traded=frozenset(assets),
+        trading_state=policy.trading_state,
+    )

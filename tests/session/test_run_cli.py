@@ -1,0 +1,112 @@
+"""`signoff run` as a person runs it: a real process, the executor it starts, the ledger."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture
+def home(signoff_home: Path) -> Iterator[Path]:
+    """SIGNOFF_HOME for the command; the executor it starts is stopped afterwards."""
+    yield signoff_home
+    from executors.process.client import ExecutorClient
+    from signoff.errors import ExecutionError
+
+    try:
+        client = ExecutorClient.connect(str(signoff_home / "executor"))
+    except ExecutionError:
+        return
+    client.shutdown()
+
+
+def signoff(
+    home: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "signoff", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "SIGNOFF_HOME": str(home),
+            "SIGNOFF_USER": "alice",
+            **(env or {}),
+        },
+    )
+
+
+def test_an_allowed_request_runs_and_the_trail_verifies(home: Path) -> None:
+    done = signoff(home, "run", "buy 0.01 BTC")
+    assert done.returncode == 0, done.stderr
+    assert "ALLOW" in done.stdout
+    assert "s1 executed: buy 0.01 BTC/USDT: filled" in done.stdout
+    assert "signoff audit show p-" in done.stdout
+    verified = signoff(home, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_confirm_step_asks_and_runs_on_yes(home: Path) -> None:
+    done = signoff(home, "run", "buy 10 SOL at 150", stdin="y\n")
+    assert done.returncode == 0, done.stderr
+    assert "Confirm s1" in done.stdout
+    assert "s1 approved by alice" in done.stdout
+    assert "s1 executed: buy 10 SOL/USDT: open" in done.stdout
+
+
+def test_a_confirm_step_does_not_run_on_no_or_without_an_answer(home: Path) -> None:
+    for stdin in ("n\n", ""):
+        done = signoff(home, "run", "buy 10 SOL at 150", stdin=stdin)
+        assert done.returncode == 0, done.stderr
+        assert "executed" not in done.stdout
+        assert "Nothing to run" in done.stdout
+
+
+def test_an_escalation_runs_with_a_named_second_approver_only(home: Path) -> None:
+    refused = signoff(home, "run", "buy 0.2 BTC", "--approve", "s1", "--no-input")
+    assert refused.returncode == 0, refused.stderr
+    assert "alice may not approve step s1" in refused.stdout
+    assert "executed" not in refused.stdout
+    approved = signoff(home, "run", "buy 0.2 BTC", "--approve", "s1:risk-desk")
+    assert approved.returncode == 0, approved.stderr
+    assert "s1 approved by risk-desk" in approved.stdout
+    assert "s1 executed: buy 0.2 BTC/USDT: filled" in approved.stdout
+
+
+def test_a_denied_step_is_shown_and_never_sent(home: Path) -> None:
+    done = signoff(home, "run", "buy 2 BTC", "--approve", "s1:risk-desk")
+    assert "DENY" in done.stdout
+    assert "executed" not in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_question_exits_1_and_runs_nothing(home: Path) -> None:
+    done = signoff(home, "run", "buy some bitcoin")
+    assert done.returncode == 1
+    assert "Question:" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "buy 0.01 BTC", "--exchange", "kraken-live"], "kraken-live"),
+        (["run", "buy 0.01 BTC", "--approve", "s9"], "this plan has steps s1"),
+        (["run", "buy 0.01 BTC", "--policy", "/nonexistent/policy.toml"], "policy.toml"),
+    ],
+)
+def test_user_errors_are_clear(home: Path, args: list[str], needle: str) -> None:
+    done = signoff(home, *args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert needle in done.stderr
+    assert "Traceback" not in done.stderr
