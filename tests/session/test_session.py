@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlmodel import Session as DbSession
-from sqlmodel import col, select
+from sqlmodel import select
 
 from executors.ids import client_order_id
 from intent.resolved import ResolvedOrder
