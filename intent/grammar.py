@@ -795,7 +795,9 @@ class Grammar:
             elif c.kind in ("sl", "tp"):
                 side = side or "sell"
                 saw_target = True
-            elif c.kind in ("num", "money", "price"):
+            elif c.kind == "unk" and c.tok is not None and c.tok.tag == "UNKT":
+                raise Clarify(f"I don't know the asset {c.tok.orig!r}.", "asset")
+            elif c.kind in ("num", "money", "price", "id"):
                 raise Clarify(
                     "Cancelling a single order by number or price is not supported; "
                     'cancel by asset and side ("cancel my BTC buy orders").',
@@ -1318,6 +1320,9 @@ class _Chunker:
             return i + 1
         if tag in ("UNK", "UNKT"):
             self.emit("unk", i, tok=tok)
+            return i + 1
+        if tag == "ID":
+            self.emit("id", i, tok=tok)
             return i + 1
         if tag in ("CLOCK", "WHEN"):
             self.emit("when", i, tok=tok)

@@ -53,6 +53,21 @@ def _is_address(run: str) -> bool:
 _TAGGED_PUNCT = frozenset(",;.!?/:$€%@<>&")
 
 
+def _opaque(run: str) -> bool:
+    """Letters and digits mixed more than once (``5e1f0a9c``), unless it is ``2e5``."""
+    changes = 0
+    digit = run[0] in _DIGITS
+    for c in run[1:]:
+        now = c in _DIGITS
+        if now != digit:
+            changes += 1
+            digit = now
+    if changes < 2:
+        return False
+    head, _, tail = run.lower().partition("e")
+    return not (head.isdigit() and tail.isdigit())
+
+
 def _latin(c: str) -> bool:
     return c.isalpha() and c < "\u0250"
 
@@ -91,12 +106,18 @@ def _scan_chunk(
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c in _ALNUM and c in "bt0123T":
+        if c in _ALNUM and (i == 0 or text[i - 1] not in _ALNUM):
             j = i + 1
             while j < n and text[j] in _ALNUM:
                 j += 1
-            if j - i >= 14 and _is_address(text[i:j]):
-                append(("addr", text[i:j], offset + i, offset + j))
+            run = text[i:j]
+            if j - i >= 14 and c in "bt0123T" and _is_address(run):
+                append(("addr", run, offset + i, offset + j))
+                i = j
+                continue
+            if _opaque(run):
+                # "5e1f0a9c", "a1b2c3": an id, a hash or a key, never an amount
+                append(("id", run, offset + i, offset + j))
                 i = j
                 continue
         if c in digits or (
@@ -337,6 +358,8 @@ class Tagger:
                 units.extend(self._segment(value, start))
             elif kind == "addr":
                 append(Tok("ADDR", value, value.lower(), value, start, end))
+            elif kind == "id":
+                append(Tok("ID", value, value.lower(), value, start, end))
             elif kind == "punct":
                 append(
                     Tok("W", None, value, value, start, end)

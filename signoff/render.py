@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from intent.plan import Clarification, Plan, Refusal
@@ -14,12 +15,14 @@ def console(stderr: bool = False) -> Console:
 
 def print_parse_result(text: str, result: Plan | Clarification | Refusal) -> None:
     out = console()
-    out.print(f"[dim]request:[/] {text}")
+    from signoff.secrets import redact
+
+    out.print(f"[dim]request:[/] {escape(redact(text))}")
     if isinstance(result, Refusal):
-        out.print(f"[bold red]not supported[/] ({result.category}): {result.reason}")
+        out.print(f"[bold red]not supported[/] ({result.category}): {escape(result.reason)}")
         return
     if isinstance(result, Clarification):
-        out.print(f"[bold yellow]question:[/] {result.question}")
+        out.print(f"[bold yellow]question:[/] {escape(result.question)}")
         if result.missing:
             out.print(f"[dim]missing: {', '.join(result.missing)}[/]")
         return

@@ -152,7 +152,8 @@ def reset() -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every known secret replaced by ``[REDACTED]``."""
+    """``text`` with every known secret (the environment's included) replaced by ``[REDACTED]``."""
+    ensure_environment_loaded()
     return REGISTRY.redact(text)
 
 

@@ -178,3 +178,8 @@ def test_a_bug_is_a_short_message_and_a_redacted_crash_log(
     text = logs[0].read_text("utf-8")
     assert "Traceback" in text
     assert secret not in text
+
+
+def test_text_that_looks_like_markup_is_printed_as_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", "buy [/] 1 BTC [bold]"]) in (0, 1)
+    assert "[/]" in capsys.readouterr().out

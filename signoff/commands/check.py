@@ -144,8 +144,10 @@ def _report(
     account: AccountSnapshot,
     now: datetime,
 ) -> dict[str, Any]:
+    from signoff.secrets import redact
+
     report: dict[str, Any] = {
-        "request": args.text,
+        "request": redact(args.text) if args.text else args.text,
         "status": result.status,
         "executed": False,
         "policy": policy.stamp.model_dump(),
@@ -177,12 +179,13 @@ def _print(
     from rich.text import Text
 
     from intent.plan import Clarification, Refusal
+    from signoff.secrets import redact
     from signoff.steps_text import describe_resolved
 
     # off a terminal (a pipe, a file) rich would wrap at 80 columns
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     if args.text:
-        console.print(Text(f"Request: {args.text}"))
+        console.print(Text(f"Request: {redact(args.text)}"))
     stamp = policy.stamp
     personal = f" + personal {stamp.personal_hash[:12]}" if stamp.personal_hash else ""
     console.print(

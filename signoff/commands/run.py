@@ -129,9 +129,11 @@ def run(args: argparse.Namespace) -> int:
             db_url=args.db,
             actor=args.actor,
         )
+    from rich.markup import escape
+
     with session:
         for line in session.reconcile():
-            console.print(f"[dim]reconciled after a restart: {line}[/]")
+            console.print(f"[dim]reconciled after a restart: {escape(line)}[/]")
         proposal = session.propose(text)
         _print_proposal(console, session, proposal)
         if proposal.gated is None:
@@ -156,6 +158,8 @@ def _ask(
     interactive: bool,
     read: Callable[[str], str],
 ) -> dict[str, Approval]:
+    from rich.markup import escape
+
     from signoff.errors import ApprovalError, UsageError
     from signoff.steps_text import describe_resolved
 
@@ -170,7 +174,7 @@ def _ask(
         if sid in given:
             approver = given[sid] or session.actor
         elif not interactive:
-            console.print(f"[yellow]{sid} not approved[/] ({decision.decision}): {what}")
+            console.print(f"[yellow]{sid} not approved[/] ({decision.decision}): {escape(what)}")
             continue
         elif decision.decision == "confirm":
             answer = read(f"Confirm {sid}: {what}? [y/N] ").strip().lower()
@@ -190,14 +194,14 @@ def _ask(
             answer = read(f"{approver}, approve {sid}? [y/N] ").strip().lower()
             if answer not in ("y", "yes"):
                 session.reject(proposal, sid, approver)
-                console.print(f"[dim]{sid} rejected by {approver}; it will not run.[/]")
+                console.print(f"[dim]{sid} rejected by {escape(approver)}; it will not run.[/]")
                 continue
         try:
             approvals[sid] = session.approve(proposal, sid, approver)
         except ApprovalError as error:
-            console.print(f"[red]{sid} not approved:[/] {error.message}")
+            console.print(f"[red]{sid} not approved:[/] {escape(error.message)}")
             if error.hint:
-                console.print(f"  [dim]{error.hint}[/]")
+                console.print(f"  [dim]{escape(error.hint)}[/]")
             continue
         console.print(
             f"[green]{sid} approved by {approver}[/] (valid until "
@@ -211,10 +215,11 @@ def _print_proposal(console: Console, session: Session, proposal: Proposal) -> N
     from rich.text import Text
 
     from intent.plan import Clarification, Refusal
+    from signoff.secrets import redact
     from signoff.steps_text import describe_resolved
 
     stamp = session.policy.stamp
-    console.print(Text(f"Request: {proposal.text}"))
+    console.print(Text(f"Request: {redact(proposal.text)}"))
     console.print(
         Text(
             f"Policy {stamp.id} {stamp.version} (sha256 {stamp.hash[:12]}) · "
