@@ -55,6 +55,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how often open orders are reconciled in the background (default 5)",
     )
     parser.add_argument("--exchanges-file", help="another exchanges.toml")
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument(
+        "--status", action="store_true", help="say whether an executor runs here, and where to"
+    )
+    control.add_argument(
+        "--stop", action="store_true", help="stop the running executor (open orders stay open)"
+    )
     add_paper_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -64,6 +71,8 @@ def run(namespace: argparse.Namespace) -> int:
     from executors.process.server import ExecutorOptions, main
     from signoff.policies import load_policy_file
 
+    if namespace.status or namespace.stop:
+        return _control(stop=namespace.stop)
     if namespace.refresh <= 0:
         raise UsageError("--refresh must be positive")
     # with $SIGNOFF_PERSONAL, a personal file may tighten the approval settings;
@@ -100,3 +109,26 @@ def run(namespace: argparse.Namespace) -> int:
         paper=paper_settings(namespace),
     )
     return main(options)
+
+
+def _control(*, stop: bool) -> int:
+    from executors.process.client import ExecutorClient
+    from signoff.errors import ExecutionError
+
+    try:
+        client = ExecutorClient.connect()
+        health = client.health()
+    except ExecutionError:
+        print("no executor is running for this SIGNOFF_HOME")
+        return 0 if stop else 1
+    if not stop:
+        print(
+            f"executor pid {health.pid} on {health.venue}, running since "
+            f"{health.started_at:%Y-%m-%d %H:%M:%S} UTC, policy "
+            f"{(health.policy_hash or '')[:12]}"
+        )
+        client.close()
+        return 0
+    client.shutdown()
+    print(f"stopped the executor (pid {health.pid}); open orders stay open at the venue")
+    return 0

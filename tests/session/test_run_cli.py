@@ -72,3 +72,14 @@ def test_user_errors_are_clear(home: Path, args: list[str], needle: str) -> None
     assert done.returncode == 2, done.stdout + done.stderr
     assert needle in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_executor_left_running_can_be_seen_and_stopped(home: Path) -> None:
+    assert signoff(home, "executor", "--status").returncode == 1
+    assert signoff(home, "run", "buy 0.01 BTC").returncode == 0
+    status = signoff(home, "executor", "--status")
+    assert status.returncode == 0
+    assert "executor pid" in status.stdout
+    stopped = signoff(home, "executor", "--stop")
+    assert "stopped the executor" in stopped.stdout
+    assert signoff(home, "executor", "--status").returncode == 1
