@@ -254,7 +254,8 @@ def _fraction(text: str) -> Exact:
     return Exact(int(top), int(bottom))
 
 
-Phrase = tuple[list[str], str, "Any"]
+Phrase = tuple[tuple[str, ...], str]
+"""The words after the first, and the tag: ``(("loss",), "SL")`` under ``"stop"``."""
 
 
 def _is_cjk_word(text: str) -> bool:
@@ -262,12 +263,14 @@ def _is_cjk_word(text: str) -> bool:
 
 
 def _build_lexicon() -> tuple[
-    dict[str, tuple[str, Any]], dict[str, list[Phrase]], dict[str, tuple[str, Any]]
+    dict[str, str], dict[str, Any], dict[str, tuple[Phrase, ...]], dict[str, str]
 ]:
-    """Single words, multi-word phrases (by first word, longest first) and Chinese words."""
-    words: dict[str, tuple[str, Any]] = {}
+    """Tags of words and phrases, the values some carry, phrases by their first word
+    (longest first), and the Chinese words (for segmentation)."""
+    tags: dict[str, str] = {}
+    values: dict[str, Any] = {}
     phrases: dict[str, list[Phrase]] = {}
-    cjk: dict[str, tuple[str, Any]] = {}
+    cjk: dict[str, str] = {}
     for tag, block in ENTRIES.items():
         for item in block.split(","):
             entry = " ".join(item.split()).lower()
@@ -285,28 +288,34 @@ def _build_lexicon() -> tuple[
                     value = raw.upper()
                 else:
                     value = raw
-            if entry in words:
+            if entry in tags:
                 continue  # the first tag listed wins (see the lexicon's notes)
-            words[entry] = (tag, value)
+            tags[entry] = tag
+            if value is not None:
+                values[entry] = value
             if _is_cjk_word(entry):
-                cjk[entry] = (tag, value)
+                cjk[entry] = tag
             elif " " in entry:
                 first, *rest = entry.split(" ")
-                phrases.setdefault(first, []).append((rest, tag, value))
-    for group in phrases.values():
-        group.sort(key=lambda item: -len(item[0]))
-    return words, phrases, cjk
+                phrases.setdefault(first, []).append((tuple(rest), tag))
+    ordered = {
+        first: tuple(sorted(group, key=lambda item: -len(item[0])))
+        for first, group in phrases.items()
+    }
+    return tags, values, ordered, cjk
 
 
 try:
-    # the tables, prebuilt: building them from ENTRIES costs ~1.5 ms per process start
+    # prebuilt: building the tables from ENTRIES costs ~1.5 ms per process start, and
+    # plain strings (tags are interned) unmarshal far faster than tuples per entry
     from intent.lexicon_table import CJK as _CJK
     from intent.lexicon_table import PHRASES as _PHRASES
     from intent.lexicon_table import SOURCE_DIGEST
-    from intent.lexicon_table import WORDS as LEXICON
+    from intent.lexicon_table import TAGS as _TAGS
+    from intent.lexicon_table import VALUES as _VALUES
 except ImportError:  # pragma: no cover - before the first generation
     SOURCE_DIGEST = ""
-    LEXICON, _PHRASES, _CJK = _build_lexicon()
+    _TAGS, _VALUES, _PHRASES, _CJK = _build_lexicon()
 
 
 class Tagger:
@@ -314,24 +323,36 @@ class Tagger:
 
     def __init__(self, registry: AssetRegistry) -> None:
         self.registry = registry
-        phrases = _PHRASES
-        cjk = _CJK
+        # the registry's own phrases and Chinese names go on top of the lexicon's,
+        # copying only what they touch
+        phrases: dict[str, tuple[Phrase, ...]] = _PHRASES
+        values: dict[str, Any] = _VALUES
         extra_phrases = registry.phrases()
         if extra_phrases:
-            phrases = {first: list(group) for first, group in _PHRASES.items()}
-            touched = set()
+            phrases = dict(_PHRASES)
+            values = dict(_VALUES)
+            added: dict[str, list[Phrase]] = {}
             for name, ticker in extra_phrases.items():
+                if name in _TAGS:
+                    continue  # the lexicon's reading wins, as for single words
                 first, *rest = name.split(" ")
-                phrases.setdefault(first, []).append((rest, "ASSET", ticker))
-                touched.add(first)
-            for first in touched:
-                phrases[first].sort(key=lambda item: -len(item[0]))
+                added.setdefault(first, []).append((tuple(rest), "ASSET"))
+                values[name] = ticker
+            for first, group in added.items():
+                merged = [*_PHRASES.get(first, ()), *group]
+                phrases[first] = tuple(sorted(merged, key=lambda item: -len(item[0])))
+        cjk: dict[str, str] = _CJK
         extra_cjk = registry.cjk_names()
         if extra_cjk:
             cjk = dict(_CJK)
+            if values is _VALUES:
+                values = dict(_VALUES)
             for name, ticker in extra_cjk.items():
-                cjk.setdefault(name, ("ASSET", ticker))
+                if name not in cjk:
+                    cjk[name] = "ASSET"
+                    values[name] = ticker
         self.phrases = phrases
+        self.values = values
         self.cjk = cjk
         self.cjk_max = max((len(k) for k in cjk), default=1)
 
@@ -380,7 +401,8 @@ class Tagger:
                 piece = run[i : i + size]
                 found = self.cjk.get(piece)
                 if found is not None:
-                    out.append(Tok(found[0], found[1], piece, piece, offset + i, offset + i + size))
+                    value = self.values.get(piece)
+                    out.append(Tok(found, value, piece, piece, offset + i, offset + i + size))
                     i += size
                     break
             else:
@@ -437,9 +459,9 @@ class Tagger:
         punct = PUNCTUATION.get(word)
         if punct is not None:
             return punct, None
-        found = LEXICON.get(word)
-        if found is not None:
-            return found
+        tag = _TAGS.get(word)
+        if tag is not None:
+            return tag, _VALUES.get(word)
         registry = self.registry
         ticker = registry.ticker_for(word)
         if ticker is not None:
@@ -471,15 +493,16 @@ class Tagger:
             if candidates:
                 if texts is None:
                     texts = [u.text if u.tag == "W" else None for u in units]
-                for rest, tag, value in candidates:
+                for rest, tag in candidates:
                     size = len(rest) + 1
-                    if texts[i + 1 : i + size] == rest:
+                    if tuple(texts[i + 1 : i + size]) == rest:
                         last = units[i + size - 1]
+                        phrase = " ".join(texts[i : i + size])  # type: ignore[arg-type]
                         append(
                             Tok(
                                 tag,
-                                value,
-                                " ".join(texts[i : i + size]),  # type: ignore[arg-type]
+                                self.values.get(phrase),
+                                phrase,
                                 " ".join(u.orig for u in units[i : i + size]),
                                 tok.start,
                                 last.end,

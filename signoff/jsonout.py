@@ -16,6 +16,9 @@ try:  # the C string encoder, without importing json (and re) on the timed parse
 except ImportError:  # pragma: no cover - other Python implementations
     from json.encoder import encode_basestring as _encode_str
 
+encode_str = _encode_str
+"""A JSON string literal for ``text``."""
+
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
 TYPE_CHECKING = False
 if TYPE_CHECKING:

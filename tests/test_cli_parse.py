@@ -10,6 +10,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from signoff.cli import main
 from tests.conftest import REPO
@@ -183,3 +185,26 @@ def test_a_bug_is_a_short_message_and_a_redacted_crash_log(
 def test_text_that_looks_like_markup_is_printed_as_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["parse", "buy [/] 1 BTC [bold]"]) in (0, 1)
     assert "[/]" in capsys.readouterr().out
+
+
+@given(
+    st.one_of(
+        st.text(max_size=80),
+        st.sampled_from(
+            [
+                json.loads(line)["text"]
+                for line in (REPO / "tests" / "data" / "intent-dev.jsonl")
+                .read_text("utf-8")
+                .splitlines()
+                if line
+            ]
+        ),
+    )
+)
+def test_the_jsonl_writer_writes_what_the_generic_writer_writes(text: str) -> None:
+    from signoff.commands.parse import _annotated, result_line
+    from signoff.intents import load_parser
+    from signoff.jsonout import dumps
+
+    result = load_parser().parse(text)
+    assert result_line(result) == dumps(_annotated(result))

@@ -77,6 +77,37 @@ def _failed_line(error: BaseException) -> dict[str, Any]:
     }
 
 
+def result_line(result: dict[str, Any]) -> str:
+    """One ``--jsonl`` line: :func:`signoff.jsonout.dumps` of the annotated result, written
+    for the shapes a parse result has (the generic writer walks values one call each, and
+    the line is timed). ``tests/test_cli_parse.py`` holds the two to the same bytes."""
+    from signoff.jsonout import dumps, encode_str
+
+    annotated = _annotated(result)
+    if annotated["status"] != "plan":
+        return dumps(annotated)
+    steps = []
+    for step in annotated["steps"]:
+        if step["action"] != "order":
+            steps.append(dumps(step))
+            continue
+        amount = step["amount"]
+        limit = step["limit_price"]
+        trigger, schedule = step["trigger"], step["schedule"]
+        steps.append(
+            f'{{"action":"order","side":{encode_str(step["side"])},'
+            f'"base":{encode_str(step["base"])},"quote":{encode_str(step["quote"])},'
+            f'"amount":{{"unit":{encode_str(amount["unit"])},"value":{amount["value"]}}},'
+            f'"order_type":{encode_str(step["order_type"])},'
+            f'"limit_price":{"null" if limit is None else limit},'
+            f'"trigger":{"null" if trigger is None else dumps(trigger)},'
+            f'"schedule":{"null" if schedule is None else dumps(schedule)},'
+            f'"summary":{encode_str(step["summary"])}}}'
+        )
+    summary = encode_str(annotated["summary"])
+    return f'{{"status":"plan","steps":[{",".join(steps)}],"summary":{summary}}}'
+
+
 def run_jsonl(stdin: TextIO, stdout: TextIO, assets: str | None = None) -> int:
     from signoff.intents import load_parser
     from signoff.jsonout import dumps
@@ -86,10 +117,10 @@ def run_jsonl(stdin: TextIO, stdout: TextIO, assets: str | None = None) -> int:
     for line in stdin:
         text = line.rstrip("\r\n")
         try:
-            result = _annotated(parser.parse(text))
-        except Exception as error:
-            result = _failed_line(error)
-        write(dumps(result))
+            out = result_line(parser.parse(text))
+        except Exception as error:  # one bad line must not stop the stream
+            out = dumps(_failed_line(error))
+        write(out)
         write("\n")
     stdout.flush()
     return 0
