@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from intent.market import AccountSnapshot, Balance, MarketData, MarketRules, Quote
 from signoff.errors import ConfigError
+from signoff.files import read_text as _read
 from signoff.paths import shipped_config
 
 _MARKET_KEYS = {
@@ -176,16 +177,6 @@ def parse_market_catalog(text: str, *, source: str) -> MarketCatalog:
             spread_bps=nums.get("spread_bps", Decimal("2")),
         )
     return MarketCatalog(specs=specs, source=source)
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ConfigError("file not found", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", source=path) from None
 
 
 def load_market_catalog(path: str | None = None) -> MarketCatalog:

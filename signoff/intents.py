@@ -11,6 +11,7 @@ import os
 
 from intent.assets import AssetRegistry
 from intent.deterministic import DeterministicParser
+from signoff.files import read_text as _read
 from signoff.paths import home, shipped_config
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
@@ -21,18 +22,6 @@ if TYPE_CHECKING:
     from intent.plan import Clarification, Plan, Refusal
 
 USER_ASSETS = "assets.txt"
-
-
-def _read(path: str) -> str:
-    from signoff.errors import ConfigError
-
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ConfigError("file not found", source=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", source=path) from None
 
 
 def asset_sources(extra: str | None = None) -> list[tuple[str, str]]:

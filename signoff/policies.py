@@ -41,7 +41,7 @@ def load_policy_file(path: str | None = None, personal: str | None = None) -> Po
     (default: :func:`personal_path`)."""
     from policy.loader import load_policy_bytes
     from policy.personal import apply_personal_bytes
-    from signoff.situation import read_bytes
+    from signoff.files import read_bytes
 
     source = policy_path(path)
     policy = load_policy_bytes(read_bytes(source), source)

@@ -158,9 +158,9 @@ class Session:
         """Open the ledger, load the policy and start (or reuse) the executor."""
         from executors.process.client import start_executor
         from ledger.service import Ledger
+        from signoff.files import read_bytes
         from signoff.policies import load_policy_file
         from signoff.policies import policy_path as resolve_policy_path
-        from signoff.situation import read_bytes
 
         source = resolve_policy_path(policy_path)
         policy = load_policy_file(source, personal_path)

@@ -98,6 +98,7 @@ from policy.model import Amount, parse_duration
 from policy.scenarios import Expectation, Scenario
 from signoff.catalog import MarketCatalog
 from signoff.errors import ConfigError
+from signoff.files import read_bytes
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -111,18 +112,6 @@ __all__ = [
     "read_bytes",
     "read_document",
 ]
-
-
-def read_bytes(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ConfigError("file not found", source=path) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, not a file", source=path) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror}", source=path) from None
 
 
 def read_document(path: str) -> dict[str, Any]:
