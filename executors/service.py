@@ -59,6 +59,13 @@ class ScheduleStatus(Frozen):
     next_at: datetime | None = None
 
 
+class ScheduleView(Frozen):
+    """A recurring step and the orders of its runs so far."""
+
+    schedule: ScheduleStatus
+    runs: tuple[OrderState, ...] = ()
+
+
 class StepResult(Frozen):
     """What executing one step did (for a recurring step: its runs so far)."""
 
@@ -283,6 +290,13 @@ class ExecutionService:
             orders=tuple(self._runs(entry)),
             schedule=self._schedule_status(entry),
         )
+
+    def schedule_view(self, client_order_id: str) -> ScheduleView | None:
+        """Where a recurring step stands and the orders of its runs; None if it is not one."""
+        entry = self.journal.schedule(client_order_id)
+        if entry is None:
+            return None
+        return ScheduleView(schedule=self._schedule_status(entry), runs=tuple(self._runs(entry)))
 
     def _runs(self, entry: ScheduleEntry) -> list[OrderState]:
         states: list[OrderState] = []

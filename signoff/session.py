@@ -378,8 +378,11 @@ class Session:
                         continue
                 outcomes.append(Outcome(step.step_id, "failed", str(error)))
                 continue
-            for state in result.orders:
-                self._record_state(state)
+            if isinstance(step, ResolvedOrder) and step.schedule is not None:
+                self._sync_schedule(proposal.plan_id, step, coid)
+            else:
+                for state in result.orders:
+                    self._record_state(state)
             outcomes.append(
                 Outcome(step.step_id, "executed", _summary(result.orders), result.orders)
             )
@@ -398,6 +401,52 @@ class Session:
         self.ledger.record_order_status(
             client_order_id=coid, status=status, actor="executor", detail=detail
         )
+
+    def _sync_schedule(self, plan_id: str, step: ResolvedOrder, coid: str) -> bool | None:
+        """Bring a recurring step's record up to date: each run is an order of its own
+        (``<id>.<n>``, journalled by the executor before it was sent); the step's own
+        order stays open while the schedule is active. Whether anything changed; None if
+        ``coid`` is no schedule."""
+        view = self.executor.schedule(coid)
+        if view is None:
+            return None
+        changed = False
+        for run in view.runs:
+            recorded = self.ledger.order(run.client_order_id)
+            if recorded is None:
+                changed = True
+                self.ledger.record_order_intent(
+                    plan_id=plan_id,
+                    step_id=step.step_id,
+                    client_order_id=run.client_order_id,
+                    venue=self.venue,
+                    symbol=run.symbol,
+                    side=run.side,
+                    order_type=run.order_type,
+                    quantity=run.quantity,
+                    limit_price=run.limit_price,
+                    actor="executor",
+                )
+            seen_status = recorded.status if recorded is not None else "intent"
+            seen_fills = len(recorded.fills) if recorded is not None else 0
+            # status events are appended, so only what changed is recorded
+            if seen_status != _STATUS[run.status] or len(run.fills) > seen_fills:
+                changed = True
+                self._record_state(run)
+        schedule = view.schedule
+        total = "until stopped" if schedule.count is None else f"of {schedule.count}"
+        wanted: LedgerStatus = "open"
+        if schedule.status == "finished":
+            wanted = "filled"
+        elif schedule.status == "canceled":
+            wanted = "canceled"
+        current = self.ledger.order(coid)
+        if current is not None and current.status != wanted:
+            changed = True
+            self._status(
+                coid, wanted, detail=f"every {schedule.every}: {schedule.runs} run(s) {total}"
+            )
+        return changed
 
     def _record_state(self, state: OrderState) -> None:
         if self.ledger.order(state.client_order_id) is None:
@@ -479,6 +528,13 @@ class Session:
         known = {o.client_order_id: o for o in self.executor.open_orders()}
         for view in unfinished:
             coid = view.order.client_order_id
+            step = self._resolved_order(view.order.plan_id, view.order.step_id)
+            if step is not None and step.schedule is not None:
+                changed = self._sync_schedule(view.order.plan_id, step, coid)
+                if changed is not None:
+                    if changed:
+                        lines.append(f"{coid}: schedule brought up to date")
+                    continue
             state = known.get(coid) or self._lookup(view.order.symbol, coid)
             if state is None:
                 self._status(coid, "rejected", detail="not found at the venue after a restart")
@@ -487,6 +543,15 @@ class Session:
             self._record_state(state)
             lines.append(f"{coid}: {state.status}")
         return lines
+
+    def _resolved_order(self, plan_id: str, step_id: str) -> ResolvedOrder | None:
+        story = self.ledger.plan_story(plan_id)
+        if story is None or not story.resolutions:
+            return None
+        for row in story.resolutions[-1].steps:
+            if row.step_id == step_id and row.kind == "order":
+                return ResolvedOrder.model_validate_json(row.step_json)
+        return None
 
     def _lookup(self, symbol: str, coid: str) -> OrderState | None:
         return self.executor.order(symbol, coid)

@@ -36,7 +36,7 @@ from executors.process.wire import (
     IssueResponse,
     QuotesRequest,
 )
-from executors.service import ReconcileResult, StepResult
+from executors.service import ReconcileResult, ScheduleView, StepResult
 from intent.market import AccountSnapshot, MarketRules, Quote
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
@@ -192,6 +192,11 @@ class ExecutorClient:
         params = {"symbol": symbol, "client_order_id": client_order_id}
         data = self._request("GET", "/order", params=params)
         return None if data is None else OrderState.model_validate(data)
+
+    def schedule(self, client_order_id: str) -> ScheduleView | None:
+        """A recurring step and its runs so far (None: no schedule has this id)."""
+        data = self._request("GET", "/schedule", params={"client_order_id": client_order_id})
+        return None if data is None else ScheduleView.model_validate(data)
 
     def fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
         params = {"symbol": symbol}

@@ -146,6 +146,7 @@ class ExecutorServer:
         r.add_post(f"{API}/execute", self._execute)
         r.add_get(f"{API}/open-orders", self._open_orders)
         r.add_get(f"{API}/order", self._order)
+        r.add_get(f"{API}/schedule", self._schedule)
         r.add_get(f"{API}/fills", self._fills)
         r.add_post(f"{API}/reconcile", self._reconcile)
         r.add_post(f"{API}/shutdown", self._shutdown)
@@ -256,6 +257,16 @@ class ExecutorServer:
         if self.service.journal.get(client_id) is not None:
             self.service.journal.record_state(state, at=self.service.clock.now())
         return _json(state)
+
+    async def _schedule(self, request: web.Request) -> web.Response:
+        """A recurring step by its client order id, with its runs (null: not a schedule)."""
+        client_id = request.query.get("client_order_id")
+        if not client_id:
+            raise InputError("a schedule lookup needs a client order id")
+        view = self.service.schedule_view(client_id)
+        if view is None:
+            return web.Response(text="null", content_type="application/json")
+        return _json(view)
 
     async def _fills(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")

@@ -194,3 +194,25 @@ def test_a_restart_reconciles_orders_the_ledger_has_not_seen_finish(session: Ses
     assert session.ledger.unfinished_orders() == []
     # nothing was placed twice
     assert len(session.executor.fills("BTC/USDT")) == 1
+
+
+def test_a_recurring_step_records_each_run_and_survives_a_restart(session: Session) -> None:
+    proposal = session.propose("buy 10 USDT of BTC every day for 3 days")
+    [(_, decision)] = proposal.pairs
+    assert decision.decision == "allow"
+    [outcome] = session.execute(proposal, {})
+    assert outcome.status == "executed"
+    base = client_order_id(proposal.plan_id, "s1")
+    schedule_order = session.ledger.order(base)
+    assert schedule_order is not None
+    assert schedule_order.status == "open"  # the schedule is active
+    first_run = session.ledger.order(base + ".1")
+    assert first_run is not None
+    assert first_run.status == "filled"
+    assert len(first_run.fills) == 1
+    # a restart must not mistake the schedule for an order that never reached the venue
+    assert session.reconcile() == []  # nothing new since execute recorded it
+    again = session.ledger.order(base)
+    assert again is not None
+    assert again.status == "open"
+    assert session.ledger.verify().ok
