@@ -1778,8 +1778,6 @@ class _Chunker:
             self.emit("every", i, unit=str(tok.val))
             return i + 1
         j = i + 1
-        if self.tag(j) == "OTHER":  # pragma: no cover - "every other" is a phrase
-            j += 1
         if self.tag(j) == "UNIT":
             unit = str(self.toks[j].val)
             self.emit("every", i, unit="mo" if unit == "mo" else "1" + unit)

@@ -16,7 +16,6 @@ from intent.exact import Exact
 from intent.lexicon import ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
-    SUFFIX_MULTIPLIERS,
     is_cjk_numeral_char,
     read_cjk_numeral,
     read_number,
@@ -629,9 +628,3 @@ class Tagger:
         return out
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= c <= "\u9fff" for c in text)
-
-
-def multiplier(suffix: str) -> int | None:
-    return SUFFIX_MULTIPLIERS.get(suffix)
