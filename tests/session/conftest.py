@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,18 +27,38 @@ def session(signoff_home: Path) -> Iterator[Session]:
             started.close()
 
 
+def _processes_of(home: Path) -> list[int]:
+    """Processes whose SIGNOFF_HOME is ``home`` (Linux /proc; empty elsewhere)."""
+    wanted = f"SIGNOFF_HOME={home}".encode()
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted in environ.split(b"\0") and int(entry.name) != os.getpid():
+            found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture
 def home(signoff_home: Path) -> Iterator[Path]:
-    """SIGNOFF_HOME for the command; the executor it starts is stopped afterwards."""
+    """SIGNOFF_HOME for the command; the executor it starts must be gone afterwards."""
     yield signoff_home
     from executors.process.client import ExecutorClient
     from signoff.errors import ExecutionError
 
     try:
-        client = ExecutorClient.connect(str(signoff_home / "executor"))
+        client = ExecutorClient.connect(str(signoff_home))
     except ExecutionError:
-        return
-    client.shutdown()
+        pass
+    else:
+        client.shutdown()
+    if sys.platform.startswith("linux"):
+        deadline = time.monotonic() + 15
+        while _processes_of(signoff_home) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _processes_of(signoff_home) == [], "an executor outlived its test"
 
 
 def signoff(
