@@ -293,6 +293,33 @@ def _leg_market(frm: str, to: str, market: MarketData) -> tuple[MarketRules, Sid
     return None
 
 
+def _market_order(
+    sid: str,
+    index: int,
+    rules: MarketRules,
+    side: Side,
+    quantity: Decimal,
+    price: Decimal,
+    account: AccountSnapshot,
+    market: MarketData,
+    note: str,
+) -> ResolvedOrder:
+    """A market order for a leg (convert, rebalance), estimated at the side's price."""
+    return _make_order(
+        sid=sid,
+        index=index,
+        rules=rules,
+        side=side,
+        quantity=quantity,
+        limit_price=None,
+        reference=price,
+        estimate=price,
+        account=account,
+        market=market,
+        note=note,
+    )
+
+
 def _leg(
     *,
     sid: str,
@@ -307,19 +334,7 @@ def _leg(
     rules, side = leg
     price = _side_price(rules, side, market)
     quantity = amount_from if side == "sell" else amount_from / price
-    order = _make_order(
-        sid=sid,
-        index=index,
-        rules=rules,
-        side=side,
-        quantity=quantity,
-        limit_price=None,
-        reference=price,
-        estimate=price,
-        account=account,
-        market=market,
-        note=note,
-    )
+    order = _market_order(sid, index, rules, side, quantity, price, account, market, note)
     proceeds = order.notional if side == "sell" else order.quantity
     return order, proceeds
 
@@ -417,18 +432,16 @@ def _rebalance(
         if side == "sell":
             quantity = min(quantity, account.free(asset))
         try:
-            order = _make_order(
-                sid=step_id(index, len(orders)),
-                index=index,
-                rules=rules,
-                side=side,
-                quantity=quantity,
-                limit_price=None,
-                reference=price,
-                estimate=price,
-                account=account,
-                market=market,
-                note=f"rebalance: {side} {asset}",
+            order = _market_order(
+                step_id(index, len(orders)),
+                index,
+                rules,
+                side,
+                quantity,
+                price,
+                account,
+                market,
+                f"rebalance: {side} {asset}",
             )
         except _Unresolvable as exc:
             if exc.code in ("BELOW_MIN_QTY", "BELOW_MIN_NOTIONAL"):

@@ -626,5 +626,3 @@ class Tagger:
             out.append(tok)
             i += 1
         return out
-
-

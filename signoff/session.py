@@ -36,7 +36,7 @@ from policy.counters import Counters, Execution, PendingOrder, RecentOrder
 from policy.decision import StepDecision
 from policy.gate import GatedPlan, gate
 from signoff.clock import Clock, SystemClock
-from signoff.errors import ApprovalError, ExecutionError, SignoffError
+from signoff.errors import ApprovalError, ExecutionError, OrderStateUnknown, SignoffError
 
 if TYPE_CHECKING:
     from executors.base import OrderState
@@ -372,10 +372,11 @@ class Session:
                 continue
             except ExecutionError as error:
                 if isinstance(step, ResolvedOrder):
-                    known = self._known_after_failure(coid, error)
-                    if known is not None:
-                        outcomes.append(known)
-                        continue
+                    # an unknown outcome is looked up by client order id at the next start
+                    status: LedgerStatus = (
+                        "unknown" if isinstance(error, OrderStateUnknown) else "rejected"
+                    )
+                    self._status(coid, status, detail=str(error))
                 outcomes.append(Outcome(step.step_id, "failed", str(error)))
                 continue
             if isinstance(step, ResolvedOrder) and step.schedule is not None:
@@ -387,15 +388,6 @@ class Session:
                 Outcome(step.step_id, "executed", _summary(result.orders), result.orders)
             )
         return outcomes
-
-    def _known_after_failure(self, coid: str, error: ExecutionError) -> Outcome | None:
-        from signoff.errors import OrderStateUnknown
-
-        if isinstance(error, OrderStateUnknown):
-            self._status(coid, "unknown", detail=str(error))
-            return None
-        self._status(coid, "rejected", detail=str(error))
-        return None
 
     def _status(self, coid: str, status: LedgerStatus, *, detail: str | None = None) -> None:
         self.ledger.record_order_status(
