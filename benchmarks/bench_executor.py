@@ -38,8 +38,8 @@ from executors.process.client import start_executor
 from executors.service import ExecutionService
 from executors.testing import decision, order_step, shipped_policy_stamp
 from executors.venues import ApiKeys, Secret, venue_profile
+from foundation.clock import SystemClock
 from intent.resolved import ResolvedOrder
-from signoff.clock import SystemClock
 
 
 def _report(name: str, samples: list[float]) -> None:

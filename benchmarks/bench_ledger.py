@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from foundation.clock import FakeClock
 from ledger.service import Ledger
-from signoff.clock import FakeClock
 
 TARGET = 2000
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

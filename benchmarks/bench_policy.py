@@ -17,13 +17,13 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
+from executors.catalog import load_demo_account, load_market_catalog
+from executors.policy_file import load_policy_file
+from foundation.clock import FakeClock
 from intent.plan import Plan
 from intent.resolve import resolve
 from policy.counters import Counters, RecentOrder
 from policy.engine import evaluate
-from signoff.catalog import load_demo_account, load_market_catalog
-from signoff.clock import FakeClock
-from signoff.policies import load_policy_file
 
 STEPS = [
     {"action": "order", "side": "buy", "base": "BTC", "amount": {"unit": "quote", "value": "1500"}},

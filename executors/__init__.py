@@ -13,7 +13,7 @@
     process/         the executor process (signoff executor) and its client
     testing.py       helpers for signoff's own tests
 
-Errors come from :mod:`signoff.errors`: a refused step is an
+Errors come from :mod:`foundation.errors`: a refused step is an
 ``ApprovalRefused`` (an ``ApprovalError``) with a code; a venue's refusal is an
 ``ExchangeError`` subclass; an endpoint that is not a sandbox is a
 ``SandboxViolation``. There is no withdrawal, transfer or deposit code here.

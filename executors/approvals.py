@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, ValidationError
 
+from foundation.errors import ApprovalError, ConfigError
+from foundation.secrets import register_secret
 from intent.canonical import canonical_bytes, content_hash
 from intent.plan import Frozen
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
-from signoff.errors import ApprovalError, ConfigError
-from signoff.secrets import register_secret
 
 if TYPE_CHECKING:
     from policy.model import ApprovalSettings as PolicyApprovals

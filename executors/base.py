@@ -152,7 +152,7 @@ class Executor(Protocol):
     """One venue: the paper engine, or an exchange (local or testnet) through ccxt.
 
     All amounts are ``Decimal``; all times timezone-aware UTC. Errors are from
-    :mod:`signoff.errors` (``ExchangeError`` and its subclasses), never a
+    :mod:`foundation.errors` (``ExchangeError`` and its subclasses), never a
     library's own.
     """
 

@@ -26,9 +26,8 @@ from typing import Any
 
 from executors.base import Fill, OrderRequest, OrderState, OrderStatus
 from executors.venues import ApiKeys, VenueProfile, check_sandbox, check_url_is_local
-from intent.market import AccountSnapshot, Balance, MarketRules, Quote
-from signoff.clock import Clock
-from signoff.errors import (
+from foundation.clock import Clock
+from foundation.errors import (
     AuthenticationFailed,
     ExchangeError,
     ExchangeUnavailable,
@@ -39,6 +38,7 @@ from signoff.errors import (
     RateLimited,
     SignoffError,
 )
+from intent.market import AccountSnapshot, Balance, MarketRules, Quote
 
 _SETTLE_MARGIN_S = 0.3
 _CLIENT_ID_PARAM = {"binance": "origClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId"}

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from executors.base import FINISHED, Fill, OrderRequest, OrderState, OrderStatus
+from foundation.errors import LedgerError
 from intent.plan import Frozen
-from signoff.errors import LedgerError
 
 JOURNAL_FILE = "journal.sqlite"
 

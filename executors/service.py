@@ -41,11 +41,11 @@ from executors.approvals import (
 from executors.base import Executor, OrderRequest, OrderState
 from executors.ids import client_order_id, run_id
 from executors.journal import ExecutionJournal, ScheduleEntry
+from foundation.clock import Clock
+from foundation.errors import ExchangeError, ExecutionError, OrderNotFound, OrderStateUnknown
 from intent.plan import Frozen
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
-from signoff.clock import Clock
-from signoff.errors import ExchangeError, ExecutionError, OrderNotFound, OrderStateUnknown
 
 
 class ScheduleStatus(Frozen):

@@ -146,6 +146,6 @@ def journal_rows(home: Path) -> list[dict[str, Any]]:
 
 def shipped_policy_stamp() -> PolicyStamp:
     """The stamp of the shipped ``configs/policy.toml``, which ``signoff executor`` enforces."""
-    from signoff.policies import load_policy_file
+    from executors.policy_file import load_policy_file
 
     return load_policy_file(None, None).stamp

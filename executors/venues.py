@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from signoff.errors import AuthenticationFailed, ConfigError, SandboxViolation
-from signoff.paths import shipped_config
-from signoff.secrets import register_secrets
+from foundation.errors import AuthenticationFailed, ConfigError, SandboxViolation
+from foundation.paths import shipped_config
+from foundation.secrets import register_secrets
 
 CcxtId = Literal["binance", "bybit", "okx"]
 _CCXT_IDS: tuple[CcxtId, ...] = ("binance", "bybit", "okx")

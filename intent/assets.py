@@ -56,7 +56,7 @@ class AssetRegistry:
 
     def _read(self, text: str, source: str) -> None:
         # imported here: the error classes cost ~0.4 ms, and a good file never needs them
-        from signoff.errors import ConfigError
+        from foundation.errors import ConfigError
 
         for number, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip()

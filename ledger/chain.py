@@ -31,10 +31,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, select
 from sqlmodel import SQLModel
 
+from foundation.errors import InputError
 from intent.canonical import canonical_bytes
 from ledger.tables import EVENT_TABLES, AuditRecord
 from ledger.types import Money
-from signoff.errors import InputError
 
 GENESIS = "0" * 64
 CHECKPOINT_FORMAT = "signoff-audit-checkpoint"

@@ -9,7 +9,7 @@ record in one transaction that holds the ledger's write lock (see
 chain. There is no update or delete: a correction is a new record
 (:meth:`Ledger.record_correction`).
 
-Every text stored passes through the secrets guard (``signoff.secrets``):
+Every text stored passes through the secrets guard (``foundation.secrets``):
 a registered credential that shows up in a request, an exchange's message or
 a payload is replaced by ``[REDACTED]`` before it is hashed and written.
 """
@@ -30,6 +30,9 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import SQLModel, select
 
+from foundation.clock import Clock, SystemClock
+from foundation.errors import ApprovalError, LedgerError, SignoffError
+from foundation.secrets import ensure_environment_loaded, redact
 from intent.canonical import canonical_bytes, content_hash
 from intent.market import AccountSnapshot, MarketData, Quote
 from intent.plan import Clarification, Plan, Refusal
@@ -55,9 +58,6 @@ from ledger.tables import (
     ResolvedStepRow,
 )
 from policy.decision import PolicyStamp, StepDecision
-from signoff.clock import Clock, SystemClock
-from signoff.errors import ApprovalError, LedgerError, SignoffError
-from signoff.secrets import ensure_environment_loaded, redact
 
 AnyResolved = ResolvedOrder | ResolvedCancel | ResolvedQuery | Unresolved
 ParseResult = Plan | Clarification | Refusal

@@ -34,10 +34,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlmodel import SQLModel, select
 
+from foundation import paths
+from foundation.errors import LedgerError, SchemaVersionError
+from foundation.secrets import redact, register_secret
 from ledger.tables import APPEND_ONLY_TABLES, EVENT_TABLES, SCHEMA_VERSION, AuditRecord, SchemaInfo
-from signoff import paths
-from signoff.errors import LedgerError, SchemaVersionError
-from signoff.secrets import redact, register_secret
 
 ENV_DB_URL = "SIGNOFF_DB_URL"
 LEDGER_FILE = "ledger.sqlite3"

@@ -1,7 +1,7 @@
 """Loading a policy file from its text: fail closed, and say exactly what is wrong.
 
 ``load_policy(text, source)`` returns a :class:`~policy.model.Policy` or raises
-:class:`~signoff.errors.PolicyError` naming the file, the section or rule, and
+:class:`~foundation.errors.PolicyError` naming the file, the section or rule, and
 the key. Nothing is filled in to make a broken file load: an unknown key, a
 wrong type, a negative limit or a missing required setting stops it.
 
@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from foundation.errors import PolicyError
 from intent.plan import Asset, Frozen
 from policy.decision import Verdict
 from policy.model import (
@@ -55,7 +56,6 @@ from policy.model import (
     RuleId,
     TradingState,
 )
-from signoff.errors import PolicyError
 
 __all__ = ["load_policy", "load_policy_bytes", "parse_toml", "sha256_hex"]
 

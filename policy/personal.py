@@ -1,7 +1,7 @@
 """A trader's personal file: stricter thresholds on top of the firm's policy, never looser.
 
 ``apply_personal(text, source, firm)`` returns the firm's policy with the personal
-file applied, or raises :class:`~signoff.errors.PolicyError`. The result keeps the
+file applied, or raises :class:`~foundation.errors.PolicyError`. The result keeps the
 firm's id, version and hash, and adds the personal file's hash to every stamp.
 
 The file (TOML)::
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from foundation.errors import PolicyError
 from intent.plan import Frozen
 from policy.decision import SEVERITY, Verdict
 from policy.loader import (
@@ -61,7 +62,6 @@ from policy.model import (
     TradingState,
     format_duration,
 )
-from signoff.errors import PolicyError
 
 __all__ = ["apply_personal", "apply_personal_bytes", "loosened"]
 

@@ -78,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _report(error: BaseException) -> None:
-    from signoff.errors import SignoffError
-    from signoff.secrets import redact
+    from foundation.errors import SignoffError
+    from foundation.secrets import redact
 
     if isinstance(error, SignoffError):
         lines = [f"error: {error.message}"]
@@ -95,8 +95,8 @@ def _crash(error: BaseException) -> int:
     """A bug, not a user error: a short message, and the details (redacted) in a log file."""
     import traceback
 
-    from signoff.paths import home
-    from signoff.secrets import redact
+    from foundation.paths import home
+    from foundation.secrets import redact
 
     details = redact("".join(traceback.format_exception(error)))
     where = "no log written"
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (``signoff parse --jsonl ... | head``); not an error
         return 0
     except Exception as error:
-        from signoff.errors import SignoffError
+        from foundation.errors import SignoffError
 
         if isinstance(error, SignoffError):
             _report(error)

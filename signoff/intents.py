@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 
+from foundation.files import read_text as _read
+from foundation.paths import home, shipped_config
 from intent.assets import AssetRegistry
 from intent.deterministic import DeterministicParser
-from signoff.files import read_text as _read
-from signoff.paths import home, shipped_config
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
 TYPE_CHECKING = False

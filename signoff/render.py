@@ -15,7 +15,7 @@ def console(stderr: bool = False) -> Console:
 
 def print_parse_result(text: str, result: Plan | Clarification | Refusal) -> None:
     out = console()
-    from signoff.secrets import redact
+    from foundation.secrets import redact
 
     out.print(f"[dim]request:[/] {escape(redact(text))}")
     if isinstance(result, Refusal):

@@ -28,6 +28,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
+from foundation.clock import Clock, SystemClock
+from foundation.errors import ApprovalError, ExecutionError, OrderStateUnknown, SignoffError
 from intent.canonical import content_hash
 from intent.market import AccountSnapshot, MarketData
 from intent.plan import Clarification, Plan, Refusal
@@ -35,8 +37,6 @@ from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, Resolv
 from policy.counters import Counters, Execution, PendingOrder, RecentOrder
 from policy.decision import StepDecision
 from policy.gate import GatedPlan, gate
-from signoff.clock import Clock, SystemClock
-from signoff.errors import ApprovalError, ExecutionError, OrderStateUnknown, SignoffError
 
 if TYPE_CHECKING:
     from executors.base import OrderState
@@ -156,11 +156,11 @@ class Session:
         clock: Clock | None = None,
     ) -> Session:
         """Open the ledger, load the policy and start (or reuse) the executor."""
+        from executors.policy_file import load_policy_file
+        from executors.policy_file import policy_path as resolve_policy_path
         from executors.process.client import start_executor
+        from foundation.files import read_bytes
         from ledger.service import Ledger
-        from signoff.files import read_bytes
-        from signoff.policies import load_policy_file
-        from signoff.policies import policy_path as resolve_policy_path
 
         source = resolve_policy_path(policy_path)
         policy = load_policy_file(source, personal_path)

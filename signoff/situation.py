@@ -88,6 +88,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from executors.catalog import MarketCatalog
+from foundation.errors import ConfigError
+from foundation.files import read_bytes
 from intent.market import AccountSnapshot, Balance, MarketData, OpenOrder, Quote
 from intent.plan import Frozen, Plan, Schedule, Side, Trigger
 from intent.resolve import order_as_given
@@ -96,9 +99,6 @@ from policy.counters import Counters
 from policy.loader import describe_validation
 from policy.model import Amount, parse_duration
 from policy.scenarios import Expectation, Scenario
-from signoff.catalog import MarketCatalog
-from signoff.errors import ConfigError
-from signoff.files import read_bytes
 
 DEFAULT_NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -391,7 +391,7 @@ def _scenario(
     if "account" in doc:
         account = parse_account(doc["account"], source=path, now=now, location="account")
     else:
-        from signoff.catalog import load_demo_account
+        from executors.catalog import load_demo_account
 
         account = load_demo_account(now, demo_account)
     quotes = doc.get("quotes", {})

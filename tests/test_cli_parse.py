@@ -157,7 +157,7 @@ def test_a_broken_user_asset_file_is_named(tmp_path: Path) -> None:
 def test_a_bug_is_a_short_message_and_a_redacted_crash_log(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], signoff_home: Path
 ) -> None:
-    from signoff import secrets
+    from foundation import secrets
     from signoff.commands import parse as parse_command
 
     secret = "sk-test-0123456789abcdef"

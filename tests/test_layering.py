@@ -56,3 +56,67 @@ def test_domain_source_reads_no_files_or_environment() -> None:
                 # the lexicon's table generator writes its own source file; nothing else may
                 allowed = path.name == "lexicon.py" and call == "open("
                 assert allowed or call not in source, f"{path.relative_to(REPO)} uses {call}"
+
+
+# The house, top to bottom. A package may import only packages below it; the app
+# (signoff/) and the TUI stand side by side at the top, over one session service.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("signoff", "tui"),
+    ("executors",),
+    ("ledger",),
+    ("policy",),
+    ("intent",),
+    ("foundation",),
+)
+FIRST_PARTY = {name for layer in LAYERS for name in layer}
+
+
+def _imported_packages(path: os.PathLike[str] | str) -> set[tuple[str, int]]:
+    """Every first-party package a module imports, lazily inside functions included."""
+    import ast
+
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), filename=str(path))
+    found: set[tuple[str, int]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        for name in names:
+            top = name.split(".")[0]
+            if top in FIRST_PARTY:
+                found.add((top, node.lineno))
+    return found
+
+
+def test_every_import_runs_downward() -> None:
+    upward: list[str] = []
+    for depth, layer in enumerate(LAYERS):
+        allowed = set(layer).union(*LAYERS[depth + 1 :])
+        for package in layer:
+            for path in sorted((REPO / package).rglob("*.py")):
+                for top, line in sorted(_imported_packages(path)):
+                    if top not in allowed:
+                        upward.append(f"{path.relative_to(REPO)}:{line} imports {top}")
+    assert upward == [], "imports that run upward:\n" + "\n".join(upward)
+
+
+def test_the_layering_check_sees_an_upward_import(tmp_path: os.PathLike[str]) -> None:
+    module = os.path.join(str(tmp_path), "m.py")
+    with open(module, "w", encoding="utf-8") as handle:
+        handle.write("def f():\n    from signoff.session import Session\n    import ledger.store\n")
+    assert _imported_packages(module) == {("signoff", 2), ("ledger", 3)}
+
+
+def test_every_package_is_placed_in_the_house() -> None:
+    packages = {
+        entry.name
+        for entry in REPO.iterdir()
+        if entry.is_dir()
+        and (entry / "__init__.py").exists()
+        and entry.name not in ("tests", "benchmarks")
+    }
+    assert packages == FIRST_PARTY

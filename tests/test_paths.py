@@ -5,7 +5,7 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from signoff import paths
+from foundation import paths
 
 
 def test_default_home_matches_platformdirs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

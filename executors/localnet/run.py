@@ -9,12 +9,12 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
+from executors.catalog import load_demo_account, load_market_catalog
 from executors.localnet.server import LocalExchange, load_or_create_credentials
 from executors.paper.engine import PaperEngine, PaperSettings, engine_from
 from executors.paper.feeds import SimulatedFeed
-from signoff.catalog import load_demo_account, load_market_catalog
-from signoff.clock import SystemClock
-from signoff.paths import home
+from foundation.clock import SystemClock
+from foundation.paths import home
 
 STATE_FILE = "state.json"
 URL_FILE = "url"

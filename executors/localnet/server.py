@@ -38,9 +38,9 @@ from aiohttp import web
 from executors.base import OrderRequest, OrderState, TriggerDirection
 from executors.paper.engine import PaperEngine, RuleViolation
 from executors.paper.feeds import PriceFeed
-from signoff.clock import Clock
-from signoff.errors import InsufficientFunds, OrderNotFound, OrderRejected
-from signoff.secrets import register_secrets
+from foundation.clock import Clock
+from foundation.errors import InsufficientFunds, OrderNotFound, OrderRejected
+from foundation.secrets import register_secrets
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

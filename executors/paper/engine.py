@@ -33,11 +33,11 @@ from executors.base import (
     OrderStatus,
     TriggerDirection,
 )
+from executors.catalog import MarketCatalog, MarketSpec
 from executors.ids import MAX_BASE, run_id
+from foundation.errors import InsufficientFunds, OrderNotFound, OrderRejected
 from intent.market import AccountSnapshot, Balance, MarketRules, Quote
 from intent.plan import OrderType, Schedule, Side
-from signoff.catalog import MarketCatalog, MarketSpec
-from signoff.errors import InsufficientFunds, OrderNotFound, OrderRejected
 
 BPS = Decimal(10_000)
 FEE_PLACES = Decimal("0.00000001")

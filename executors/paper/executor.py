@@ -12,9 +12,9 @@ from datetime import datetime
 from executors.base import Fill, OrderRequest, OrderState
 from executors.paper.engine import PaperEngine
 from executors.paper.feeds import PriceFeed
+from foundation.clock import Clock
+from foundation.errors import ExchangeError, SignoffError
 from intent.market import AccountSnapshot, MarketRules, Quote
-from signoff.clock import Clock
-from signoff.errors import ExchangeError, SignoffError
 
 log = logging.getLogger("signoff.executor")
 

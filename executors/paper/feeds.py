@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from typing import Any, Protocol
 
-from signoff.catalog import MarketCatalog
-from signoff.errors import ExchangeUnavailable, InputError
+from executors.catalog import MarketCatalog
+from foundation.errors import ExchangeUnavailable, InputError
 
 SECONDS_PER_YEAR = Decimal(365 * 24 * 3600)
 _TWO_32 = Decimal(2**32)

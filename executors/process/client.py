@@ -3,7 +3,7 @@
 :class:`ExecutorClient` is what the rest of signoff uses: it holds no exchange
 key and no approval key, only the per-run secret that lets it ask the executor
 process to issue approvals and execute steps, which the process checks itself.
-Errors come back as the same classes of :mod:`signoff.errors` (refusals as
+Errors come back as the same classes of :mod:`foundation.errors` (refusals as
 :class:`executors.approvals.ApprovalRefused` with their code).
 """
 
@@ -37,11 +37,11 @@ from executors.process.wire import (
     QuotesRequest,
 )
 from executors.service import ReconcileResult, ScheduleView, StepResult
+from foundation import errors
+from foundation.errors import ExecutionError, SignoffError
 from intent.market import AccountSnapshot, MarketRules, Quote
 from intent.resolved import ResolvedCancel, ResolvedOrder
 from policy.decision import StepDecision
-from signoff import errors
-from signoff.errors import ExecutionError, SignoffError
 
 _ORDERS = TypeAdapter(list[OrderState])
 _FILLS = TypeAdapter(list[Fill])

@@ -47,16 +47,16 @@ from executors.process.wire import (
     QuotesRequest,
 )
 from executors.service import ExecutionService
-from signoff.clock import Clock, SystemClock
-from signoff.errors import (
+from foundation.clock import Clock, SystemClock
+from foundation.errors import (
     ConfigError,
     ExchangeError,
     ExecutionError,
     InputError,
     SignoffError,
 )
-from signoff.paths import home
-from signoff.secrets import install_log_redaction, redact, register_secret
+from foundation.paths import home
+from foundation.secrets import install_log_redaction, redact, register_secret
 
 log = logging.getLogger("signoff.executor")
 
@@ -293,6 +293,7 @@ async def build_executor(
     options: ExecutorOptions, base: str, clock: Clock
 ) -> AsyncIterator[Executor]:
     """The executor ``options`` name, with whatever it needs running (and stopped after)."""
+    from executors.catalog import load_demo_account, load_market_catalog
     from executors.ccxt_exec import CcxtExecutor
     from executors.localnet.server import (
         Credentials,
@@ -303,7 +304,6 @@ async def build_executor(
     from executors.paper.executor import PaperExecutor
     from executors.paper.feeds import SimulatedFeed
     from executors.venues import ApiKeys, Secret, check_url_is_local, resolve_keys, venue_profile
-    from signoff.catalog import load_demo_account, load_market_catalog
 
     def paper_engine(state_path: str) -> PaperEngine:
         catalog = load_market_catalog()
@@ -528,7 +528,7 @@ def main(options: ExecutorOptions) -> int:
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
     )
-    # every key this process loads is registered with signoff.secrets; the filter
+    # every key this process loads is registered with foundation.secrets; the filter
     # scrubs them from any log line, ccxt's and aiohttp's included
     install_log_redaction()
 

@@ -108,7 +108,7 @@ def parse_since(text: str) -> datetime:
     """A day (midnight UTC) or an ISO 8601 instant (UTC when no offset is given)."""
     from datetime import UTC, datetime
 
-    from signoff.errors import UsageError
+    from foundation.errors import UsageError
 
     value = text.strip()
     try:
@@ -131,7 +131,7 @@ def _open(ns: argparse.Namespace) -> Ledger:
 
 
 def _out(text: str) -> None:
-    from signoff.secrets import redact
+    from foundation.secrets import redact
 
     sys.stdout.write(redact(text) + "\n")
 
@@ -167,9 +167,9 @@ def run_checkpoint(ns: argparse.Namespace) -> int:
 
 
 def run_show(ns: argparse.Namespace) -> int:
+    from foundation.errors import InputError
+    from foundation.secrets import redact
     from ledger.render import console_for, print_story
-    from signoff.errors import InputError
-    from signoff.secrets import redact
 
     with _open(ns) as ledger:
         story = ledger.plan_story(ns.plan_id)
@@ -195,8 +195,8 @@ def _export_lines(rows: Iterator[dict[str, Any]], fmt: str, handle: IO[str]) -> 
     import csv
     from datetime import UTC, datetime
 
+    from foundation.secrets import redact
     from intent.canonical import canonical_bytes
-    from signoff.secrets import redact
 
     count = 0
     if fmt == "jsonl":
@@ -231,7 +231,7 @@ def run_export(ns: argparse.Namespace) -> int:
                 with open(ns.output, "w", encoding="utf-8", newline="") as handle:
                     count = _export_lines(rows, ns.format, handle)
             except OSError as exc:
-                from signoff.errors import InputError
+                from foundation.errors import InputError
 
                 raise InputError(f"cannot write {ns.output}: {exc.strerror}") from exc
             sys.stderr.write(f"exported {count} record(s) to {ns.output}\n")

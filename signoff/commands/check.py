@@ -67,8 +67,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _now(text: str | None) -> datetime:
     from datetime import UTC, datetime
 
-    from signoff.clock import SystemClock
-    from signoff.errors import UsageError
+    from foundation.clock import SystemClock
+    from foundation.errors import UsageError
 
     if text is None:
         return SystemClock().now()
@@ -86,9 +86,9 @@ def _now(text: str | None) -> datetime:
 def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
     from pydantic import ValidationError
 
+    from foundation.errors import ConfigError, UsageError
     from intent.plan import parse_result_from_data
     from signoff.commands.policy import request_parser
-    from signoff.errors import ConfigError, UsageError
     from signoff.situation import read_document
 
     if args.plan is not None:
@@ -109,7 +109,7 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
 
 
 def _situation(args: argparse.Namespace, now: datetime) -> tuple[AccountSnapshot, MarketData]:
-    from signoff.catalog import load_demo_account, load_market_catalog
+    from executors.catalog import load_demo_account, load_market_catalog
     from signoff.situation import parse_account, parse_quotes, read_document
 
     catalog = load_market_catalog()
@@ -144,7 +144,7 @@ def _report(
     account: AccountSnapshot,
     now: datetime,
 ) -> dict[str, Any]:
-    from signoff.secrets import redact
+    from foundation.secrets import redact
 
     report: dict[str, Any] = {
         "request": redact(args.text) if args.text else args.text,
@@ -178,8 +178,8 @@ def _print(
     from rich.table import Table
     from rich.text import Text
 
+    from foundation.secrets import redact
     from intent.plan import Clarification, Refusal
-    from signoff.secrets import redact
     from signoff.steps_text import describe_resolved
 
     # off a terminal (a pipe, a file) rich would wrap at 80 columns
@@ -224,10 +224,10 @@ def _print(
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from executors.policy_file import load_policy_file
     from intent.plan import Plan
     from policy.counters import Counters
     from policy.gate import gate
-    from signoff.policies import load_policy_file
 
     now = _now(args.now)
     result = _parse(args)

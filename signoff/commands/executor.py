@@ -6,8 +6,8 @@ import argparse
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from foundation.errors import UsageError
 from signoff.commands.localnet import add_paper_arguments, paper_settings
-from signoff.errors import UsageError
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,8 +68,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(namespace: argparse.Namespace) -> int:
     from executors.approvals import ApprovalSettings
+    from executors.policy_file import load_policy_file
     from executors.process.server import ExecutorOptions, main
-    from signoff.policies import load_policy_file
 
     if namespace.status or namespace.stop:
         return _control(stop=namespace.stop)
@@ -113,7 +113,7 @@ def run(namespace: argparse.Namespace) -> int:
 
 def _control(*, stop: bool) -> int:
     from executors.process.client import ExecutorClient
-    from signoff.errors import ExecutionError
+    from foundation.errors import ExecutionError
 
     try:
         client = ExecutorClient.connect()

@@ -6,7 +6,7 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from signoff.errors import UsageError
+from foundation.errors import UsageError
 
 if TYPE_CHECKING:
     from executors.paper.engine import PaperSettings

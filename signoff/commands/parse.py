@@ -127,7 +127,7 @@ def run_jsonl(stdin: TextIO, stdout: TextIO, assets: str | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from signoff.errors import UsageError
+    from foundation.errors import UsageError
 
     if args.jsonl:
         if args.text:

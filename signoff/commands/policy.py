@@ -67,8 +67,8 @@ def _stamp(policy: Policy) -> dict[str, Any]:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from executors.policy_file import load_policy_file, policy_path
     from signoff.jsonout import dumps
-    from signoff.policies import load_policy_file, policy_path
 
     source = policy_path(args.file)
     policy = load_policy_file(source, args.personal)
@@ -109,8 +109,8 @@ def run_explain(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.text import Text
 
+    from executors.policy_file import load_policy_file
     from policy.explain import explain
-    from signoff.policies import load_policy_file
 
     policy = load_policy_file(args.file, args.personal)
     explanation = explain(policy)
@@ -140,12 +140,12 @@ def request_parser() -> Parser:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    from executors.catalog import load_market_catalog
+    from executors.policy_file import load_policy_file, personal_path, policy_path
+    from foundation.errors import SignoffError, UsageError
+    from foundation.paths import shipped_config
     from policy.scenarios import run_scenario
-    from signoff.catalog import load_market_catalog
-    from signoff.errors import SignoffError, UsageError
     from signoff.jsonout import dumps
-    from signoff.paths import shipped_config
-    from signoff.policies import load_policy_file, personal_path, policy_path
     from signoff.situation import load_scenarios
 
     directory = args.dir

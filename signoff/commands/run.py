@@ -97,7 +97,7 @@ def _reader(console: Console) -> Callable[[str], str]:
 
 
 def _approvals_given(values: list[str]) -> dict[str, str | None]:
-    from signoff.errors import UsageError
+    from foundation.errors import UsageError
 
     given: dict[str, str | None] = {}
     for value in values:
@@ -160,7 +160,7 @@ def _ask(
 ) -> dict[str, Approval]:
     from rich.markup import escape
 
-    from signoff.errors import ApprovalError, UsageError
+    from foundation.errors import ApprovalError, UsageError
     from signoff.steps_text import describe_resolved
 
     known = {s.step_id for s, _ in proposal.pairs}
@@ -214,8 +214,8 @@ def _print_proposal(console: Console, session: Session, proposal: Proposal) -> N
     from rich.table import Table
     from rich.text import Text
 
+    from foundation.secrets import redact
     from intent.plan import Clarification, Refusal
-    from signoff.secrets import redact
     from signoff.steps_text import describe_resolved
 
     stamp = session.policy.stamp

@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from executors.approvals import ApprovalAuthority, ApprovalSettings
+from executors.catalog import MarketCatalog, load_demo_account, load_market_catalog
 from executors.ccxt_exec import CcxtExecutor
 from executors.journal import SqliteJournal
 from executors.localnet.server import Credentials, LocalExchange
@@ -26,8 +27,7 @@ from executors.testing import (
     signoff_command,
     wait_for,
 )
-from signoff.catalog import MarketCatalog, load_demo_account, load_market_catalog
-from signoff.clock import FakeClock, SystemClock
+from foundation.clock import FakeClock, SystemClock
 
 
 @pytest.fixture(scope="session")

@@ -21,8 +21,8 @@ from executors.approvals import (
     load_or_create_key,
 )
 from executors.testing import POLICY, START, decision, order_step
+from foundation.errors import ApprovalError, ConfigError
 from policy.decision import PolicyStamp, Verdict
-from signoff.errors import ApprovalError, ConfigError
 
 SETTINGS = ApprovalSettings(validity=timedelta(minutes=5), drift_limit_pct=Decimal("1"))
 
@@ -345,7 +345,7 @@ def test_a_token_from_an_approver_struck_off_the_list_is_refused(
 
 
 def test_settings_from_the_shipped_policy() -> None:
-    from signoff.policies import load_policy_file
+    from executors.policy_file import load_policy_file
 
     settings = ApprovalSettings.from_policy(load_policy_file(None, None).approvals)
     assert settings.validity == timedelta(minutes=10)

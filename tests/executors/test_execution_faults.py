@@ -16,7 +16,7 @@ from executors.journal import SqliteJournal
 from executors.localnet.server import Fault, LocalExchange
 from executors.service import ExecutionService
 from executors.testing import decision, order_step
-from signoff.errors import OrderStateUnknown
+from foundation.errors import OrderStateUnknown
 
 ORDER = "/api/v3/order"
 

@@ -17,9 +17,9 @@ from executors.paper.engine import PaperEngine
 from executors.paper.executor import PaperExecutor
 from executors.service import ExecutionService
 from executors.testing import START, cancel_step, decision, order_step
+from foundation.clock import FakeClock, SystemClock
+from foundation.errors import ExecutionError, InsufficientFunds
 from policy.decision import PolicyStamp
-from signoff.clock import FakeClock, SystemClock
-from signoff.errors import ExecutionError, InsufficientFunds
 
 D = Decimal
 

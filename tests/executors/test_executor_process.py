@@ -36,8 +36,8 @@ from executors.testing import (
     signoff_command,
     wait_for,
 )
+from foundation.errors import ExecutionError, SandboxViolation
 from policy.decision import StepDecision, Verdict
-from signoff.errors import ExecutionError, SandboxViolation
 
 # the executor process enforces the shipped policy: decisions carry its stamp
 SHIPPED = shipped_policy_stamp()

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from executors.approvals import ApprovalAuthority, ApprovalRefused, ApprovalSettings
+from executors.catalog import MarketCatalog, load_demo_account
 from executors.ccxt_exec import CcxtExecutor
 from executors.ids import client_order_id
 from executors.journal import SqliteJournal
@@ -26,10 +27,9 @@ from executors.localnet.server import Credentials, LocalExchange
 from executors.paper.engine import engine_from
 from executors.service import ExecutionService
 from executors.testing import FAST_LOCAL, decision, keys_of, order_step
+from foundation.clock import FakeClock, SystemClock
+from foundation.errors import ExchangeError
 from policy.decision import Verdict
-from signoff.catalog import MarketCatalog, load_demo_account
-from signoff.clock import FakeClock, SystemClock
-from signoff.errors import ExchangeError
 
 TAMPERING = (
     "none",

@@ -17,14 +17,14 @@ import httpx
 import pytest
 
 from executors.base import OrderRequest
+from executors.catalog import MarketCatalog, load_demo_account
 from executors.ccxt_exec import CcxtExecutor
 from executors.localnet.server import INSUFFICIENT, Credentials, Fault, LocalExchange
 from executors.paper.engine import engine_from
 from executors.testing import FAST_LOCAL, keys_of
 from executors.venues import ApiKeys, Secret
-from signoff.catalog import MarketCatalog, load_demo_account
-from signoff.clock import SystemClock
-from signoff.errors import (
+from foundation.clock import SystemClock
+from foundation.errors import (
     AuthenticationFailed,
     ExchangeError,
     ExchangeUnavailable,

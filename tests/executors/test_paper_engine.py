@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from executors.base import OrderRequest
+from executors.catalog import MarketCatalog
 from executors.paper.engine import PaperEngine, PaperSettings, RuleViolation
+from foundation.clock import FakeClock
+from foundation.errors import InsufficientFunds, OrderNotFound, OrderRejected
 from intent.plan import Schedule
-from signoff.catalog import MarketCatalog
-from signoff.clock import FakeClock
-from signoff.errors import InsufficientFunds, OrderNotFound, OrderRejected
 
 D = Decimal
 

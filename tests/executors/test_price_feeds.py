@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from executors.base import OrderRequest
+from executors.catalog import MarketCatalog
 from executors.localnet.server import LocalExchange
 from executors.paper.engine import PaperEngine
 from executors.paper.executor import PaperExecutor
@@ -22,9 +23,8 @@ from executors.paper.feeds import (
     parse_klines,
 )
 from executors.testing import START
-from signoff.catalog import MarketCatalog
-from signoff.clock import FakeClock, SystemClock
-from signoff.errors import ExchangeUnavailable, InputError
+from foundation.clock import FakeClock, SystemClock
+from foundation.errors import ExchangeUnavailable, InputError
 
 D = Decimal
 

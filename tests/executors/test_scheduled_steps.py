@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 
 from executors.approvals import ApprovalAuthority
+from executors.catalog import MarketCatalog
 from executors.journal import SqliteJournal
 from executors.localnet.server import LocalExchange
 from executors.paper.engine import PaperEngine
 from executors.paper.executor import PaperExecutor
 from executors.service import ExecutionService
 from executors.testing import START, cancel_step, decision, order_step
+from foundation.clock import FakeClock
 from intent.plan import Schedule
 from intent.resolved import ResolvedOrder
-from signoff.catalog import MarketCatalog
-from signoff.clock import FakeClock
 
 D = Decimal
 

@@ -22,8 +22,8 @@ from executors.venues import (
     parse_venue_profiles,
     resolve_keys,
 )
-from signoff.clock import SystemClock
-from signoff.errors import AuthenticationFailed, ConfigError, SandboxViolation
+from foundation.clock import SystemClock
+from foundation.errors import AuthenticationFailed, ConfigError, SandboxViolation
 
 EXECUTORS = Path(__file__).resolve().parents[2] / "executors"
 KEYS = ApiKeys(api_key=Secret("k" * 64), secret=Secret("s" * 64))

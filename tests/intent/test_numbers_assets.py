@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from foundation.errors import ConfigError
 from intent.assets import AssetRegistry
 from intent.lexicon import render_table, source_digest
 from intent.numbers import AMBIGUOUS, read_cjk_numeral, read_number
-from signoff.errors import ConfigError
 from signoff.intents import load_parser
 from tests.conftest import REPO
 

@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from foundation import secrets
+from foundation.clock import FakeClock
 from ledger.service import Ledger
-from signoff import secrets
-from signoff.clock import FakeClock
 
 PG_ENV = "SIGNOFF_TEST_PG_URL"
 PG_DEFAULTS = (

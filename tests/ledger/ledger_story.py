@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from foundation.clock import FakeClock
 from intent.canonical import content_hash
 from intent.market import AccountSnapshot, Balance, MarketData, Quote
 from intent.plan import Amount, OrderStep, Plan, QueryStep
 from intent.resolved import ResolvedOrder, ResolvedQuery
 from ledger.service import Ledger
 from policy.decision import PolicyStamp, Reason, StepDecision
-from signoff.clock import FakeClock
 
 POLICY_TEXT = """\
 [policy]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from foundation.clock import FakeClock
 from intent.plan import Plan
 from ledger.service import Ledger
 from signoff.cli import main
-from signoff.clock import FakeClock
 from tests.ledger import tamper
 from tests.ledger.ledger_story import ORDER_STEP, Story, record_story
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from foundation import secrets
+from foundation.clock import FakeClock
+from foundation.errors import LedgerError
 from intent.plan import parse_result_from_data
 from ledger.service import Ledger
-from signoff import secrets
 from signoff.cli import main
-from signoff.clock import FakeClock
-from signoff.errors import LedgerError
 from signoff.intents import load_parser
 from tests.ledger.ledger_story import record_story, snapshot
 

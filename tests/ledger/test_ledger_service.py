@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from foundation.clock import FakeClock
+from foundation.errors import ApprovalError, LedgerError
 from intent.plan import Clarification, Refusal
 from ledger import chain
 from ledger.service import Ledger
 from policy.decision import PolicyStamp, StepDecision
-from signoff.clock import FakeClock
-from signoff.errors import ApprovalError, LedgerError
 from tests.ledger.ledger_story import POLICY, POLICY_TEXT, record_story, snapshot
 
 

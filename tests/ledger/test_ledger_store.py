@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from foundation.errors import LedgerError, SchemaVersionError
 from ledger import store
 from ledger.service import Ledger
 from ledger.tables import SCHEMA_VERSION
-from signoff.errors import LedgerError, SchemaVersionError
 
 
 def test_the_default_is_a_sqlite_file_in_signoff_home(_isolated_env: Path) -> None:  # noqa: PT019

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from foundation.clock import FakeClock
 from ledger import chain
 from ledger.service import Ledger
-from signoff.clock import FakeClock
 from tests.ledger import tamper
 from tests.ledger.ledger_story import Story, record_story
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from executors.catalog import load_market_catalog
 from intent.market import AccountSnapshot, Balance, MarketData, OpenOrder, Quote
 from intent.plan import Schedule, Side, Trigger
 from intent.resolve import order_as_given
@@ -17,7 +18,6 @@ from policy.decision import StepDecision
 from policy.engine import evaluate
 from policy.loader import load_policy
 from policy.model import Policy
-from signoff.catalog import load_market_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)

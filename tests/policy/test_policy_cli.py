@@ -42,9 +42,9 @@ def test_shipped_policy_tests_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_policy_tests_cover_every_rule_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    from executors.catalog import load_market_catalog
+    from executors.policy_file import default_policy_path, load_policy_file
     from policy.model import RULE_KINDS
-    from signoff.catalog import load_market_catalog
-    from signoff.policies import default_policy_path, load_policy_file
     from signoff.situation import load_scenarios
 
     code, report = run_json(capsys, "policy", "test", str(POLICY_TESTS), "--json")

@@ -84,5 +84,5 @@ def test_domain_source_does_no_io() -> None:
                 module = getattr(node, "module", None) or ""
                 for name in [module, *names]:
                     assert name.split(".")[0] not in {"os", "pathlib", "socket", "signoff"} or (
-                        name == "signoff.errors"
+                        name == "foundation.errors"
                     ), f"{path.name}:{node.lineno} imports {name}"

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from foundation.errors import ConfigError, PolicyError
 from policy.loader import load_policy, load_policy_bytes
 from policy.model import RULE_KINDS, MaxOrderValue
-from signoff.errors import ConfigError, PolicyError
 from tests.policy.policy_helpers import REPO, default_policy, header
 
 SOURCE = "bad.toml"

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
+from foundation.errors import PolicyError
 from policy.model import MaxOrderValue, PriceCollar
 from policy.personal import apply_personal
-from signoff.errors import PolicyError
 from tests.policy.policy_helpers import (
     account,
     decide,

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from signoff.catalog import load_market_catalog
-from signoff.errors import ConfigError
+from executors.catalog import load_market_catalog
+from foundation.errors import ConfigError
 from signoff.situation import (
     load_scenarios,
     parse_account,

@@ -46,7 +46,7 @@ def home(signoff_home: Path) -> Iterator[Path]:
     """SIGNOFF_HOME for the command; the executor it starts must be gone afterwards."""
     yield signoff_home
     from executors.process.client import ExecutorClient
-    from signoff.errors import ExecutionError
+    from foundation.errors import ExecutionError
 
     try:
         client = ExecutorClient.connect(str(signoff_home))

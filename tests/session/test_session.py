@@ -10,9 +10,9 @@ from sqlmodel import Session as DbSession
 from sqlmodel import select
 
 from executors.ids import client_order_id
+from foundation.errors import ApprovalError
 from intent.resolved import ResolvedOrder
 from ledger.tables import AuditRecord
-from signoff.errors import ApprovalError
 from signoff.session import Session, counters_from_ledger
 
 

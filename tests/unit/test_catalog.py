@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from signoff.catalog import load_demo_account, load_market_catalog, parse_market_catalog
-from signoff.errors import ConfigError
+from executors.catalog import load_demo_account, load_market_catalog, parse_market_catalog
+from foundation.errors import ConfigError
 
 NOW = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from signoff.errors import ConfigError
-from signoff.files import read_bytes, read_text
+from foundation.errors import ConfigError
+from foundation.files import read_bytes, read_text
 
 
 def test_reads_text_and_bytes(tmp_path: Path) -> None:

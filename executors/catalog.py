@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from foundation.errors import ConfigError
+from foundation.files import read_text as _read
+from foundation.paths import shipped_config
 from intent.market import AccountSnapshot, Balance, MarketData, MarketRules, Quote
-from signoff.errors import ConfigError
-from signoff.files import read_text as _read
-from signoff.paths import shipped_config
 
 _MARKET_KEYS = {
     "symbol",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from signoff.paths import shipped_config
+from foundation.paths import shipped_config
 
 if TYPE_CHECKING:
     from policy.model import Policy
@@ -39,9 +39,9 @@ def personal_path(explicit: str | None = None) -> str | None:
 def load_policy_file(path: str | None = None, personal: str | None = None) -> Policy:
     """The policy at ``path`` (default: :func:`policy_path`), with a personal file on top
     (default: :func:`personal_path`)."""
+    from foundation.files import read_bytes
     from policy.loader import load_policy_bytes
     from policy.personal import apply_personal_bytes
-    from signoff.files import read_bytes
 
     source = policy_path(path)
     policy = load_policy_bytes(read_bytes(source), source)

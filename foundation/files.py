@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def read_bytes(path: str) -> bytes:
-    """The file's exact bytes; a :class:`~signoff.errors.ConfigError` naming it otherwise."""
+    """The file's exact bytes; a :class:`~foundation.errors.ConfigError` naming it otherwise."""
     try:
         with open(path, "rb") as handle:
             return handle.read()
@@ -17,12 +17,12 @@ def read_bytes(path: str) -> bytes:
 
 
 def read_text(path: str) -> str:
-    """The file as UTF-8 text; a :class:`~signoff.errors.ConfigError` naming it otherwise."""
+    """The file as UTF-8 text; a :class:`~foundation.errors.ConfigError` naming it otherwise."""
     data = read_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        from signoff.errors import ConfigError
+        from foundation.errors import ConfigError
 
         raise ConfigError(
             f"not UTF-8 text (byte {exc.start})", source=path, hint="save the file as UTF-8"
@@ -30,7 +30,7 @@ def read_text(path: str) -> str:
 
 
 def _error(path: str, exc: OSError) -> Exception:
-    from signoff.errors import ConfigError
+    from foundation.errors import ConfigError
 
     if isinstance(exc, FileNotFoundError):
         return ConfigError("file not found", source=path)
