@@ -211,7 +211,8 @@ class RequestParser:
 
         self.settings = settings or LLMSettings.from_env()
         self._model = model if model is not None else build_model(self.settings)
-        self.model_label = self.settings.label if model is None else _model_label(model)
+        given = model is not None and not self.settings.model
+        self.model_label = _model_label(self._model) if given else self.settings.label
 
     @property
     def name(self) -> str:
