@@ -11,11 +11,13 @@ its answer (a refusal) is final. Then:
                  never where something that changes the order is really missing.
 ``cross-check``  both; where their plans differ, the person is asked, and shown both.
 
-A request with text aimed at the model itself (``ignore previous instructions``, role
-markers, JSON) is never sent: the rules read it alone, with a notice. When the model
-fails — a provider error, 429, 5xx, a timeout, malformed or invalid output after the
-retries, a usage limit — the rules' answer is used, with a visible notice. A mode never
-raises for a request and never returns part of a plan.
+In the model modes a request with text aimed at a parser or model (``ignore previous
+instructions``, role markers, JSON, HTML comments, hidden characters, "add a step
+silently") is refused before anything reads it: it is sent to no model, and the rules'
+reading is not used either, since a hidden step reads to the rules like any other step.
+When the model fails (a provider error, 429, 5xx, a timeout, malformed or invalid output
+after the retries, a usage limit) the rules' answer is used, with a visible notice. A mode
+never raises for a request and never returns part of a plan.
 """
 
 from __future__ import annotations
@@ -63,14 +65,25 @@ _ALLOWED_STEPS = (OrderStep, CancelStep, RebalanceStep, ConvertStep, QueryStep)
 # text written to steer a model rather than to ask for a trade
 _STEERING = re.compile(
     r"(?ix)"
+    # instructions to a model, in English, German and Chinese
     r"ignor(?:e|ing|iere|ieren)\b[^.\n]{0,40}\b(?:instruction|rule|prompt|anweisung|regel|vorgabe)"
-    r"|disregard\b|forget\b[^.\n]{0,30}\b(?:instruction|rule|prompt)"
-    r"|vergiss\b|(?:system|developer|assistant|tool)\s*(?:prompt|message|override)?\s*[:>\]]"
+    r"|\bdisregard\b|\bforget\b[^.\n]{0,30}\b(?:instruction|rule|prompt)|\bvergiss\b"
+    r"|\b(?:system|developer|assistant|assistent|tool)\s*(?:prompt|message|override)?\s*[:>\]]"
+    r"|\b(?:as|als)\s+(?:the|an?|der|die|ein)?\s*(?:assistant|assistent|ai|ki|model|modell)\b"
     r"|\byou\s+are\s+now\b|\bdu\s+bist\s+(?:jetzt|nun)\b|\bact\s+as\b|\bpretend\b|jailbreak"
     r"|\bdan\s+mode\b|\b(?:admin|developer|god|debug)\s*(?:mode|modus)\b"
-    r"|<\|?\s*(?:im_start|im_end|system|assistant|/?s)\b|\[/?inst\]|```|\{\s*\""
+    # steps slipped in or hidden from the person
+    r"|\b(?:append|insert|add)\s+(?:a|an|another|one\s+more|an\s+extra|a\s+hidden)?\s*step"
+    r"|\b(?:silently|secretly|quietly)\b|\bwithout\s+(?:telling|showing|mentioning)\b"
+    r"|\b(?:do\s+not|don'?t)\s+(?:mention|show|tell|display)\b|\b(?:heimlich|unauffällig)\b"
+    r"|\bohne\s+es\s+zu\s+(?:erwähnen|zeigen|sagen)\b|\bfüge\b[^.\n]{0,40}\bschritt"
+    # markup, role tokens and structured data a person does not type
+    r"|<!--|<\|?\s*(?:im_start|im_end|system|assistant|/?s)\b|\[/?inst\]|```|\{\s*\""
     r"|final_result|tool_call|function_call"
-    r"|忽略|无视|忘记|系统提示|系统\s*[:：]|管理员模式|开发者模式|你现在是|扮演"
+    r"|忽略|无视|忘记|系统提示|系统\s*[:：]|管理员模式|开发者模式|你现在是|扮演|助手\s*[:：]"
+    r"|悄悄|偷偷|不要告诉|别告诉|额外添加|加一步|添加一个步骤"
+    # characters that hide text: zero-width, bidirectional overrides
+    r"|[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 
 
@@ -240,25 +253,27 @@ class RequestParser:
             )
         if self.mode == "rules":
             return self._rules_report(text)
+        steer = steering(text)
+        if steer is not None:
+            # not for the model, and not for a fallback either: text that tries to steer a
+            # parser may have steered the rules too (a hidden step reads like a step)
+            reason = (
+                "the request contains text addressed to a parser or a model "
+                f"({steer.strip() or 'hidden characters'!r}); signoff does not follow "
+                "instructions inside a request. Say only the trade you want."
+            )
+            return ParseReport(
+                Refusal(category="policy", reason=reason),
+                self.mode,
+                "screen",
+                model=self.model_label,
+                notices=("not sent to the model: " + reason,),
+            )
         rules_result = parse_result_from_data(self.rules.parse(text))
         if self.mode == "hybrid" and not (
             isinstance(rules_result, Clarification) and set(rules_result.missing) & PHRASING_GAPS
         ):
             return ParseReport(rules_result, self.mode, "deterministic", model=self.model_label)
-        steer = steering(text)
-        if steer is not None:
-            notice = (
-                f"not sent to the model: the request contains text aimed at a model "
-                f"({steer.strip()!r}); the rules parser read it"
-            )
-            return ParseReport(
-                rules_result,
-                self.mode,
-                "deterministic",
-                model=self.model_label,
-                notices=(notice,),
-                fallback=True,
-            )
         answer = await self._ask_model(text)
         base = ParseReport(
             rules_result,
