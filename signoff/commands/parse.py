@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any, TextIO
 
+    from signoff.llm import ParseReport, RequestParser
+
 HELP = "parse a request into a plan (nothing is traded)"
 
 
@@ -80,7 +82,7 @@ def add_parser_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def request_parser(args: argparse.Namespace, assets: str | None = None) -> Any:
+def request_parser(args: argparse.Namespace, assets: str | None = None) -> RequestParser | None:
     """The :class:`signoff.llm.RequestParser` the options ask for, or ``None`` for the rules."""
     mode = getattr(args, "parser", None) or "rules"
     if mode == "rules":
@@ -152,7 +154,7 @@ def result_line(result: dict[str, Any]) -> str:
 
 
 def run_jsonl(
-    stdin: TextIO, stdout: TextIO, assets: str | None = None, *, modes: Any = None
+    stdin: TextIO, stdout: TextIO, assets: str | None = None, *, modes: RequestParser | None = None
 ) -> int:
     """``modes``: a :class:`signoff.llm.RequestParser` (None: the rules alone, fast)."""
     from signoff.intents import load_parser
@@ -174,7 +176,7 @@ def run_jsonl(
     return 0
 
 
-def _report_dict(report: Any) -> dict[str, Any]:
+def _report_dict(report: ParseReport) -> dict[str, Any]:
     """A :class:`signoff.llm.ParseReport` as a result dict plus how it was produced."""
     out: dict[str, Any] = report.result.model_dump(by_alias=True)
     if report.result.status == "plan":
@@ -185,7 +187,7 @@ def _report_dict(report: Any) -> dict[str, Any]:
     return out
 
 
-def _run_jsonl_modes(stdin: TextIO, stdout: TextIO, modes: Any) -> int:
+def _run_jsonl_modes(stdin: TextIO, stdout: TextIO, modes: RequestParser) -> int:
     from signoff.jsonout import dumps
 
     try:
@@ -236,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if result.status == "plan" else 1
 
 
-def _run_modes(text: str, modes: Any, *, as_json: bool) -> int:
+def _run_modes(text: str, modes: RequestParser, *, as_json: bool) -> int:
     from signoff.jsonout import dumps
 
     try:
