@@ -20,6 +20,7 @@ from pydantic_ai import Agent, ModelRetry, RunContext
 
 from intent.assets import AssetRegistry
 from intent.plan import (
+    CancelStep,
     Clarification,
     ConvertStep,
     OrderStep,
@@ -147,10 +148,8 @@ def plan_problem(output: ParseOutcome, text: str, registry: AssetRegistry) -> st
         return f"a plan has at most {MAX_LLM_STEPS} steps; ask the person to split the request"
     mentioned = mentioned_assets(text, registry)
     for index, step in enumerate(output.steps, 1):
-        if not isinstance(step, OrderStep | ConvertStep | RebalanceStep | QueryStep) and (
-            getattr(step, "action", None) != "cancel"
-        ):
-            return f"step {index}: unknown action"
+        if not isinstance(step, OrderStep | CancelStep | ConvertStep | RebalanceStep | QueryStep):
+            return f"step {index}: only spot orders, cancels, rebalances, converts and queries"
         for asset in _step_assets(step):
             if asset not in registry.tickers:
                 return (

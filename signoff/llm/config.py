@@ -94,6 +94,22 @@ class LLMSettings:
         return key
 
 
+def open_model(settings: LLMSettings) -> tuple[Model, Any]:
+    """The model and, for a base URL, the HTTP client made for it (the caller closes it)."""
+    if settings.base_url and settings.model:
+        from pydantic_ai.models import create_async_httpx2_client
+
+        client = create_async_httpx2_client()
+        try:
+            return build_model(settings, http_client=client), client
+        except BaseException:
+            import asyncio
+
+            asyncio.run(client.aclose())
+            raise
+    return build_model(settings), None
+
+
 def build_model(settings: LLMSettings, *, http_client: Any = None) -> Model:
     """The pydantic-ai model for ``settings``; a usage error if it cannot be built.
 

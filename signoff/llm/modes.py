@@ -23,6 +23,7 @@ never raises for a request and never returns part of a plan.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import re
 import time
 from collections.abc import Sequence
@@ -213,17 +214,19 @@ class RequestParser:
             raise UsageError(f"unknown parser {mode!r}", hint=f"one of {', '.join(MODES)}")
         self.rules = rules
         self.mode: Mode = mode
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._agent: Agent[ParseDeps, ParseOutcome] | None = None
         self._model: Model | None = None
+        self._client: Any = None  # an HTTP client this parser made, and closes
         if mode == "rules":
             self.settings = settings
             self.model_label: str | None = None
             return
-        from signoff.llm.config import LLMSettings, build_model
+        from signoff.llm.config import LLMSettings, open_model
 
         self.settings = settings or LLMSettings.from_env()
-        self._model = model if model is not None else build_model(self.settings)
+        if model is None:
+            model, self._client = open_model(self.settings)
+        self._model = model
         given = model is not None and not self.settings.model
         self.model_label = _model_label(self._model) if given else self.settings.label
 
@@ -240,9 +243,7 @@ class RequestParser:
             if screened is not None:
                 return ParseReport(parse_result_from_data(screened), self.mode, "screen")
             return self._rules_report(text)
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(self.parse_async(text))
+        return _event_loop().run_until_complete(self.parse_async(text))
 
     async def parse_async(self, text: str) -> ParseReport:
         """Parse one request inside a running event loop (the TUI's). Never raises."""
@@ -306,10 +307,16 @@ class RequestParser:
             alternatives={"rules": _json(rules_result), "llm": _json(proposal)},
         )
 
+    async def aclose(self) -> None:
+        """Close the HTTP client this parser made (inside the loop that used it)."""
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
     def close(self) -> None:
-        if self._loop is not None:
-            self._loop.close()
-            self._loop = None
+        """Close the HTTP client this parser made, if any (after :meth:`parse`)."""
+        if self._client is not None:
+            _event_loop().run_until_complete(self.aclose())
 
     # ------------------------------------------------------------------ internals
     def _rules_report(self, text: str) -> ParseReport:
@@ -369,6 +376,23 @@ class RequestParser:
         if problem is not None:
             return _LLMAnswer(None, usage, _ms(started), problem)
         return _LLMAnswer(proposal, usage, _ms(started), None)
+
+
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process for the synchronous :meth:`RequestParser.parse`.
+
+    pydantic-ai shares an HTTP client per provider across the process, and its pooled
+    connections belong to the loop that opened them; a loop per parser (or per call)
+    would leave the next parser with connections on a closed loop.
+    """
+    global _LOOP
+    if _LOOP is None or _LOOP.is_closed():
+        _LOOP = asyncio.new_event_loop()
+        atexit.register(_LOOP.close)
+    return _LOOP
 
 
 def _ms(started: float) -> int:

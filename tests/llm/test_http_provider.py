@@ -258,3 +258,26 @@ def test_requests_are_refused_while_model_requests_are_off(
     assert report.fallback
     assert "not allowed" in report.notices[0]
     assert endpoint.requests == []
+
+
+def test_parsers_one_after_another_share_the_providers_http_client(
+    rules: DeterministicParser,
+) -> None:
+    """Built without a client of its own (pydantic-ai's), one parser after another, each
+    called twice, all get the model's answer (over keep-alive connections)."""
+    from tests.llm.fake_openai import serving
+
+    def plan(text: str) -> tuple[str, dict[str, Any]]:
+        return ("Plan", buy_btc())
+
+    with serving(plan) as (url, received):
+        for _ in range(2):
+            settings = LLMSettings(model="local", base_url=url, retries=0, http_retries=0)
+            parser = RequestParser(rules, "llm", settings)
+            try:
+                for _ in range(2):
+                    report = run(parser, "I want 0.1 BTC")
+                    assert report.parser == "llm", report.notices
+            finally:
+                parser.close()
+    assert len(received) == 4
