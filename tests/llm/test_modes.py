@@ -234,12 +234,57 @@ def test_no_request_of_the_evaluation_corpus_looks_like_steering() -> None:
     assert [t for t in texts if steering(t)] == []
 
 
-def test_credential_looking_text_is_masked_before_it_is_sent(rules: DeterministicParser) -> None:
+@pytest.mark.parametrize("mode", LLM_MODES)
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ("I want 0.1 BTC ref 9fQ2xLr7Vb3KmT8wZp4YhN6c", "9fQ2xLr7Vb3KmT8wZp4YhN6c"),
+        ("I want 0.1 BTC, api_key=abcd1234efgh", "abcd1234efgh"),
+        ("I want 0.1 BTC sk-proj-abcdefghijklmnop1234", "abcdefghijklmnop1234"),
+        ("I want 0.1 BTC plainwords", "plainwords"),  # registered below
+    ],
+)
+def test_a_credential_never_reaches_the_model(
+    rules: DeterministicParser, mode: Mode, text: str, secret: str
+) -> None:
+    from foundation import secrets
+
+    secrets.register_secret("plainwords", "test")
     seen: list[str] = []
-    text = "buy 0.1 BTC ref 9fQ2xLr7Vb3KmT8wZp4YhN6c"
-    report = parse(rules, "llm", replying(("Plan", buy_btc()), seen), text)
-    assert only_step(report).base == "BTC"
-    assert seen == ["buy 0.1 BTC ref [MASKED]"]
+    try:
+        report = parse(rules, mode, replying(("Plan", buy_btc()), seen), text)
+    finally:
+        secrets.reset()
+    # refused on the text by the safety screen, or sent with the credential masked
+    assert all(secret not in sent for sent in seen)
+    assert all("[MASKED]" in sent for sent in seen)
+    if not seen:
+        assert isinstance(report.result, Refusal)
+        assert report.parser == "screen"
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("buy 0.1 BTC ref 9fQ2xLr7Vb3KmT8wZp4YhN6c", "buy 0.1 BTC ref [MASKED]"),
+        ("buy 0.1 BTC api_key=abcd1234efgh", "buy 0.1 BTC api_key=[MASKED]"),
+        ("buy 0.1 BTC plainwords", "buy 0.1 BTC [MASKED]"),
+    ],
+)
+def test_what_the_screen_lets_through_is_masked_before_it_is_sent(
+    rules: DeterministicParser, monkeypatch: pytest.MonkeyPatch, text: str, sent: str
+) -> None:
+    """The second line: even a screen that let a credential through never sends it."""
+    from foundation import secrets
+
+    monkeypatch.setattr("signoff.llm.modes.safety_screen", lambda text, parser: None)
+    secrets.register_secret("plainwords", "test")
+    seen: list[str] = []
+    try:
+        parse(rules, "llm", replying(("Plan", buy_btc()), seen), text)
+    finally:
+        secrets.reset()
+    assert seen == [sent]
 
 
 # ---------------------------------------------------------------------- hybrid
