@@ -227,8 +227,8 @@ class RequestParser:
         if model is None:
             model, self._client = open_model(self.settings)
         self._model = model
-        given = model is not None and not self.settings.model
-        self.model_label = _model_label(self._model) if given else self.settings.label
+        # a model handed in (tests) is named by itself unless the settings name one
+        self.model_label = self.settings.label if self.settings.model else _model_label(model)
 
     @property
     def name(self) -> str:
@@ -290,9 +290,7 @@ class RequestParser:
         proposal = answer.result
         if self.mode in ("llm", "hybrid"):
             return replace(base, result=proposal, parser="llm")
-        # cross-check
-        if same_result(proposal, rules_result) and isinstance(proposal, Plan):
-            return replace(base, result=rules_result, parser="both")
+        # cross-check: agreement gives the rules' own (exact) reading
         if same_result(proposal, rules_result):
             return replace(base, parser="both")
         question = (
@@ -372,7 +370,10 @@ class RequestParser:
             except Exception as exc:  # any provider or output failure ends in the fallback
                 usage = _usage_of(messages)
                 return _LLMAnswer(None, usage, _ms(started), _describe_failure(exc))
-        problem = vet(proposal, text, self.rules)
+        try:
+            problem = vet(proposal, text, self.rules)
+        except Exception as exc:  # a proposal that cannot even be checked is not taken
+            problem = f"the proposal could not be checked: {_describe_failure(exc)}"
         if problem is not None:
             return _LLMAnswer(None, usage, _ms(started), problem)
         return _LLMAnswer(proposal, usage, _ms(started), None)
