@@ -160,6 +160,7 @@ class Session:
         from executors.policy_file import policy_path as resolve_policy_path
         from executors.process.client import start_executor
         from foundation.files import read_bytes
+        from ledger.history import check_policy_version
         from ledger.service import Ledger
 
         source = resolve_policy_path(policy_path)
@@ -167,6 +168,8 @@ class Session:
         text = read_bytes(source).decode("utf-8")
         ledger = Ledger.open(db_url, clock=clock)
         try:
+            # a known id and version with other content is refused, naming both hashes
+            check_policy_version(ledger, policy.stamp)
             args = ["--policy", source, *executor_args]
             executor = start_executor(exchange, args=args, policy_hash=policy.hash)
         except BaseException:
