@@ -10,6 +10,8 @@ Library errors (ccxt, pydantic-ai, SQLAlchemy) are mapped at the boundary with
     │   └── ConfigError               a config, asset list or policy file is invalid;
     │       │                         names the file, the entry and the key
     │       └── PolicyError           the policy file, or a personal file loosening it
+    ├── IdentityError                 unknown person, bad signature, missing role,
+    │                                 missing or locked key (``code`` says which)
     ├── LedgerError                   the ledger cannot be opened or written
     │   ├── SchemaVersionError        a database from a newer or unknown schema
     │   └── AuditIntegrityError       the audit chain does not verify
@@ -79,6 +81,20 @@ class ConfigError(InputError):
 
 class PolicyError(ConfigError):
     """The policy file (or a personal threshold file) does not load."""
+
+
+class IdentityError(SignoffError):
+    """A person's identity, key or signature cannot be used as asked.
+
+    ``code`` is one of UNKNOWN_IDENTITY, BAD_SIGNATURE, NO_ROLE (a refusal: exit 1)
+    or NO_KEY, KEY_LOCKED (the person's own key is missing or needs its passphrase:
+    exit 2).
+    """
+
+    def __init__(self, code: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{code}: {message}", hint=hint)
+        self.code = code
+        self.exit_code = 2 if code in ("NO_KEY", "KEY_LOCKED") else 1
 
 
 class LedgerError(SignoffError):
