@@ -47,9 +47,11 @@ from policy.lifecycle import Recorded
 __all__ = [
     "PolicyVersion",
     "RecordedApproval",
+    "RecordedDecision",
     "RecordedEvaluation",
     "approvals_since",
     "check_policy_version",
+    "decisions_since",
     "find_policy_version",
     "policy_versions",
     "recorded_evaluations",
@@ -237,3 +239,44 @@ def approvals_since(ledger: Ledger, since: datetime | None = None) -> list[Recor
             )
             for r in db.exec(query).all()
         ]
+
+
+@dataclass(frozen=True)
+class RecordedDecision:
+    decided_at: datetime
+    plan_id: str
+    step_id: str
+    verdict: str
+    rules: tuple[str, ...]
+    codes: tuple[str, ...]
+    trader: str
+    policy: str
+
+
+def decisions_since(ledger: Ledger, since: datetime | None = None) -> list[RecordedDecision]:
+    """Every recorded decision (oldest first) with who asked and the rules that applied."""
+    with Session(ledger.engine) as db:
+        query = (
+            select(DecisionRow, RequestRow.actor)
+            .join(PlanRow, col(PlanRow.id) == col(DecisionRow.plan_id))
+            .join(RequestRow, col(RequestRow.id) == col(PlanRow.request_id))
+            .order_by(col(DecisionRow.audit_seq), col(DecisionRow.step_id))
+        )
+        if since is not None:
+            query = query.where(col(DecisionRow.decided_at) >= since)
+        out = []
+        for row, actor in db.exec(query).all():
+            reasons = _REASONS.validate_json(row.reasons_json)
+            out.append(
+                RecordedDecision(
+                    decided_at=row.decided_at,
+                    plan_id=row.plan_id,
+                    step_id=row.step_id,
+                    verdict=row.verdict,
+                    rules=tuple(r.rule for r in reasons),
+                    codes=tuple(r.code for r in reasons),
+                    trader=actor,
+                    policy=f"{row.policy_id}@{row.policy_version}",
+                )
+            )
+        return out
