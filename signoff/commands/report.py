@@ -79,6 +79,7 @@ def draw_chart(days: dict[date, dict[str, int]], path: str, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     labels = [day.isoformat() for day in days]
     figure, axes = plt.subplots(figsize=(max(6.0, 0.6 * len(labels) + 3), 4), dpi=100)
@@ -89,7 +90,8 @@ def draw_chart(days: dict[date, dict[str, int]], path: str, title: str) -> None:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     axes.set_title(title)
     axes.set_ylabel("decisions")
-    axes.legend(loc="upper left")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.tick_params(axis="x", labelrotation=45)
     figure.tight_layout()
     figure.savefig(path, format="png")
