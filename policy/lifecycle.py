@@ -28,6 +28,7 @@ from policy.model import STATE_SEVERITY, Policy, Rule, format_duration
 
 __all__ = [
     "Change",
+    "Disagreement",
     "Loosening",
     "Recorded",
     "ReplayChange",
@@ -35,6 +36,7 @@ __all__ = [
     "diff",
     "loosenings",
     "replay",
+    "shadow",
 ]
 
 Direction = Literal["stricter", "looser", "neither"]
@@ -387,4 +389,66 @@ def loosenings(old: Policy, new: Policy, recorded: Iterable[Recorded]) -> list[L
         )
         if found is not None:
             out.append(found)
+    return out
+
+
+# --- shadow mode --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A step the candidate policy decides differently from the live one."""
+
+    step_id: str
+    step: str
+    live: Verdict
+    candidate: Verdict
+    live_rules: tuple[str, ...]
+    candidate_rules: tuple[str, ...]
+    candidate_reasons: tuple[str, ...]
+
+
+def shadow(
+    steps: Sequence[ResolvedStep],
+    live: Sequence[StepDecision],
+    candidate: Policy,
+    *,
+    account: AccountSnapshot,
+    market: MarketData,
+    counters: Counters,
+    now: datetime,
+    plan_id: str | None = None,
+    firing: bool = False,
+) -> list[Disagreement]:
+    """The candidate's decisions on the same inputs, where they differ from ``live``.
+
+    Pure: the live decisions are only read; what the caller does with them is unchanged.
+    """
+    theirs = evaluate(
+        steps,
+        policy=candidate,
+        account=account,
+        market=market,
+        counters=counters,
+        now=now,
+        plan_id=plan_id,
+        firing=firing,
+    )
+    by_id = {s.step_id: s for s in steps}
+    out = []
+    for mine, other in zip(live, theirs, strict=True):
+        if mine.decision == other.decision:
+            continue
+        step = by_id.get(mine.step_id)
+        out.append(
+            Disagreement(
+                step_id=mine.step_id,
+                step=describe_step(step) if step is not None else mine.step_id,
+                live=mine.decision,
+                candidate=other.decision,
+                live_rules=tuple(r.rule for r in mine.reasons),
+                candidate_rules=tuple(r.rule for r in other.reasons),
+                candidate_reasons=tuple(r.message for r in other.reasons),
+            )
+        )
     return out
