@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
 from executors.trading_state import append_change
 from foundation.clock import FakeClock
 from foundation.identity import SigningKey
-from ledger.history import decisions_since
+from ledger.history import RecordedDecision, decisions_since
 from ledger.service import Ledger
 from policy.loader import load_policy
 from signoff.cli import main
@@ -36,10 +37,11 @@ def test_report_compliance_tables_csv_and_chart(
         decided = decisions_since(ledger)
         assert [d.verdict for d in decided] == ["allow", "confirm", "escalate", "confirm"]
         confirm, escalate = decided[1], decided[2]
-        for decision, approver, role in (
+        approvals: tuple[tuple[RecordedDecision, str, Literal["confirm", "escalate"]], ...] = (
             (confirm, "bob", "confirm"),
             (escalate, "ravi", "escalate"),
-        ):
+        )
+        for decision, approver, role in approvals:
             ledger.record_approval(
                 plan_id=decision.plan_id,
                 step_id=decision.step_id,
