@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
+    from policy.model import TradingState as TradingStateName
 
 ParseOutcome = Plan | Clarification | Refusal
 
@@ -579,6 +580,7 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
     from sqlmodel import Session as DbSession
     from sqlmodel import select
 
+    from executors.trading_state import current_state
     from ledger.tables import OrderRow, ResolvedStepRow
 
     since = now - timedelta(days=1)
@@ -623,5 +625,12 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
         executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
         pending=pending,
         assets_traded=frozenset(assets),
-        trading_state=policy.trading_state,
+        # the firm-wide kill switch (signoff halt/resume), verified; the stricter one wins
+        trading_state=_stricter_state(policy.trading_state, current_state().state),
     )
+
+
+def _stricter_state(a: TradingStateName, b: TradingStateName) -> TradingStateName:
+    from policy.model import STATE_SEVERITY
+
+    return a if STATE_SEVERITY[a] >= STATE_SEVERITY[b] else b

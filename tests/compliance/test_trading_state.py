@@ -175,3 +175,17 @@ def test_the_loss_breaker_latches_until_a_compliance_identity_resumes(
     assert main(["resume", "--reason", "reviewed the losses", "--as", "carol"]) == 0
     assert current_state().state == "ACTIVE"
     capsys.readouterr()
+
+
+def test_the_session_counters_carry_the_firm_wide_state(
+    people: dict[str, SigningKey], tmp_path: Path
+) -> None:
+    from foundation.clock import FakeClock
+    from ledger.service import Ledger
+    from signoff.session import counters_from_ledger
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=FakeClock()) as ledger:
+        policy = default_policy()
+        assert counters_from_ledger(ledger, now=NOW, policy=policy).trading_state == "ACTIVE"
+        append_change(state="REDUCING", reason="wind down", by="carol", at=NOW, key=people["carol"])
+        assert counters_from_ledger(ledger, now=NOW, policy=policy).trading_state == "REDUCING"
