@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "policy",
-        help="validate, explain or test a policy file",
+        help="validate, explain, test, diff and replay policies; their version history",
         description="Compliance's tools for the policy file (default: configs/policy.toml).",
     )
     actions = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
