@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
@@ -26,6 +27,7 @@ from policy.model import Policy
 
 __all__ = ["Case", "find_loosening", "named_symbols", "value_marks"]
 
+T = TypeVar("T")
 Case = tuple[tuple[ResolvedStep, ...], AccountSnapshot, MarketData, Counters]
 
 
@@ -73,7 +75,7 @@ def changed_marks(old: Policy, new: Policy) -> list[Decimal]:
     return sorted(out)
 
 
-def _often(value: object, strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
+def _often(value: T, strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
     """``value`` about two times in three, else a draw from ``strategy``."""
     return st.one_of(st.just(value), st.just(value), strategy)
 
@@ -110,7 +112,7 @@ def _cases(
         bases: set[str] = set()
         count = draw(st.integers(1, 3))
         picked = [draw(st.sampled_from(symbols)) for _ in range(count)]
-        for symbol in set(picked):
+        for symbol in sorted(set(picked)):
             start = market.quotes[symbol]
             mid = start.mid * Decimal(draw(st.integers(50, 150))) / 100
             spread = Decimal(draw(st.integers(0, 300))) / 20000
@@ -164,7 +166,7 @@ def _cases(
         account = AccountSnapshot(
             account_id="generated", venue="paper", balances=balances, taken_at=now
         )
-        used = Decimal(str(draw(_often(0, st.integers(0, 150_000)))))
+        used = Decimal(draw(_often(0, st.integers(0, 150_000))))
         history: tuple[RecentOrder, ...] = ()
         if used > 0:
             history = (
@@ -180,12 +182,17 @@ def _cases(
         counters = Counters(
             orders=history,
             messages=tuple(
-                now - timedelta(seconds=s) for s in draw(st.lists(st.integers(1, 120), max_size=30))
+                now - timedelta(seconds=s)
+                for s in draw(_often([], st.lists(st.integers(1, 120), max_size=30)))
             ),
-            assets_traded=frozenset(draw(st.sets(st.sampled_from(sorted(bases))))),
-            trading_state=draw(st.sampled_from(["ACTIVE", "ACTIVE", "REDUCING", "HALTED"])),
-            realised_loss_today=Decimal(draw(st.integers(0, 20_000))),
-            drawdown_percent=Decimal(draw(st.integers(0, 30))),
+            assets_traded=frozenset(
+                sorted(bases)
+                if draw(st.integers(0, 3))
+                else draw(st.sets(st.sampled_from(sorted(bases))))
+            ),
+            trading_state=draw(st.sampled_from(["ACTIVE"] * 6 + ["REDUCING", "HALTED"])),
+            realised_loss_today=Decimal(draw(_often(0, st.integers(0, 20_000)))),
+            drawdown_percent=Decimal(draw(_often(0, st.integers(0, 30)))),
         )
         return tuple(steps), account, priced, counters
 
