@@ -34,6 +34,8 @@ from foundation import paths
 from foundation.errors import IdentityError
 from foundation.identity import IdentityRegistry, SigningKey, identities_path
 from intent.canonical import canonical_bytes
+from intent.market import AccountSnapshot
+from intent.resolved import ResolvedOrder
 from policy.counters import Counters
 from policy.model import STATE_SEVERITY, LossBreaker, Policy
 
@@ -44,6 +46,7 @@ __all__ = [
     "append_change",
     "current_state",
     "latch_loss_breaker",
+    "refusal",
     "state_history",
     "state_path",
 ]
@@ -370,3 +373,33 @@ def _resumed_today(log: str, identities: str | None, now: datetime) -> bool:
         elif tripped and not change.system and change.state == "ACTIVE":
             return True
     return False
+
+
+def refusal(
+    order: ResolvedOrder,
+    state: TradingState,
+    *,
+    policy: Policy,
+    account: AccountSnapshot,
+    now: datetime,
+) -> str | None:
+    """Why ``state`` stops ``order`` right before it is sent, or None when it may go.
+
+    HALTED stops every order; REDUCING every order that grows a position (the same rule
+    the policy applies: anything that gets an asset other than the policy currency, or
+    gives more than the account holds). Cancels are never stopped: do not call this for
+    them.
+    """
+    from intent.market import MarketData
+    from policy.context import Context
+
+    context = Context(policy, account, MarketData(), Counters(), now, None, False)
+    if not context.blocked_by_state(order, state.state):
+        return None
+    why = f"{state.reason} (by {state.by})" if state.by else state.reason
+    if state.state == "HALTED":
+        return f"TRADING_HALTED: trading is HALTED: {why}; only cancels go through"
+    return (
+        f"TRADING_REDUCING: trading is REDUCING: {why}; only orders that shrink a "
+        "position go through"
+    )

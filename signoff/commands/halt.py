@@ -70,14 +70,14 @@ def register(subparsers: Any) -> None:
 def compliance_caller(actor: str | None, command: str) -> tuple[Identity, SigningKey]:
     """The caller, checked: in the identities file, with the compliance role, holding the
     key the file names. Refusals say which command needed what."""
+    import os
+
     from foundation.errors import IdentityError
     from foundation.identity import IdentityRegistry, identities_path, load_signing_key
     from signoff.session import default_actor
 
     name = actor or default_actor()
     path = identities_path()
-    import os
-
     if not os.path.exists(path):
         raise IdentityError(
             "UNKNOWN_IDENTITY",

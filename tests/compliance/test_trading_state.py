@@ -189,3 +189,28 @@ def test_the_session_counters_carry_the_firm_wide_state(
         assert counters_from_ledger(ledger, now=NOW, policy=policy).trading_state == "ACTIVE"
         append_change(state="REDUCING", reason="wind down", by="carol", at=NOW, key=people["carol"])
         assert counters_from_ledger(ledger, now=NOW, policy=policy).trading_state == "REDUCING"
+
+
+def test_refusal_before_a_send_follows_the_state(people: dict[str, SigningKey]) -> None:
+    from executors.trading_state import refusal
+    from tests.policy.policy_helpers import account, flat_market, order
+
+    market = flat_market({"SOL/USDT": "100", "BTC/USDT": "50000", "SOL/BTC": "0.002"})
+    acct = account({"USDT": "1000", "SOL": "10"})
+    buy = order("SOL/USDT", "buy", "1", acct=acct, market=market)
+    sell = order("SOL/USDT", "sell", "1", acct=acct, market=market)
+    swap = order("SOL/BTC", "sell", "1", acct=acct, market=market)
+    policy = default_policy()
+    assert refusal(buy, current_state(), policy=policy, account=acct, now=NOW) is None
+    append_change(state="REDUCING", reason="wind down", by="carol", at=NOW, key=people["carol"])
+    reducing = current_state()
+    assert refusal(sell, reducing, policy=policy, account=acct, now=NOW) is None
+    for grows in (buy, swap):
+        why = refusal(grows, reducing, policy=policy, account=acct, now=NOW)
+        assert why is not None
+        assert why.startswith("TRADING_REDUCING")
+        assert "wind down (by carol)" in why
+    append_change(state="HALTED", reason="stop", by="carol", at=NOW, key=people["carol"])
+    why = refusal(sell, current_state(), policy=policy, account=acct, now=NOW)
+    assert why is not None
+    assert why.startswith("TRADING_HALTED")
