@@ -99,7 +99,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="decide every recorded evaluation again under NEW and report what would change",
         description="Evaluate every recorded decision's inputs (resolved steps, account "
         "snapshot, quotes, counters) again under NEW and report each step whose decision "
-        "would change, by transition, rule and trader, with examples.",
+        "would change, by transition, rule and trader, with examples. Reads every trader's "
+        "history: needs the compliance role.",
     )
     replay.add_argument("new", metavar="NEW")
     replay.add_argument("--since", metavar="DATE", help="only evaluations from DATE (UTC) on")
@@ -108,6 +109,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--csv", metavar="FILE", help="also write every change as CSV ('-': stdout)"
     )
     replay.add_argument("--examples", type=int, default=3, help="examples per transition")
+    replay.add_argument(
+        "--as", dest="actor", metavar="NAME", help="who you are (default: $SIGNOFF_USER)"
+    )
     replay.set_defaults(handler=run_replay)
 
     tighter = actions.add_parser(
@@ -115,7 +119,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="check that NEW is at least as strict as OLD",
         description="Decide every recorded evaluation under OLD and NEW, then generated "
         "situations (hypothesis); exit 0 when NEW never decides a step more permissively, "
-        "1 with a counter-example when it does.",
+        "1 with a counter-example when it does. Reading the history needs the compliance "
+        "role (--no-history does not).",
     )
     tighter.add_argument("old", metavar="OLD")
     tighter.add_argument("new", metavar="NEW")
@@ -123,6 +128,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     tighter.add_argument("--no-history", action="store_true", help="skip the recorded history")
     tighter.add_argument(
         "--examples", type=int, default=300, help="generated situations to try (default 300)"
+    )
+    tighter.add_argument(
+        "--as", dest="actor", metavar="NAME", help="who you are (default: $SIGNOFF_USER)"
     )
     tighter.set_defaults(handler=run_tighter)
 
@@ -386,7 +394,9 @@ def run_replay(args: argparse.Namespace) -> int:
     from ledger.history import recorded_evaluations
     from policy.lifecycle import replay
     from signoff.commands.audit import parse_since
+    from signoff.commands.halt import compliance_caller
 
+    compliance_caller(args.actor, "policy replay")
     new = resolve_policy(args.new, args.db)
     since = parse_since(args.since) if args.since else None
     ledger = _ledger(args.db)
@@ -469,7 +479,10 @@ def run_tighter(args: argparse.Namespace) -> int:
     from ledger.history import recorded_evaluations
     from policy.lifecycle import Loosening, loosenings
     from policy.tighter import find_loosening
+    from signoff.commands.halt import compliance_caller
 
+    if not args.no_history:
+        compliance_caller(args.actor, "policy tighter")
     old = resolve_policy(args.old, args.db)
     new = resolve_policy(args.new, args.db)
     console = _console()

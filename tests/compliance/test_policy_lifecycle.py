@@ -9,6 +9,7 @@ import pytest
 
 from foundation.clock import FakeClock
 from foundation.errors import PolicyError
+from foundation.identity import SigningKey
 from ledger.history import (
     check_policy_version,
     find_policy_version,
@@ -163,7 +164,11 @@ def test_diff_says_what_changed_rule_by_rule() -> None:
 
 
 def test_cli_history_diff_replay_and_tighter(
-    history: Ledger, url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    history: Ledger,
+    url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    people: dict[str, SigningKey],
 ) -> None:
     loose = tmp_path / "loose.toml"
     loose.write_text(LOOSE, encoding="utf-8")
@@ -180,19 +185,20 @@ def test_cli_history_diff_replay_and_tighter(
     out = capsys.readouterr().out
     assert "[looser] value-confirm: limit: 1000 → 1500" in out
 
-    assert main(["policy", "replay", str(tight), "--db", url, "--csv", "-"]) == 0
+    assert main(["policy", "replay", str(tight), "--db", url, "--csv", "-", "--as", "carol"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("plan_id,step_id,trader,at,step,before,after")
     assert len(lines) == 1 + 3
-    assert main(["policy", "replay", str(tight), "--db", url]) == 0
+    assert main(["policy", "replay", str(tight), "--db", url, "--as", "carol"]) == 0
     out = capsys.readouterr().out
     assert "5 evaluations, 5 steps, 3 would change" in out
 
-    assert main(["policy", "tighter", shipped, str(loose), "--db", url]) == 1
+    assert main(["policy", "tighter", shipped, str(loose), "--db", url, "--as", "carol"]) == 1
     out = capsys.readouterr().out
     assert "NOT tighter" in out
     assert "buy 12 SOL/USDT market" in out
-    assert main(["policy", "tighter", shipped, str(tight), "--db", url, "--examples", "40"]) == 0
+    argv = ["policy", "tighter", shipped, str(tight), "--db", url, "--examples", "40"]
+    assert main([*argv, "--as", "carol"]) == 0
     assert "at least as strict" in capsys.readouterr().out
 
 

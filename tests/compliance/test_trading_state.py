@@ -62,6 +62,8 @@ def test_halt_and_resume_are_signed_recorded_with_who_and_why(
         ["halt", "--reducing", "--reason", "x"],
         ["resume", "--reason", "x"],
         ["report", "compliance"],
+        ["policy", "replay", "configs/policy.toml"],
+        ["policy", "tighter", "configs/policy.toml", "configs/policy.toml"],
     ],
 )
 @pytest.mark.parametrize("who", ["alice", "ravi", "mallory"])
