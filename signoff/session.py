@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
+    from policy.model import TradingState as TradingStateName
     from signoff.llm import RequestParser
 
 ParseOutcome = Plan | Clarification | Refusal
@@ -163,6 +164,7 @@ class Session:
         from executors.policy_file import policy_path as resolve_policy_path
         from executors.process.client import start_executor
         from foundation.files import read_bytes
+        from ledger.history import check_policy_version
         from ledger.service import Ledger
 
         source = resolve_policy_path(policy_path)
@@ -170,6 +172,8 @@ class Session:
         text = read_bytes(source).decode("utf-8")
         ledger = Ledger.open(db_url, clock=clock)
         try:
+            # a known id and version with other content is refused, naming both hashes
+            check_policy_version(ledger, policy.stamp)
             args = ["--policy", source, *executor_args]
             executor = start_executor(exchange, args=args, policy_hash=policy.hash)
         except BaseException:
@@ -602,6 +606,7 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
     from sqlmodel import Session as DbSession
     from sqlmodel import select
 
+    from executors.trading_state import current_state
     from ledger.tables import OrderRow, ResolvedStepRow
 
     since = now - timedelta(days=1)
@@ -646,5 +651,12 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
         executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
         pending=pending,
         assets_traded=frozenset(assets),
-        trading_state=policy.trading_state,
+        # the firm-wide kill switch (signoff halt/resume), verified; the stricter one wins
+        trading_state=_stricter_state(policy.trading_state, current_state().state),
     )
+
+
+def _stricter_state(a: TradingStateName, b: TradingStateName) -> TradingStateName:
+    from policy.model import STATE_SEVERITY
+
+    return a if STATE_SEVERITY[a] >= STATE_SEVERITY[b] else b
