@@ -38,10 +38,12 @@ from intent.market import AccountSnapshot, MarketData, Quote
 from intent.plan import Clarification, Plan, Refusal
 from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, Unresolved
 from ledger import chain, queries, store
+from ledger.signing import HeadSigner, HeadVerifier, SignedHead, verify_signatures
 from ledger.tables import (
     ApprovalRow,
     ApprovalUseRow,
     AuditRecord,
+    AuditSignatureRow,
     CorrectionRow,
     DecisionInputsRow,
     DecisionRow,
@@ -80,6 +82,16 @@ ApprovalRole = Literal["confirm", "escalate"]
 ApprovalOutcome = Literal["approved", "rejected"]
 
 _T = TypeVar("_T")
+
+SIGNATURES: Table = AuditSignatureRow.__table__  # type: ignore[attr-defined]
+
+
+def ledger_identity(engine: Engine) -> str:
+    """The ledger's location as the signed-head file names it: a real path, or the URL."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return os.path.realpath(url.database)
+    return url.render_as_string(hide_password=True)
 
 
 def new_id(prefix: str) -> str:
@@ -128,9 +140,18 @@ class Ledger:
     may use the same database at once.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None, where: str = "") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        where: str = "",
+        head_signer: HeadSigner | None = None,
+    ) -> None:
         self._engine = engine
         self._clock: Clock = clock or SystemClock()
+        self._signer = head_signer
+        self.identity = ledger_identity(engine)
         # one connection for all appends of this Ledger: a pool checkout per append
         # costs about as much as the append's own SQL
         self._writer: Connection | None = None
@@ -141,9 +162,20 @@ class Ledger:
 
     @classmethod
     def open(
-        cls, url: str | None = None, *, clock: Clock | None = None, create: bool = True
+        cls,
+        url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        create: bool = True,
+        head_signer: HeadSigner | None = None,
     ) -> Ledger:
-        """Open (and with ``create``, initialise) the ledger; check its schema version."""
+        """Open (and with ``create``, initialise) the ledger; check its schema version.
+
+        With ``head_signer`` (see ``ledger.signing``) every append signs the
+        chain's new head in its own transaction and then publishes it to the
+        signer's signed-head file. Open a signing ledger with ``create`` (the
+        default), which also upgrades a ledger written before signing existed.
+        """
         ensure_environment_loaded()
         db_url = store.ledger_url(url)
         where = store.describe_url(db_url)
@@ -162,7 +194,7 @@ class Ledger:
         except SignoffError:
             engine.dispose()
             raise
-        return cls(engine, clock=clock, where=where)
+        return cls(engine, clock=clock, where=where, head_signer=head_signer)
 
     def close(self) -> None:
         with self._write_lock:
@@ -204,9 +236,19 @@ class Ledger:
         """
         actor = redact(actor)
         with self._write_lock:
-            return self._append_locked(
+            appended, signed = self._append_locked(
                 kind=kind, actor=actor, plan_id=plan_id, subject=subject, rows=rows
             )
+            if signed is not None and self._signer is not None:
+                try:
+                    self._signer.publish(self.identity, signed)
+                except OSError as exc:
+                    raise LedgerError(
+                        f"record #{appended.seq} was recorded and signed, but its signed head "
+                        f"could not be written to {self._signer.head_file}: {exc.strerror}",
+                        hint="make the executor's directory writable by the executor",
+                    ) from exc
+            return appended
 
     def _append_locked(
         self,
@@ -216,7 +258,8 @@ class Ledger:
         plan_id: str | None,
         subject: str | None,
         rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
-    ) -> Appended:
+    ) -> tuple[Appended, SignedHead | None]:
+        signed: SignedHead | None = None
         if self._writer is None:
             try:
                 self._writer = store.writer_connection(self._engine)
@@ -273,6 +316,9 @@ class Ledger:
                     batch.append(content)
                 if batch_table is not None:
                     store.insert_rows(conn, batch_table, batch)
+                if self._signer is not None:
+                    signed = self._signer.sign(seq, own_hash)
+                    store.insert_rows(conn, SIGNATURES, [signed.as_row()])
         except SignoffError:
             raise
         except SQLAlchemyError as exc:
@@ -280,7 +326,7 @@ class Ledger:
             self._writer.close()
             self._writer = None
             raise store.map_db_error(exc, self.where) from exc
-        return Appended(seq=seq, hash=own_hash, recorded_at=now)
+        return Appended(seq=seq, hash=own_hash, recorded_at=now), signed
 
     def _read(self, fn: Callable[[Connection], _T]) -> _T:
         try:
@@ -889,9 +935,29 @@ class Ledger:
         """The chain's last sequence number and hash."""
         return self._read(chain.head)
 
-    def verify(self, checkpoint: chain.Checkpoint | None = None) -> chain.VerifyReport:
-        """Recompute the whole chain (see :func:`ledger.chain.verify`)."""
-        return self._read(lambda conn: chain.verify(conn, checkpoint=checkpoint))
+    def verify(
+        self,
+        checkpoint: chain.Checkpoint | None = None,
+        *,
+        audit_key: HeadVerifier | None = None,
+        head_file: str | None = None,
+    ) -> chain.VerifyReport:
+        """Recompute the whole chain (see :func:`ledger.chain.verify`).
+
+        With ``audit_key``, also check every signed head against it, report
+        records after the last signed head, and compare the chain with the
+        signed head of this ledger in ``head_file`` (see ``ledger.signing``).
+        """
+
+        def run(conn: Connection) -> chain.VerifyReport:
+            report = chain.verify(conn, checkpoint=checkpoint)
+            if audit_key is not None:
+                report.signing = verify_signatures(
+                    conn, report, audit_key, ledger=self.identity, head_file=head_file
+                )
+            return report
+
+        return self._read(run)
 
     def checkpoint(self) -> chain.Checkpoint:
         """The current head, to be written somewhere the ledger's writers cannot reach."""
@@ -916,9 +982,43 @@ class Ledger:
     def order(self, client_order_id: str) -> queries.OrderView | None:
         return self._read(lambda conn: queries.order_view(conn, client_order_id))
 
-    def recent(self, limit: int = 20) -> list[AuditRecord]:
-        """The last ``limit`` audit records, oldest first."""
-        return self._read(lambda conn: queries.recent_records(conn, limit))
+    def recent(
+        self,
+        limit: int = 20,
+        *,
+        plan_id: str | None = None,
+        kind: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+    ) -> list[AuditRecord]:
+        """The last ``limit`` audit records matching every filter given, oldest first."""
+        return self._read(
+            lambda conn: queries.recent_records(
+                conn, limit, plan_id=plan_id, kind=kind, actor=actor, since=since
+            )
+        )
+
+    def log(
+        self,
+        limit: int = 20,
+        *,
+        plan_id: str | None = None,
+        kind: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+    ) -> tuple[list[AuditRecord], dict[int, list[queries.DecisionLine]]]:
+        """:meth:`recent`, with the decisions those records hold (by audit record)."""
+
+        def run(
+            conn: Connection,
+        ) -> tuple[list[AuditRecord], dict[int, list[queries.DecisionLine]]]:
+            records = queries.recent_records(
+                conn, limit, plan_id=plan_id, kind=kind, actor=actor, since=since
+            )
+            seqs = [r.seq for r in records if r.kind == "decision"]
+            return records, queries.decisions_by_seq(conn, seqs)
+
+        return self._read(run)
 
     def export(self, since: datetime) -> Iterator[dict[str, Any]]:
         """Audit records at or after ``since`` with their event rows, in sequence order.
