@@ -228,7 +228,10 @@ def records_table(
 ) -> Table:
     table = Table(expand=False, show_edge=False)
     for column in ("#", "time (UTC)", "kind", "actor", "plan", "subject", "decision", "hash"):
-        table.add_column(column, no_wrap=column not in ("actor", "decision"))
+        if column == "decision":
+            table.add_column(column, overflow="fold", min_width=16)
+        else:
+            table.add_column(column, no_wrap=column != "actor")
     for record in records:
         lines = (decisions or {}).get(record.seq, ())
         shown = Text()

@@ -78,6 +78,23 @@ ORDER_STATUSES: frozenset[str] = frozenset(get_args(OrderStatus))
 FINISHED_STATUSES: frozenset[str] = frozenset({"filled", "canceled", "rejected", "expired"})
 """Statuses after which an order can change no more."""
 
+RECORD_KINDS: tuple[str, ...] = (
+    "request",
+    "parse",
+    "resolution",
+    "policy_version",
+    "decision",
+    "approval",
+    "approval_use",
+    "order_intent",
+    "order_status",
+    "fill",
+    "session_start",
+    "session_end",
+    "correction",
+)
+"""Every kind of audit record the ledger writes (``kind`` of :class:`AuditRecord`)."""
+
 ApprovalRole = Literal["confirm", "escalate"]
 ApprovalOutcome = Literal["approved", "rejected"]
 

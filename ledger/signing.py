@@ -477,7 +477,7 @@ def _check_head_file(
                 None,
                 "BAD_SIGNATURE",
                 f"the signed head in {head_file} (#{head.sequence}) does not verify with the "
-                "audit key: the file was edited",
+                "audit key: the file was edited, or the key is not the one that signed it",
             )
         ]
     if head.sequence > report.head_seq:
