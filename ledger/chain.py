@@ -50,7 +50,15 @@ EVENT_TABLE_OBJECTS: tuple[Table, ...] = tuple(
 )
 
 
+class _Unreadable(str):
+    """The raw text of a stored value its column type refused (see :func:`_read_rows`)."""
+
+    __slots__ = ()
+
+
 def _normal(column_type: Any, value: Any) -> Any:
+    if isinstance(value, _Unreadable):
+        return str(value)  # hashed as it is: the record's digest then fails
     if value is None or not isinstance(column_type, Money) or isinstance(value, Decimal):
         return value
     # an int written to a Money column reads back as a Decimal: hash it as one
@@ -172,7 +180,7 @@ def _read_rows(
             try:
                 row[name] = proc(value)
             except (ValueError, TypeError, ArithmeticError):
-                row[name] = str(value)
+                row[name] = _Unreadable(value)
                 if corrupt is not None:
                     seq = raw[[n for n, _ in processors].index(seq_column)]
                     corrupt.append(CorruptValue(seq, table.name, name, str(value)[:80]))

@@ -237,7 +237,7 @@ def records_table(
         shown = Text()
         for n, line in enumerate(lines):
             if n:
-                shown.append("; ")
+                shown.append("\n")
             shown.append(f"{line.step_id} ")
             shown.append(line.verdict, style=_VERDICT_STYLE.get(line.verdict, ""))
             if line.codes:
@@ -255,11 +255,11 @@ def records_table(
     return table
 
 
-def console_for(stream: Any = None) -> Console:
-    """A console for command output: wide enough for ids and hashes when not a terminal."""
+def console_for(stream: Any = None, *, width: int = 120) -> Console:
+    """A console for command output: ``width`` columns (for ids and hashes) when not a terminal."""
     console = Console(file=stream, highlight=False, soft_wrap=False)
     if not console.is_terminal:
-        console = Console(file=stream, highlight=False, width=120)
+        console = Console(file=stream, highlight=False, width=width)
     return console
 
 

@@ -353,6 +353,12 @@ class Ledger:
             raise
         except SQLAlchemyError as exc:
             raise store.map_db_error(exc, self.where) from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # a column type refusing a stored value (ledger.types): the database was altered
+            raise LedgerError(
+                f"a value stored in the ledger at {self.where} cannot be read back: {exc}",
+                hint="'signoff audit verify' names the record it belongs to",
+            ) from exc
 
     # ---------------------------------------------------------------- stages
 

@@ -304,7 +304,7 @@ def run_log(ns: argparse.Namespace) -> int:
         )
     print_records(
         records,
-        console_for(),
+        console_for(width=160),
         decisions,
         empty="no audit records match" if filtered else "the audit trail is empty",
     )

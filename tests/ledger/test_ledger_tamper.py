@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from foundation.clock import FakeClock
 from ledger import chain
@@ -267,3 +268,18 @@ def test_an_untouched_ledger_always_verifies(count: int) -> None:
             report = ledger.verify()
     assert report.ok
     assert report.records == count
+
+
+@pytest.mark.parametrize("stored", ["lots", "1e999999999", "1" * 80, "", "0x10", "NaN"])
+def test_a_corrupt_stored_amount_names_its_record(target: Target, stored: str) -> None:
+    if len(stored) > 64 and not target.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL itself refuses a value longer than the column")
+    seq = target.story.seqs["order_intent"]
+    with tamper.attacker(target.url) as conn:
+        conn.execute(
+            text("UPDATE orders SET quantity = :v WHERE audit_seq = :s"), {"v": stored, "s": seq}
+        )
+    report = target.verify()
+    codes = [(p.seq, p.code) for p in report.problems]
+    assert codes == [(seq, "CONTENT_ALTERED"), (seq, "CORRUPT_VALUE")]
+    assert "orders.quantity holds" in report.problems[1].message
