@@ -24,7 +24,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -79,12 +79,55 @@ def model_content(row: SQLModel) -> tuple[str, dict[str, Any]]:
     return table.name, row_content(table, {c.name: getattr(row, c.name) for c in table.columns})
 
 
+def _decimal_text(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"cannot canonicalise {value}")
+    normal = value.normalize()
+    return format(normal, "f") if normal == normal.to_integral_value() else str(normal)
+
+
+def _time_text(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("cannot canonicalise a naive datetime")
+    return value.astimezone(UTC).isoformat()
+
+
+_SCALAR: dict[type, Any] = {str: None, int: None, bool: None, type(None): None}
+_CONVERT: dict[type, Any] = {Decimal: _decimal_text, datetime: _time_text}
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _flat(content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``content`` in canonical form when every value is a plain scalar; None otherwise.
+
+    The same values as :func:`intent.canonical.canonical_bytes` would produce, without
+    its general walk: this runs for every row of every append and every verify.
+    """
+    out: dict[str, Any] = {}
+    for key, value in content.items():
+        kind = type(value)
+        if kind in _SCALAR:
+            out[key] = value
+            continue
+        convert = _CONVERT.get(kind)
+        if convert is None:
+            return None
+        out[key] = convert(value)
+    return out
+
+
+def canonical_row(name: str, content: Mapping[str, Any]) -> str:
+    """The canonical text of one row, as :func:`event_digest` hashes it."""
+    flat = _flat(content)
+    if flat is None:
+        return canonical_bytes([name, dict(content)]).decode("utf-8")
+    return _dumps([name, flat])
+
+
 def event_digest(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
     """SHA-256 over the canonical form of the rows, in an order independent of storage."""
-    encoded = sorted(
-        canonical_bytes([name, dict(content)]).decode("utf-8") for name, content in rows
-    )
-    return hashlib.sha256(canonical_bytes(encoded)).hexdigest()
+    encoded = sorted(canonical_row(name, content) for name, content in rows)
+    return hashlib.sha256(_dumps(encoded).encode("utf-8")).hexdigest()
 
 
 def record_hash(
@@ -99,21 +142,20 @@ def record_hash(
     prev_hash: str,
 ) -> str:
     """The hash of one audit record's fields (the ``v`` tag versions the layout)."""
-    return hashlib.sha256(
-        canonical_bytes(
-            {
-                "v": 1,
-                "seq": seq,
-                "recorded_at": recorded_at,
-                "kind": kind,
-                "actor": actor,
-                "plan_id": plan_id,
-                "subject": subject,
-                "digest": digest,
-                "prev_hash": prev_hash,
-            }
-        )
-    ).hexdigest()
+    fields = {
+        "v": 1,
+        "seq": seq,
+        "recorded_at": recorded_at,
+        "kind": kind,
+        "actor": actor,
+        "plan_id": plan_id,
+        "subject": subject,
+        "digest": digest,
+        "prev_hash": prev_hash,
+    }
+    flat = _flat(fields)
+    encoded = canonical_bytes(fields) if flat is None else _dumps(flat).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def stored_record_hash(record: Mapping[str, Any]) -> str:

@@ -138,14 +138,29 @@ class RecordedId:
     audit: Appended
 
 
-def _redact_row(row: SQLModel) -> None:
-    table: Table = row.__table__  # type: ignore[attr-defined]
-    for column in table.columns:
-        value = getattr(row, column.name)
-        if isinstance(value, str):
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One event row to append: its table and its values (absent columns are NULL).
+
+    Plain values rather than SQLModel instances: building and reading those costs
+    more than an append's SQL on SQLite (see ``benchmarks/bench_ledger.py``).
+    """
+
+    table: Table
+    values: dict[str, Any]
+
+
+def _row(table_model: type[SQLModel], /, **values: Any) -> _Row:
+    return _Row(table_model.__table__, values)  # type: ignore[attr-defined]
+
+
+def _redacted(values: dict[str, Any]) -> dict[str, Any]:
+    for key, value in values.items():
+        if type(value) is str:
             clean = redact(value)
-            if clean is not value and clean != value:
-                setattr(row, column.name, clean)
+            if clean != value:
+                values[key] = clean
+    return values
 
 
 class Ledger:
@@ -243,7 +258,7 @@ class Ledger:
         actor: str,
         plan_id: str | None,
         subject: str | None,
-        rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
+        rows: Sequence[_Row] | Callable[[Connection], Sequence[_Row]],
     ) -> Appended:
         """Write ``rows`` and their audit record in one locked transaction.
 
@@ -262,7 +277,7 @@ class Ledger:
                 except OSError as exc:
                     raise LedgerError(
                         f"record #{appended.seq} was recorded and signed, but its signed head "
-                        f"could not be written to {self._signer.head_file}: {exc.strerror}",
+                        f"could not be written to {self._signer.heads_dir}: {exc.strerror}",
                         hint="make the executor's directory writable by the executor",
                     ) from exc
             return appended
@@ -274,7 +289,7 @@ class Ledger:
         actor: str,
         plan_id: str | None,
         subject: str | None,
-        rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
+        rows: Sequence[_Row] | Callable[[Connection], Sequence[_Row]],
     ) -> tuple[Appended, SignedHead | None]:
         signed: SignedHead | None = None
         if self._writer is None:
@@ -290,9 +305,9 @@ class Ledger:
                 seq = last_seq + 1
                 contents = []
                 for row in made:
-                    _redact_row(row)
-                    row.audit_seq = seq
-                    contents.append(chain.model_content(row))
+                    values = _redacted(dict(row.values))
+                    values["audit_seq"] = seq
+                    contents.append((row.table.name, chain.row_content(row.table, values)))
                 digest = chain.event_digest(contents)
                 own_hash = chain.record_hash(
                     seq=seq,
@@ -325,7 +340,7 @@ class Ledger:
                 batch: list[dict[str, Any]] = []
                 batch_table: Table | None = None
                 for (_name, content), row in zip(contents, made, strict=True):
-                    table: Table = row.__table__  # type: ignore[attr-defined]
+                    table = row.table
                     if batch_table is not None and table is not batch_table:
                         store.insert_rows(conn, batch_table, batch)
                         batch = []
@@ -374,7 +389,8 @@ class Ledger:
     ) -> RecordedId:
         """What a person typed, and which parser (and model) will read it."""
         rid = request_id or new_id("r")
-        row = RequestRow(
+        row = _row(
+            RequestRow,
             id=rid,
             audit_seq=0,
             received_at=self._clock.now(),
@@ -401,8 +417,9 @@ class Ledger:
         """
         pid = plan_id or new_id("p")
         now = self._clock.now()
-        rows: list[SQLModel] = [
-            PlanRow(
+        rows: list[_Row] = [
+            _row(
+                PlanRow,
                 id=pid,
                 audit_seq=0,
                 request_id=request_id,
@@ -415,12 +432,17 @@ class Ledger:
         if isinstance(result, Plan):
             for idx, step in enumerate(result.steps):
                 rows.append(
-                    PlanStepRow(
-                        plan_id=pid, idx=idx, audit_seq=0, action=step.action, step_json=_json(step)
+                    _row(
+                        PlanStepRow,
+                        plan_id=pid,
+                        idx=idx,
+                        audit_seq=0,
+                        action=step.action,
+                        step_json=_json(step),
                     )
                 )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, RequestRow.id, request_id, "request")
             return rows
 
@@ -439,8 +461,9 @@ class Ledger:
     ) -> RecordedId:
         """The concrete steps a plan resolved to, and the account and market they used."""
         res_id = resolution_id or new_id("res")
-        rows: list[SQLModel] = [
-            ResolutionRow(
+        rows: list[_Row] = [
+            _row(
+                ResolutionRow,
                 id=res_id,
                 audit_seq=0,
                 plan_id=plan_id,
@@ -452,7 +475,8 @@ class Ledger:
         for step in steps:
             order = step if isinstance(step, ResolvedOrder) else None
             rows.append(
-                ResolvedStepRow(
+                _row(
+                    ResolvedStepRow,
                     resolution_id=res_id,
                     step_id=step.step_id,
                     audit_seq=0,
@@ -469,7 +493,7 @@ class Ledger:
                 )
             )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             return rows
 
@@ -483,14 +507,15 @@ class Ledger:
     ) -> Appended | None:
         """The full text of a policy version; None when that exact version is already there."""
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             found = conn.execute(
                 select(PolicyVersionRow.hash).where(PolicyVersionRow.hash == stamp.hash)
             ).first()
             if found is not None:
                 return []
             return [
-                PolicyVersionRow(
+                _row(
+                    PolicyVersionRow,
                     hash=stamp.hash,
                     audit_seq=0,
                     policy_id=stamp.id,
@@ -516,12 +541,12 @@ class Ledger:
         actor: str,
         plan_id: str | None,
         subject: str | None,
-        build: Callable[[Connection], list[SQLModel]],
+        build: Callable[[Connection], list[_Row]],
     ) -> Appended | None:
         class _Nothing(Exception):
             pass
 
-        def guarded(conn: Connection) -> list[SQLModel]:
+        def guarded(conn: Connection) -> list[_Row]:
             made = build(conn)
             if not made:
                 raise _Nothing
@@ -566,8 +591,9 @@ class Ledger:
         quotes_value: Any = quotes
         inputs = {"snapshot": snapshot, "quotes": quotes_value, "counters": dict(counters)}
         ids = [new_id("d") for _ in decisions]
-        rows: list[SQLModel] = [
-            DecisionInputsRow(
+        rows: list[_Row] = [
+            _row(
+                DecisionInputsRow,
                 id=inputs_id,
                 audit_seq=0,
                 plan_id=plan_id,
@@ -581,7 +607,8 @@ class Ledger:
         ]
         for did, decision in zip(ids, decisions, strict=True):
             rows.append(
-                DecisionRow(
+                _row(
+                    DecisionRow,
                     id=did,
                     audit_seq=0,
                     plan_id=plan_id,
@@ -596,7 +623,7 @@ class Ledger:
                 )
             )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             for stamp in {d.policy.hash: d.policy for d in decisions}.values():
                 found = conn.execute(
@@ -636,7 +663,8 @@ class Ledger:
         if outcome not in get_args(ApprovalOutcome):
             raise LedgerError(f"unknown approval outcome {outcome!r}")
         aid = approval_id or new_id("a")
-        row = ApprovalRow(
+        row = _row(
+            ApprovalRow,
             id=aid,
             audit_seq=0,
             plan_id=plan_id,
@@ -652,7 +680,7 @@ class Ledger:
             nonce=nonce,
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             return [row]
 
@@ -666,7 +694,7 @@ class Ledger:
     ) -> Appended:
         """Mark an approval used, once: a second use, a rejection or an expired one is refused."""
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             approval = (
                 conn.execute(select(ApprovalRow).where(ApprovalRow.id == approval_id))
                 .mappings()
@@ -692,7 +720,8 @@ class Ledger:
                     hint="an approval is good for one execution; ask for a new one",
                 )
             return [
-                ApprovalUseRow(
+                _row(
+                    ApprovalUseRow,
                     approval_id=approval_id,
                     audit_seq=0,
                     used_at=now,
@@ -733,7 +762,8 @@ class Ledger:
         decision_id: str | None = None,
     ) -> Appended:
         """The intent to send an order, before it is sent; a client order id is used once."""
-        row = OrderRow(
+        row = _row(
+            OrderRow,
             client_order_id=client_order_id,
             audit_seq=0,
             plan_id=plan_id,
@@ -750,7 +780,7 @@ class Ledger:
             created_at=self._clock.now(),
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             taken = conn.execute(
                 select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
@@ -783,7 +813,8 @@ class Ledger:
                 f"unknown order status {status!r}",
                 hint=f"use one of: {', '.join(sorted(ORDER_STATUSES))}",
             )
-        row = OrderEventRow(
+        row = _row(
+            OrderEventRow,
             id=new_id("e"),
             audit_seq=0,
             client_order_id=client_order_id,
@@ -796,7 +827,7 @@ class Ledger:
         )
         plan_id = self._order_plan(client_order_id)
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             return [row]
 
         return self._append(
@@ -817,7 +848,8 @@ class Ledger:
     ) -> Appended | None:
         """One execution of an order; None when that trade is already recorded (replay-safe)."""
         plan_id = self._order_plan(client_order_id)
-        row = FillRow(
+        row = _row(
+            FillRow,
             id=new_id("f"),
             audit_seq=0,
             client_order_id=client_order_id,
@@ -829,7 +861,7 @@ class Ledger:
             filled_at=filled_at or self._clock.now(),
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             seen = conn.execute(
                 select(FillRow.id).where(
                     FillRow.client_order_id == client_order_id,
@@ -855,7 +887,8 @@ class Ledger:
     ) -> RecordedId:
         """A paper session starting: its feed, seed, settings and starting account."""
         sid = session_id or new_id("s")
-        row = PaperSessionRow(
+        row = _row(
+            PaperSessionRow,
             id=sid,
             audit_seq=0,
             started_at=self._clock.now(),
@@ -875,7 +908,8 @@ class Ledger:
         self, *, session_id: str, actor: str, report: Mapping[str, Any]
     ) -> Appended:
         """A paper session ending, with its report (balances, P&L, counts)."""
-        row = PaperSessionEndRow(
+        row = _row(
+            PaperSessionEndRow,
             session_id=session_id,
             audit_seq=0,
             ended_at=self._clock.now(),
@@ -883,7 +917,7 @@ class Ledger:
             report_json=_json(dict(report)),
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PaperSessionRow.id, session_id, "paper session")
             ended = conn.execute(
                 select(PaperSessionEndRow.ended_at).where(
@@ -908,7 +942,8 @@ class Ledger:
     ) -> RecordedId:
         """A correction of an earlier record: the earlier one stays as it was."""
         cid = new_id("c")
-        row = CorrectionRow(
+        row = _row(
+            CorrectionRow,
             id=cid,
             audit_seq=0,
             corrects_seq=corrects_seq,
@@ -963,20 +998,20 @@ class Ledger:
         checkpoint: chain.Checkpoint | None = None,
         *,
         audit_key: HeadVerifier | None = None,
-        head_file: str | None = None,
+        heads_dir: str | None = None,
     ) -> chain.VerifyReport:
         """Recompute the whole chain (see :func:`ledger.chain.verify`).
 
         With ``audit_key``, also check every signed head against it, report
         records after the last signed head, and compare the chain with the
-        signed head of this ledger in ``head_file`` (see ``ledger.signing``).
+        signed head of this ledger kept in ``heads_dir`` (see ``ledger.signing``).
         """
 
         def run(conn: Connection) -> chain.VerifyReport:
             report = chain.verify(conn, checkpoint=checkpoint)
             if audit_key is not None:
                 report.signing = verify_signatures(
-                    conn, report, audit_key, ledger=self.identity, head_file=head_file
+                    conn, report, audit_key, ledger=self.identity, heads_dir=heads_dir
                 )
             return report
 

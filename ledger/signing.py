@@ -30,10 +30,10 @@ The executor's side (the gate)::
 - ``audit.key``: the Ed25519 private key (PKCS#8 PEM), created 0600 and
   refused when group or others may read it; it never leaves the directory;
 - ``audit.pub``: the public key (SubjectPublicKeyInfo PEM), for verifiers;
-- ``audit-head.json``: the latest signed head of each ledger the signer has
-  appended to (keyed by the ledger's location), rewritten atomically after
-  every commit. It may lag a commit (a crash between commit and write) but
-  is never ahead of one.
+- ``audit-heads/``: the latest signed head of each ledger the signer has
+  appended to, one file per ledger (named by a hash of the ledger's location),
+  rewritten atomically after every commit. It may lag a commit (a crash
+  between commit and write) but is never ahead of one.
 
 The verifier's side: :func:`load_audit_public_key` and :func:`verify_signatures`
 (``Ledger.verify(audit_key=...)`` runs both checks).
@@ -53,7 +53,6 @@ import os
 import stat
 import tempfile
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
@@ -69,11 +68,11 @@ from ledger.chain import Problem, VerifyReport
 
 KEY_FILE = "audit.key"
 PUBLIC_KEY_FILE = "audit.pub"
-HEAD_FILE = "audit-head.json"
-HEAD_FORMAT = "signoff-audit-signed-heads"
+HEADS_DIR = "audit-heads"
+HEAD_FORMAT = "signoff-audit-signed-head"
 SIGNATURES_TABLE = "audit_signatures"
 _MAX_KEY_FILE = 64 * 1024
-_MAX_HEAD_FILE = 4 * 1024 * 1024
+_MAX_HEAD_FILE = 64 * 1024
 _SHOWN = 10
 
 
@@ -125,20 +124,26 @@ class HeadVerifier:
             return False
         return True
 
+    def valid_head(self, head: SignedHead) -> bool:
+        return self.valid(head.sequence, head.hash, head.signature)
+
 
 class HeadSigner:
     """Signs the chain's head; the ledger calls :meth:`sign` inside each append.
 
-    ``head_file``: where :meth:`publish` keeps the latest signed head of each
-    ledger (None: nowhere; then only signatures in the database are checked).
+    ``heads_dir``: where :meth:`publish` keeps the latest signed head of each
+    ledger, one small file per ledger (None: nowhere; then only the signatures
+    in the database are checked and a cut cannot be told).
     """
 
-    def __init__(self, private_key: Ed25519PrivateKey, *, head_file: str | None = None) -> None:
+    def __init__(self, private_key: Ed25519PrivateKey, *, heads_dir: str | None = None) -> None:
         self._private = private_key
         self.verifier = HeadVerifier(private_key.public_key())
         self.key_id = self.verifier.key_id
-        self.head_file = head_file
+        self.heads_dir = heads_dir
         self._lock = threading.Lock()
+        self._published: dict[str, int] = {}
+        self._files: dict[str, int] = {}
 
     def sign(self, sequence: int, digest: str) -> SignedHead:
         signature = self._private.sign(head_message(sequence, digest)).hex()
@@ -147,18 +152,38 @@ class HeadSigner:
     def publish(self, ledger: str, head: SignedHead) -> None:
         """Record ``head`` as the latest signed head of ``ledger`` (after its commit).
 
-        Only moves forward: an older head never replaces a newer one. Written
-        atomically (a reader sees the old file or the new one, never half).
+        Moves forward only: a head at or below one already kept is not written
+        (so after a cut the file keeps naming the lost head). Two processes
+        signing for one ledger may leave it one of their heads behind, never
+        ahead. One ``pwrite`` into one of the file's two slots (see
+        :func:`head_path`): a crash mid-write spoils at most that slot.
         """
-        if self.head_file is None:
+        if self.heads_dir is None:
             return
         with self._lock:
-            heads = _read_heads(self.head_file, strict=False)
-            known = heads.get(ledger)
-            if known is not None and known.sequence >= head.sequence:
+            fd = self._files.get(ledger)
+            if fd is None:
+                os.makedirs(self.heads_dir, mode=0o700, exist_ok=True)
+                path = head_path(self.heads_dir, ledger)
+                try:
+                    slots = _read_slots(path, ledger)
+                except ConfigError:
+                    slots = []
+                valid = [h.sequence for h in slots if self.verifier.valid_head(h)]
+                self._published[ledger] = max(valid, default=0)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                self._files[ledger] = fd
+            if self._published[ledger] >= head.sequence:
                 return
-            heads[ledger] = head
-            _write_heads(self.head_file, heads)
+            os.pwrite(fd, _slot_bytes(ledger, head), (head.sequence % 2) * _SLOT)
+            self._published[ledger] = head.sequence
+
+    def close(self) -> None:
+        """Close the signed-head files this signer keeps open."""
+        with self._lock:
+            for fd in self._files.values():
+                os.close(fd)
+            self._files.clear()
 
 
 # ---------------------------------------------------------------- key files
@@ -187,7 +212,7 @@ def load_or_create_audit_key(directory: str) -> HeadSigner:
         current = b""
     if current != pem:
         _atomic_write(pub_path, pem, mode=0o644)
-    return HeadSigner(private, head_file=os.path.join(directory, HEAD_FILE))
+    return HeadSigner(private, heads_dir=os.path.join(directory, HEADS_DIR))
 
 
 def _create_key(directory: str, key_path: str) -> None:
@@ -281,57 +306,95 @@ def _atomic_write(path: str, data: bytes, *, mode: int) -> None:
         raise
 
 
-# ---------------------------------------------------------------- the signed-head file
+# ---------------------------------------------------------------- the signed-head files
 
 
-def _read_heads(path: str, *, strict: bool) -> dict[str, SignedHead]:
-    try:
-        data = _read_limited(path, _MAX_HEAD_FILE)
-    except ConfigError:
-        if strict and os.path.exists(path):
-            raise
-        return {}
-    try:
-        body = json.loads(data.decode("utf-8"))
-        if body.get("format") != HEAD_FORMAT:
-            raise ValueError("not a signed-head file")
-        heads = {}
-        for name, entry in body["ledgers"].items():
-            sequence = entry["sequence"]
-            if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
-                raise ValueError(f"bad sequence for {name}")
-            heads[str(name)] = SignedHead(
-                sequence, str(entry["hash"]), str(entry["signature"]), str(entry["key_id"])
-            )
-        return heads
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        if strict:
-            raise ConfigError(f"not a signed-head file ({exc})", source=path) from None
-        return {}
+_SLOT = 1024
 
 
-def _write_heads(path: str, heads: Mapping[str, SignedHead]) -> None:
-    body = {
-        "format": HEAD_FORMAT,
-        "version": 1,
-        "ledgers": {
-            name: {
-                "sequence": h.sequence,
-                "hash": h.hash,
-                "signature": h.signature,
-                "key_id": h.key_id,
-            }
-            for name, h in sorted(heads.items())
+def head_path(heads_dir: str, ledger: str) -> str:
+    """The file that keeps the latest signed head of ``ledger`` (a location) in ``heads_dir``.
+
+    Two fixed slots of 1,024 bytes, each one line of JSON padded with spaces:
+    head ``n`` goes to slot ``n % 2``, so the slot not being written always
+    holds the head before. A reader takes the highest head whose signature
+    verifies.
+    """
+    return os.path.join(heads_dir, f"{_ledger_digest(ledger)[:32]}.json")
+
+
+def _ledger_digest(ledger: str) -> str:
+    return hashlib.sha256(ledger.encode("utf-8")).hexdigest()
+
+
+def _slot_bytes(ledger: str, head: SignedHead) -> bytes:
+    body = json.dumps(
+        {
+            "format": HEAD_FORMAT,
+            "version": 1,
+            "ledger": ledger[:300],
+            "ledger_sha256": _ledger_digest(ledger),
+            "sequence": head.sequence,
+            "hash": head.hash,
+            "signature": head.signature,
+            "key_id": head.key_id,
         },
-    }
-    _atomic_write(path, (json.dumps(body, indent=1) + "\n").encode("utf-8"), mode=0o644)
+        separators=(",", ":"),
+        ensure_ascii=True,
+    ).encode("ascii")
+    return body.ljust(_SLOT - 1) + b"\n"
 
 
-def read_signed_head(path: str, ledger: str) -> SignedHead | None:
-    """The latest signed head of ``ledger`` recorded in the file at ``path`` (None: none)."""
-    if not os.path.exists(path):
-        return None
-    return _read_heads(path, strict=True).get(ledger)
+def _read_slots(path: str, ledger: str) -> list[SignedHead]:
+    """The heads in the file's slots (a torn or empty slot is skipped); [] when no file.
+
+    A slot naming another ledger, or a file that is no signed-head file, is a
+    :class:`ConfigError`.
+    """
+    try:
+        data = _read_limited(path, 2 * _SLOT)
+    except ConfigError:
+        if not os.path.exists(path):
+            return []
+        raise
+    heads = []
+    for start in (0, _SLOT):
+        chunk = data[start : start + _SLOT].strip(b" \n\x00")
+        if not chunk:
+            continue
+        try:
+            body = json.loads(chunk.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            continue  # torn by a crash mid-write: the other slot holds the head before
+        try:
+            if not isinstance(body, dict) or body.get("format") != HEAD_FORMAT:
+                raise ValueError("not a signed-head file")
+            if body.get("ledger_sha256") != _ledger_digest(ledger):
+                raise ValueError(f"it names another ledger, {body.get('ledger')!r}")
+            sequence = body["sequence"]
+            if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 1:
+                raise ValueError("bad sequence")
+            heads.append(
+                SignedHead(sequence, str(body["hash"]), str(body["signature"]), str(body["key_id"]))
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"not a signed-head file ({exc})", source=path) from None
+    if data and not heads:
+        raise ConfigError("not a signed-head file (no readable slot)", source=path)
+    return heads
+
+
+def read_signed_head(
+    heads_dir: str, ledger: str, verifier: HeadVerifier | None = None
+) -> SignedHead | None:
+    """The latest signed head of ``ledger`` kept in ``heads_dir`` (None: none kept).
+
+    With ``verifier``, the latest whose signature verifies.
+    """
+    slots = _read_slots(head_path(heads_dir, ledger), ledger)
+    if verifier is not None:
+        slots = [h for h in slots if verifier.valid_head(h)]
+    return max(slots, key=lambda h: h.sequence, default=None)
 
 
 # ---------------------------------------------------------------- verifying
@@ -360,7 +423,7 @@ def verify_signatures(
     verifier: HeadVerifier,
     *,
     ledger: str,
-    head_file: str | None,
+    heads_dir: str | None,
 ) -> SigningReport:
     """Check every signed head against ``verifier``; add problems to ``report``.
 
@@ -369,6 +432,7 @@ def verify_signatures(
     here (each signed hash against its stored record, each signature against
     the key, records after the last good signature, and the signed-head file).
     """
+    head_file = head_path(heads_dir, ledger) if heads_dir is not None else None
     result = SigningReport(key_path=verifier.path, key_id=verifier.key_id, head_file=head_file)
     problems: list[Problem] = []
     last_good = 0
@@ -443,21 +507,33 @@ def verify_signatures(
 
     if head_file is not None:
         try:
-            head = read_signed_head(head_file, ledger)
+            slots = _read_slots(head_file, ledger)
         except ConfigError as exc:
             problems.append(Problem(None, "HEAD_FILE_UNREADABLE", exc.message))
-            head = None
+            slots = []
         else:
-            if head is None:
+            if not slots:
                 result.notes.append(
-                    f"{head_file} has no signed head of this ledger: a cut after the last "
+                    f"no signed head of this ledger in {heads_dir}: a cut after the last "
                     "signature cannot be told from the database alone"
                 )
+        for forged in (h for h in slots if not verifier.valid_head(h)):
+            problems.append(
+                Problem(
+                    None,
+                    "BAD_SIGNATURE",
+                    f"the signed head #{forged.sequence} in {head_file} does not verify with "
+                    "the audit key: the file was edited, or the key is not the one that signed it",
+                )
+            )
+        head = max(
+            (h for h in slots if verifier.valid_head(h)), key=lambda h: h.sequence, default=None
+        )
         if head is not None:
             result.head_file_seq = head.sequence
-            problems.extend(_check_head_file(conn, report, verifier, head, head_file))
+            problems.extend(_check_head_file(conn, report, head, head_file))
     else:
-        result.notes.append("no signed-head file: a cut cannot be told from the database alone")
+        result.notes.append("no signed-head files: a cut cannot be told from the database alone")
 
     report.problems.extend(problems)
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
@@ -467,19 +543,9 @@ def verify_signatures(
 def _check_head_file(
     conn: Connection,
     report: VerifyReport,
-    verifier: HeadVerifier,
     head: SignedHead,
     head_file: str,
 ) -> list[Problem]:
-    if not verifier.valid(head.sequence, head.hash, head.signature):
-        return [
-            Problem(
-                None,
-                "BAD_SIGNATURE",
-                f"the signed head in {head_file} (#{head.sequence}) does not verify with the "
-                "audit key: the file was edited, or the key is not the one that signed it",
-            )
-        ]
     if head.sequence > report.head_seq:
         return [
             Problem(

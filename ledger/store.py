@@ -239,7 +239,10 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     params = [
         tuple(proc(row[name]) if proc else row[name] for name, proc in columns) for row in rows
     ]
-    driver_execute(conn, sql, params, many=True)
+    if len(params) == 1:
+        driver_execute(conn, sql, params[0])
+    else:
+        driver_execute(conn, sql, params, many=True)
 
 
 def _append_only_sql(dialect: str, tables: Sequence[str] = APPEND_ONLY_TABLES) -> list[str]:

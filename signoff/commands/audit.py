@@ -100,7 +100,7 @@ def register(subparsers: Any) -> None:
         "--audit-key",
         metavar="FILE",
         help="the executor's public audit key (default: $SIGNOFF_HOME/executor/audit.pub; "
-        "the signed-head file audit-head.json is read beside it)",
+        "the signed heads in audit-heads/ are read beside it)",
     )
     verify.set_defaults(handler=run_verify)
 
@@ -237,16 +237,16 @@ def run_verify(ns: argparse.Namespace) -> int:
     from foundation import paths
     from ledger.chain import read_checkpoint
     from ledger.render import verify_lines
-    from ledger.signing import HEAD_FILE, PUBLIC_KEY_FILE, load_audit_public_key
+    from ledger.signing import HEADS_DIR, PUBLIC_KEY_FILE, load_audit_public_key
 
     checkpoint = read_checkpoint(ns.checkpoint) if ns.checkpoint else None
     key_path = ns.audit_key or os.path.join(paths.home(), "executor", PUBLIC_KEY_FILE)
     audit_key = None
     if ns.audit_key or os.path.exists(key_path):
         audit_key = load_audit_public_key(key_path)
-    head_file = os.path.join(os.path.dirname(os.path.abspath(key_path)), HEAD_FILE)
+    heads_dir = os.path.join(os.path.dirname(os.path.abspath(key_path)), HEADS_DIR)
     with _open(ns) as ledger:
-        report = ledger.verify(checkpoint, audit_key=audit_key, head_file=head_file)
+        report = ledger.verify(checkpoint, audit_key=audit_key, heads_dir=heads_dir)
     for line in verify_lines(report, missing_key=None if audit_key else key_path):
         _out(line)
     return 0 if report.ok else 1

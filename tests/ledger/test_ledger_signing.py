@@ -40,12 +40,17 @@ class Signed:
         return load_audit_public_key(str(self.directory / signing.PUBLIC_KEY_FILE))
 
     @property
+    def heads_dir(self) -> str:
+        return str(self.directory / signing.HEADS_DIR)
+
+    @property
     def head_file(self) -> str:
-        return str(self.directory / signing.HEAD_FILE)
+        with Ledger.open(self.url, create=False) as ledger:
+            return signing.head_path(self.heads_dir, ledger.identity)
 
     def verify(self, key: HeadVerifier | None = None) -> chain.VerifyReport:
         with Ledger.open(self.url, create=False) as ledger:
-            return ledger.verify(audit_key=key or self.key, head_file=self.head_file)
+            return ledger.verify(audit_key=key or self.key, heads_dir=self.heads_dir)
 
 
 @pytest.fixture
@@ -137,7 +142,7 @@ def test_a_cut_is_caught_even_with_its_signatures_deleted(signed: Signed) -> Non
         conn.execute(text("DELETE FROM audit_signatures WHERE seq > :s"), {"s": keep})
     # without the signed-head file the cut chain would look whole
     with Ledger.open(signed.url, create=False) as ledger:
-        alone = ledger.verify(audit_key=signed.key, head_file=None)
+        alone = ledger.verify(audit_key=signed.key, heads_dir=None)
     assert alone.ok
     report = signed.verify()
     assert _codes(report) == [(signed.head, "CUT")]
@@ -189,11 +194,28 @@ def test_the_wrong_public_key_fails_every_signature(signed: Signed, tmp_path: Pa
 def test_an_edited_signed_head_file_is_caught(signed: Signed) -> None:
     path = Path(signed.head_file)
     body = path.read_text()
-    path.write_text(body.replace(f'"sequence": {signed.head}', f'"sequence": {signed.head - 2}'))
+    assert f'"sequence":{signed.head},' in body
+    path.write_text(body.replace(f'"sequence":{signed.head},', f'"sequence":{signed.head + 9},'))
     report = signed.verify()
-    assert _codes(report) == [(None, "BAD_SIGNATURE")]
-    assert report.first is not None
-    assert "does not verify with the audit key" in report.first.message
+    assert (None, "BAD_SIGNATURE") in _codes(report)
+    bad = next(p for p in report.problems if p.seq is None)
+    assert f"head #{signed.head + 9}" in bad.message
+    assert "does not verify with the audit key" in bad.message
+
+
+def test_a_torn_slot_of_the_signed_head_file_falls_back_to_the_head_before(
+    signed: Signed,
+) -> None:
+    """A crash in the middle of the write spoils one slot; the other holds the head before."""
+    path = Path(signed.head_file)
+    data = bytearray(path.read_bytes())
+    slot = (signed.head % 2) * 1024
+    data[slot + 40 : slot + 60] = b"\x00" * 20
+    path.write_bytes(bytes(data))
+    report = signed.verify()
+    assert report.ok, report.problems
+    assert report.signing is not None
+    assert report.signing.head_file_seq == signed.head - 1
 
 
 def test_the_signed_head_file_only_moves_forward(tmp_path: Path) -> None:
@@ -201,12 +223,31 @@ def test_the_signed_head_file_only_moves_forward(tmp_path: Path) -> None:
     signer.publish("ledger-a", signer.sign(5, "a" * 64))
     signer.publish("ledger-a", signer.sign(3, "b" * 64))
     signer.publish("ledger-b", signer.sign(1, "c" * 64))
-    head_a = signing.read_signed_head(str(tmp_path / signing.HEAD_FILE), "ledger-a")
-    head_b = signing.read_signed_head(str(tmp_path / signing.HEAD_FILE), "ledger-b")
+    # a fresh signer (another executor run) reads what is there before writing
+    again = signing.load_or_create_audit_key(str(tmp_path))
+    again.publish("ledger-a", again.sign(4, "d" * 64))
+    heads = str(tmp_path / signing.HEADS_DIR)
+    head_a = signing.read_signed_head(heads, "ledger-a", signer.verifier)
+    head_b = signing.read_signed_head(heads, "ledger-b", signer.verifier)
     assert head_a is not None
     assert (head_a.sequence, head_a.hash) == (5, "a" * 64)
+    assert signer.verifier.valid(head_a.sequence, head_a.hash, head_a.signature)
     assert head_b is not None
     assert head_b.sequence == 1
+    assert signing.read_signed_head(heads, "ledger-c") is None
+    # one file per ledger, nothing left behind
+    assert len(os.listdir(heads)) == 2
+
+
+def test_a_head_file_naming_another_ledger_is_refused(signed: Signed, tmp_path: Path) -> None:
+    """Copying another ledger's (valid, signed) head file over this one's is caught."""
+    signed.signer.publish("elsewhere", signed.signer.sign(1, "e" * 64))
+    other = signing.head_path(signed.heads_dir, "elsewhere")
+    Path(signed.head_file).write_bytes(Path(other).read_bytes())
+    report = signed.verify()
+    assert _codes(report) == [(None, "HEAD_FILE_UNREADABLE")]
+    assert report.first is not None
+    assert "names another ledger" in report.first.message
 
 
 def test_the_key_is_private_and_one_key_serves_concurrent_first_uses(tmp_path: Path) -> None:
@@ -230,6 +271,8 @@ def test_the_key_is_private_and_one_key_serves_concurrent_first_uses(tmp_path: P
         signers[0].key_id
     )
     assert sorted(os.listdir(directory)) == ["audit.key", "audit.pub"]
+    pub_mode = stat.S_IMODE(os.stat(directory / signing.PUBLIC_KEY_FILE).st_mode)
+    assert pub_mode == 0o644
 
 
 def test_a_key_others_may_read_is_refused(tmp_path: Path) -> None:
@@ -339,3 +382,20 @@ def test_audit_verify_without_a_key_says_heads_are_not_signed(
     assert main(["audit", "verify", "--audit-key", str(missing)]) == 2
     err = capsys.readouterr().err
     assert f"{missing}: file not found" in err
+
+
+def test_a_cut_stays_caught_after_the_executor_appends_again(signed: Signed) -> None:
+    """The executor's next append after a cut does not move the signed head back."""
+    keep = signed.head - 3
+    tamper.truncate_after(signed.url, keep)
+    with tamper.attacker(signed.url) as conn:
+        conn.execute(text("DELETE FROM audit_signatures WHERE seq > :s"), {"s": keep})
+    with Ledger.open(
+        signed.url, clock=signed.clock, create=False, head_signer=signed.signer
+    ) as ledger:
+        ledger.record_request(text="buy 1 ETH", actor="alice", parser="deterministic")
+    fresh = signing.load_or_create_audit_key(str(signed.directory))  # a restarted executor
+    with Ledger.open(signed.url, clock=signed.clock, create=False, head_signer=fresh) as ledger:
+        ledger.record_request(text="buy 2 ETH", actor="alice", parser="deterministic")
+    report = signed.verify()
+    assert _codes(report) == [(signed.head, "CUT")]
