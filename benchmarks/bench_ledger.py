@@ -146,7 +146,8 @@ def _print_sqlite(
         verdict = "meets" if series.median >= target else "BELOW"
         print(
             f"sqlite on {label} ({name}): {series.median:,.0f} durable appends/s, median of "
-            f"{rounds} x {appends} (best {max(series.rates):,.0f}, worst {min(series.rates):,.0f}); "
+            f"{rounds} x {appends} (best {max(series.rates):,.0f}, "
+            f"worst {min(series.rates):,.0f}); "
             f"bare sqlite3 reference {ref.median:,.0f}/s; ratio {series.median / ref.median:.2f}; "
             f"{verdict} the {target:,}/s target"
         )
@@ -225,15 +226,17 @@ def _on_tmpfs(path: str) -> bool:
     best, kind = "", ""
     try:
         with open("/proc/mounts", encoding="utf-8") as mounts:
-            for line in mounts:
-                parts = line.split()
-                if len(parts) > 2 and (
-                    real == parts[1] or real.startswith(parts[1].rstrip("/") + "/")
-                ):
-                    if len(parts[1]) >= len(best):
-                        best, kind = parts[1], parts[2]
+            lines = mounts.read().splitlines()
     except OSError:
         return False
+    for line in lines:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1]
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, parts[2]
     return kind == "tmpfs"
 
 
