@@ -151,9 +151,14 @@ def test_an_inserted_record_is_caught(target: Target) -> None:
     tamper.insert_record_after(target.url, seq)
     report = target.verify()
     assert report.first is not None
-    # the forgery is consistent in itself; the record after it no longer links
+    # the forgery is consistent in itself; the record after it no longer links, and every
+    # record moved up by one matches neither its hash nor its digest (numbers are hashed)
     assert report.first.seq == seq + 2
-    assert {p.code for p in report.problems if p.seq == seq + 2} >= {"BROKEN_LINK"}
+    moved = {"RECORD_ALTERED", "CONTENT_ALTERED"}
+    assert {p.code for p in report.problems if p.seq == seq + 2} == {"BROKEN_LINK", *moved}
+    head = target.story.seqs["filled"] + 1
+    assert {p.seq for p in report.problems} == set(range(seq + 2, head + 1))
+    assert {p.code for p in report.problems if p.seq != seq + 2} == moved
 
 
 def test_two_swapped_records_are_caught(target: Target) -> None:
