@@ -47,6 +47,7 @@ Keep the executor's directory readable only by the executor's user.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -327,21 +328,27 @@ def _ledger_digest(ledger: str) -> str:
     return hashlib.sha256(ledger.encode("utf-8")).hexdigest()
 
 
-def _slot_bytes(ledger: str, head: SignedHead) -> bytes:
-    body = json.dumps(
-        {
-            "format": HEAD_FORMAT,
-            "version": 1,
-            "ledger": ledger[:300],
-            "ledger_sha256": _ledger_digest(ledger),
-            "sequence": head.sequence,
-            "hash": head.hash,
-            "signature": head.signature,
-            "key_id": head.key_id,
-        },
+@functools.lru_cache(maxsize=64)
+def _slot_prefix(ledger: str) -> str:
+    """The part of a slot that depends only on the ledger (JSON, ending before the head)."""
+    named = json.dumps(
+        # for people only (ledger_sha256 is what is checked); short enough that even
+        # escaped as \uXXXX it leaves the slot room for the head
+        {"format": HEAD_FORMAT, "version": 1, "ledger": ledger[:100]},
         separators=(",", ":"),
         ensure_ascii=True,
+    )
+    return named[:-1] + f',"ledger_sha256":"{_ledger_digest(ledger)}"'
+
+
+def _slot_bytes(ledger: str, head: SignedHead) -> bytes:
+    # hash, signature and key id are hex digits and the sequence a number: nothing to escape
+    body = (
+        f'{_slot_prefix(ledger)},"sequence":{int(head.sequence)},"hash":"{head.hash}",'
+        f'"signature":"{head.signature}","key_id":"{head.key_id}"}}'
     ).encode("ascii")
+    if len(body) >= _SLOT:  # cannot happen with the bounds above; never spill into the other slot
+        raise ValueError(f"a signed head of {len(body)} bytes does not fit a slot")
     return body.ljust(_SLOT - 1) + b"\n"
 
 
