@@ -189,6 +189,52 @@ def _pg(url: str) -> tuple[str, Callable[[], None]] | str:
     return scoped.render_as_string(hide_password=False), drop
 
 
+def _pg_reference(url: str) -> tuple[Callable[[int], object], Callable[[], None]]:
+    """Bare psycopg in the same schema: lock, read the head, insert the record and row, commit."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    conn = psycopg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        dbname=parsed.database,
+        options=str(parsed.query.get("options", "")),
+    )
+    with conn.transaction():
+        conn.execute(
+            "CREATE TABLE ref_records (seq INTEGER PRIMARY KEY, recorded_at TIMESTAMPTZ, "
+            "kind TEXT, actor TEXT, plan_id TEXT, subject TEXT, digest TEXT, prev_hash TEXT, "
+            "hash TEXT UNIQUE)"
+        )
+        conn.execute(
+            "CREATE TABLE ref_requests (id TEXT PRIMARY KEY, audit_seq INTEGER REFERENCES "
+            "ref_records(seq), received_at TIMESTAMPTZ, actor TEXT, text TEXT, parser TEXT, "
+            "model TEXT, session_id TEXT)"
+        )
+
+    def append(i: int) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(1, 2)")
+            row = conn.execute("SELECT seq FROM ref_records ORDER BY seq DESC LIMIT 1").fetchone()
+            seq = 1 if row is None else row[0] + 1
+            digest = f"{seq:064x}"
+            conn.execute(
+                "INSERT INTO ref_records VALUES (%s, now(), 'request', 'bench', NULL, %s, %s, "
+                "%s, %s)",
+                (seq, f"r-{seq}", digest, digest, f"h{seq:063x}"),
+            )
+            conn.execute(
+                "INSERT INTO ref_requests VALUES (%s, %s, now(), 'bench', %s, 'deterministic', "
+                "NULL, NULL)",
+                (f"r-{seq}", seq, f"buy {i} BTC"),
+            )
+
+    return append, conn.close
+
+
 def bench_pg(url: str, appends: int, rounds: int) -> None:
     found = _pg(url)
     if isinstance(found, str):
@@ -196,25 +242,33 @@ def bench_pg(url: str, appends: int, rounds: int) -> None:
         return
     scoped, drop = found
     try:
-        with Ledger.open(scoped, clock=FakeClock()) as ledger:
-            for i in range(20):
-                ledger.record_request(text=f"warm {i}", actor="bench", parser="deterministic")
-            rates = [
-                _rate(
-                    appends,
-                    lambda i: ledger.record_request(
+        reference, close = _pg_reference(scoped)
+        try:
+            with Ledger.open(scoped, clock=FakeClock()) as ledger:
+                runs: dict[str, Callable[[int], object]] = {
+                    "reference": reference,
+                    "ledger": lambda i: ledger.record_request(
                         text=f"buy {i} BTC", actor="bench", parser="deterministic"
                     ),
-                )
-                for _ in range(rounds)
-            ]
-            records = ledger.head()[0]
-            started = time.perf_counter()
-            assert ledger.verify().ok
-            verify_rate = records / (time.perf_counter() - started)
+                }
+                series = {name: Series() for name in runs}
+                for fn in runs.values():
+                    for i in range(20):
+                        fn(i)
+                for _ in range(rounds):
+                    for name, fn in runs.items():
+                        series[name].rates.append(_rate(appends, fn))
+                records = ledger.head()[0]
+                started = time.perf_counter()
+                assert ledger.verify().ok
+                verify_rate = records / (time.perf_counter() - started)
+        finally:
+            close()
+        ours, ref = series["ledger"].median, series["reference"].median
         print(
-            f"postgresql (ledger): {statistics.median(rates):,.0f} durable appends/s, median of "
-            f"{rounds} x {appends}; verify {verify_rate:,.0f} records/s"
+            f"postgresql (ledger): {ours:,.0f} durable appends/s, median of {rounds} x {appends}; "
+            f"bare psycopg reference {ref:,.0f}/s; ratio {ours / ref:.2f}; "
+            f"verify {verify_rate:,.0f} records/s"
         )
     finally:
         drop()
