@@ -431,6 +431,7 @@ def verify_signatures(
     *,
     ledger: str,
     heads_dir: str | None,
+    max_problems: int = 50,
 ) -> SigningReport:
     """Check every signed head against ``verifier``; add problems to ``report``.
 
@@ -442,6 +443,15 @@ def verify_signatures(
     head_file = head_path(heads_dir, ledger) if heads_dir is not None else None
     result = SigningReport(key_path=verifier.path, key_id=verifier.key_id, head_file=head_file)
     problems: list[Problem] = []
+    room = max(max_problems - len(report.problems), 0)
+
+    def add(problem: Problem, *, always: bool = False) -> None:
+        # one problem per kind of finding below is always kept (unsigned, cut, head file)
+        if always or len(problems) < room:
+            problems.append(problem)
+        else:
+            report.truncated = True
+
     last_good = 0
     if has_signature_table(conn):
         rows = conn.execute(
@@ -459,7 +469,7 @@ def verify_signatures(
                     if signer_id != verifier.key_id
                     else "it was not made by the audit key"
                 )
-                problems.append(
+                add(
                     Problem(
                         seq,
                         "BAD_SIGNATURE",
@@ -469,7 +479,7 @@ def verify_signatures(
                 )
                 continue
             if record_hash is None:
-                problems.append(
+                add(
                     Problem(
                         seq,
                         "SIGNED_RECORD_MISSING",
@@ -478,7 +488,7 @@ def verify_signatures(
                 )
                 continue
             if record_hash != signed_hash:
-                problems.append(
+                add(
                     Problem(
                         seq,
                         "SIGNED_HASH_MISMATCH",
@@ -494,29 +504,30 @@ def verify_signatures(
     result.last_signed = last_good
 
     if report.head_seq > last_good:
+        count = conn.execute(
+            text("SELECT count(*) FROM audit_records WHERE seq > :s"), {"s": last_good}
+        ).scalar_one()
         unsigned = conn.execute(
-            text("SELECT seq, kind FROM audit_records WHERE seq > :s ORDER BY seq"),
-            {"s": last_good},
+            text("SELECT seq, kind FROM audit_records WHERE seq > :s ORDER BY seq LIMIT :n"),
+            {"s": last_good, "n": _SHOWN},
         ).all()
         if unsigned:
-            shown = ", ".join(f"#{s} ({k})" for s, k in unsigned[:_SHOWN])
-            more = f" and {len(unsigned) - _SHOWN} more" if len(unsigned) > _SHOWN else ""
+            shown = ", ".join(f"#{s} ({k})" for s, k in unsigned)
+            more = f" and {count - len(unsigned)} more" if count > len(unsigned) else ""
             after = f"the last signed head #{last_good}" if last_good else "any signed head"
-            problems.append(
-                Problem(
-                    int(unsigned[0][0]),
-                    "UNSIGNED",
-                    f"{len(unsigned)} record(s) after {after}, not signed by the audit key: "
-                    f"{shown}{more}",
-                    str(unsigned[0][1]),
-                )
+            problem = Problem(
+                int(unsigned[0][0]),
+                "UNSIGNED",
+                f"{count} record(s) after {after}, not signed by the audit key: {shown}{more}",
+                str(unsigned[0][1]),
             )
+            add(problem, always=True)
 
     if head_file is not None:
         try:
             slots = _read_slots(head_file, ledger)
         except ConfigError as exc:
-            problems.append(Problem(None, "HEAD_FILE_UNREADABLE", exc.message))
+            add(Problem(None, "HEAD_FILE_UNREADABLE", exc.message), always=True)
             slots = []
         else:
             if not slots:
@@ -525,7 +536,7 @@ def verify_signatures(
                     "signature cannot be told from the database alone"
                 )
         for forged in (h for h in slots if not verifier.valid_head(h)):
-            problems.append(
+            add(
                 Problem(
                     None,
                     "BAD_SIGNATURE",
@@ -538,7 +549,8 @@ def verify_signatures(
         )
         if head is not None:
             result.head_file_seq = head.sequence
-            problems.extend(_check_head_file(conn, report, head, head_file))
+            for found in _check_head_file(conn, report, head, head_file):
+                add(found, always=True)
     else:
         result.notes.append("no signed-head files: a cut cannot be told from the database alone")
 

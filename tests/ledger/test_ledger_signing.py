@@ -399,3 +399,44 @@ def test_a_cut_stays_caught_after_the_executor_appends_again(signed: Signed) -> 
         ledger.record_request(text="buy 2 ETH", actor="alice", parser="deterministic")
     report = signed.verify()
     assert _codes(report) == [(signed.head, "CUT")]
+
+
+def test_many_unsigned_records_are_counted_and_a_few_named(signed: Signed) -> None:
+    with Ledger.open(signed.url, clock=signed.clock, create=False) as other:
+        for i in range(14):
+            other.record_request(text=f"buy {i} BTC", actor="mallory", parser="deterministic")
+    report = signed.verify()
+    assert _codes(report) == [(signed.head + 1, "UNSIGNED")]
+    assert report.first is not None
+    message = report.first.message
+    assert message.startswith(f"14 record(s) after the last signed head #{signed.head}")
+    assert f"#{signed.head + 10} (request) and 4 more" in message
+    assert f"#{signed.head + 11}" not in message
+
+
+def test_problems_are_bounded_but_a_cut_is_always_reported(signed: Signed, tmp_path: Path) -> None:
+    other = signing.load_or_create_audit_key(str(tmp_path / "other"))
+    tamper.truncate_after(signed.url, signed.head - 1)
+    with Ledger.open(signed.url, create=False) as ledger:
+        report = ledger.verify(
+            audit_key=other.verifier, heads_dir=str(signed.directory / signing.HEADS_DIR)
+        )
+    # the signed-head file was signed by the real key: with the wrong one it does not verify
+    codes = _codes(report)
+    assert (1, "UNSIGNED") in codes
+    assert (None, "BAD_SIGNATURE") in codes
+    with Ledger.open(signed.url, create=False) as ledger, ledger.engine.connect() as conn:
+        small = chain.verify(conn)
+        found = signing.verify_signatures(
+            conn,
+            small,
+            signed.key,
+            ledger=ledger.identity,
+            heads_dir=signed.heads_dir,
+            max_problems=1,
+        )
+    assert found.head_file_seq == signed.head
+    assert [(p.seq, p.code) for p in small.problems] == [
+        (signed.head, "SIGNED_RECORD_MISSING"),
+        (signed.head, "CUT"),
+    ]
