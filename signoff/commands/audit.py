@@ -53,7 +53,14 @@ def register(subparsers: Any) -> None:
     # (signoff audit verify --db URL); SUPPRESS keeps an absent one from hiding the other
     db_after = argparse.ArgumentParser(add_help=False)
     db_after.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=_DB_HELP)
-    raw = argparse.RawDescriptionHelpFormatter
+
+    class Formatter(argparse.HelpFormatter):
+        """Descriptions wrapped to the terminal; the exit-code table kept as written."""
+
+        def _fill_text(self, text: str, width: int, indent: str) -> str:
+            if text.startswith("exit codes:"):
+                return "".join(indent + line for line in text.splitlines(keepends=True))
+            return super()._fill_text(text, width, indent)
 
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "audit",
@@ -68,7 +75,7 @@ def register(subparsers: Any) -> None:
             "verify found the chain tampered with or unsigned records, "
             "or the ledger cannot be read",
         ),
-        formatter_class=raw,
+        formatter_class=Formatter,
     )
     parser.add_argument("--db", metavar="URL", default=None, help=_DB_HELP)
     parser.set_defaults(handler=lambda _ns: _usage(parser))
@@ -89,7 +96,7 @@ def register(subparsers: Any) -> None:
             "the chain was tampered with, records are unsigned or cut, "
             "or the ledger cannot be read",
         ),
-        formatter_class=raw,
+        formatter_class=Formatter,
     )
     verify.add_argument(
         "--checkpoint",
@@ -117,7 +124,7 @@ def register(subparsers: Any) -> None:
             "the checkpoint was written",
             "the chain does not verify (nothing written), or the ledger cannot be read",
         ),
-        formatter_class=raw,
+        formatter_class=Formatter,
     )
     checkpoint.add_argument("file", metavar="FILE")
     checkpoint.set_defaults(handler=run_checkpoint)
@@ -132,7 +139,7 @@ def register(subparsers: Any) -> None:
         ),
         epilog=_exit_codes("the story was shown", "the ledger cannot be read")
         + "  (2 also when no such plan is in the ledger)\n",
-        formatter_class=raw,
+        formatter_class=Formatter,
     )
     show.add_argument("plan_id", metavar="PLAN_ID")
     show.set_defaults(handler=run_show)
@@ -146,7 +153,7 @@ def register(subparsers: Any) -> None:
             "exactly as they were hashed, so anyone can recompute the chain from the export."
         ),
         epilog=_exit_codes("the records were exported"),
-        formatter_class=raw,
+        formatter_class=Formatter,
     )
     export.add_argument(
         "--since",
@@ -168,9 +175,16 @@ def register(subparsers: Any) -> None:
             "matches every filter given."
         ),
         epilog=_exit_codes("the records were listed (also when none match)"),
-        formatter_class=raw,
+        formatter_class=Formatter,
     )
-    log.add_argument("--limit", "-n", type=_positive_int, default=20, metavar="N")
+    log.add_argument(
+        "--limit",
+        "-n",
+        type=_positive_int,
+        default=20,
+        metavar="N",
+        help="list at most N records, the most recent (default: 20)",
+    )
     log.add_argument("--plan", metavar="PLAN_ID", help="only this plan's records (and its request)")
     log.add_argument(
         "--kind", metavar="KIND", help="only records of this kind (request, decision, fill, ...)"
