@@ -314,25 +314,27 @@ def _make_version_1(url: str) -> None:
 
 
 def test_a_version_1_ledger_is_read_as_it_is_and_upgraded_by_its_next_writer(
-    sqlite_url: str, clock: FakeClock, tmp_path: Path
+    backend_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
-    with Ledger.open(sqlite_url, clock=clock) as ledger:
+    url = backend_url
+    with Ledger.open(url, clock=clock) as ledger:
         ledger.record_request(text="buy 1 ETH", actor="eve", parser="deterministic")
-    _make_version_1(sqlite_url)
+    _make_version_1(url)
     signer = signing.load_or_create_audit_key(str(tmp_path / "executor"))
 
-    with Ledger.open(sqlite_url, create=False) as reader:
+    with Ledger.open(url, create=False) as reader:
         report = reader.verify(audit_key=signer.verifier)
     assert _codes(report) == [(1, "UNSIGNED")]
     assert report.signing is not None
     assert any("no table of signed heads" in note for note in report.signing.notes)
 
-    with Ledger.open(sqlite_url, clock=clock, head_signer=signer) as writer:
+    with Ledger.open(url, clock=clock, head_signer=signer) as writer:
         writer.record_request(text="sell 1 ETH", actor="eve", parser="deterministic")
-        version = writer.engine.connect().execute(
-            text("SELECT value FROM schema_info WHERE key = 'schema_version'")
-        )
-        assert version.scalar_one() == "2"
+        with writer.engine.connect() as conn:
+            version = conn.execute(
+                text("SELECT value FROM schema_info WHERE key = 'schema_version'")
+            ).scalar_one()
+        assert version == "2"
         # the executor's first signed head vouches for the record written before it
         report = writer.verify(audit_key=signer.verifier)
     assert report.ok, report.problems
