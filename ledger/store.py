@@ -53,8 +53,10 @@ _ADVISORY_KEY = 0x5161_7564  # 'Qaud': any constant; the schema name is the seco
 _BEGIN_OPTION = "signoff_sqlite_begin"
 
 ALL_TABLES: tuple[type[SQLModel], ...] = (SchemaInfo, AuditRecord, AuditSignatureRow, *EVENT_TABLES)
-_ADDED_IN_2 = frozenset({"audit_signatures"})
-"""Tables a version-1 ledger lacks; its next writer adds them (see :func:`ensure_schema`)."""
+UPGRADABLE_FROM = SCHEMA_VERSION - 1
+"""The one older schema version upgraded in place: it lacks only the tables below."""
+_ADDED_TABLES = frozenset({"audit_signatures"})
+"""Tables the previous version lacks; its next writer adds them (see :func:`ensure_schema`)."""
 TABLE_NAMES = frozenset(str(t.__tablename__) for t in ALL_TABLES)
 
 _URL_HINT = (
@@ -288,7 +290,7 @@ def _check_version(conn: Connection, where: str) -> int:
         version = int(found)
     except ValueError:
         version = -1
-    if version in (1, SCHEMA_VERSION):
+    if version in (UPGRADABLE_FROM, SCHEMA_VERSION):
         return version
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(
@@ -307,7 +309,7 @@ def ensure_schema(engine: Engine, *, where: str, create: bool) -> None:
     """Check the schema version; create the tables in an empty database if ``create``.
 
     A database from another schema version is refused, never altered. A
-    version-1 ledger (no ``audit_signatures``) is upgraded when ``create`` (a
+    ledger of the version before (no ``audit_signatures``) is upgraded when ``create`` (a
     writer opens it): the new table is added and nothing existing changes;
     a reader reads it as it is.
     """
@@ -316,9 +318,9 @@ def ensure_schema(engine: Engine, *, where: str, create: bool) -> None:
         if "schema_info" in names:
             version = _check_version(conn, where)
             missing = TABLE_NAMES - names
-            if version == 1 and missing <= _ADDED_IN_2:
+            if version == UPGRADABLE_FROM and missing <= _ADDED_TABLES:
                 if create:
-                    _upgrade_from_1(conn, missing)
+                    _upgrade(conn, missing)
                 return
             if missing:
                 raise LedgerError(
@@ -348,7 +350,7 @@ def ensure_schema(engine: Engine, *, where: str, create: bool) -> None:
         )
 
 
-def _upgrade_from_1(conn: Connection, missing: frozenset[str] | set[str]) -> None:
+def _upgrade(conn: Connection, missing: frozenset[str] | set[str]) -> None:
     tables = [t.__table__ for t in ALL_TABLES if t.__tablename__ in missing]  # type: ignore[attr-defined]
     SchemaInfo.metadata.create_all(conn, tables=tables)
     for statement in _append_only_sql(conn.dialect.name, sorted(missing)):

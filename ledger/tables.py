@@ -30,8 +30,9 @@ from ledger.types import Money, UTCDateTime
 SCHEMA_VERSION = 2
 """Bump on any change of tables or of how digests are computed; never alter silently.
 
-Version 2 added ``audit_signatures``; a version-1 ledger is upgraded in place by
-its next writer (the new table only: nothing existing changes), and read as it is.
+Version 2 added ``audit_signatures``; a ledger of the version before is upgraded
+in place by its next writer (the new table only: nothing existing changes), and
+read as it is (``ledger.store.UPGRADABLE_FROM``).
 """
 
 _SEQ_FK = "audit_records.seq"

@@ -21,6 +21,8 @@ from foundation.errors import ConfigError
 from ledger import chain, signing
 from ledger.service import Ledger
 from ledger.signing import HeadSigner, HeadVerifier, load_audit_public_key
+from ledger.store import UPGRADABLE_FROM
+from ledger.tables import SCHEMA_VERSION
 from signoff.cli import main
 from tests.ledger import tamper
 from tests.ledger.ledger_story import Story, record_story
@@ -307,19 +309,22 @@ def test_signatures_are_append_only(signed: Signed) -> None:
 # ---------------------------------------------------------------- a ledger from before signing
 
 
-def _make_version_1(url: str) -> None:
+def _make_previous_version(url: str) -> None:
     with tamper.attacker(url) as conn:
         conn.execute(text("DROP TABLE audit_signatures"))
-        conn.execute(text("UPDATE schema_info SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(
+            text("UPDATE schema_info SET value = :v WHERE key = 'schema_version'"),
+            {"v": str(UPGRADABLE_FROM)},
+        )
 
 
-def test_a_version_1_ledger_is_read_as_it_is_and_upgraded_by_its_next_writer(
+def test_a_ledger_from_before_signing_is_read_as_it_is_and_upgraded_by_its_next_writer(
     backend_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     url = backend_url
     with Ledger.open(url, clock=clock) as ledger:
         ledger.record_request(text="buy 1 ETH", actor="eve", parser="deterministic")
-    _make_version_1(url)
+    _make_previous_version(url)
     signer = signing.load_or_create_audit_key(str(tmp_path / "executor"))
 
     with Ledger.open(url, create=False) as reader:
@@ -334,7 +339,7 @@ def test_a_version_1_ledger_is_read_as_it_is_and_upgraded_by_its_next_writer(
             version = conn.execute(
                 text("SELECT value FROM schema_info WHERE key = 'schema_version'")
             ).scalar_one()
-        assert version == "2"
+        assert version == str(SCHEMA_VERSION)
         # the executor's first signed head vouches for the record written before it
         report = writer.verify(audit_key=signer.verifier)
     assert report.ok, report.problems
