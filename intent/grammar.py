@@ -26,6 +26,7 @@ from __future__ import annotations
 from intent.exact import HUNDRED, ONE, ZERO, Exact
 from intent.lexicon import CONTROL_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
+from intent.polarity import Ask, analyse, step_assets
 from intent.tokens import Tok
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
@@ -48,6 +49,7 @@ ACTIONS = {
     "LIQ": "liq",
     "CLOSE": "close",
     "PLACE": "place",
+    "ALLOC": "alloc",
 }
 BUYISH = {"buy", "spend", "dca"}
 # motion words that carry their own level ("跌破" breaks below, "drop to"): a number may follow
@@ -233,13 +235,40 @@ class Grammar:
             self._screen(tokens, text)
             if not tokens:
                 raise Clarify('What would you like to do? For example: "buy 0.1 BTC".', "text")
-            chunks = _Chunker(tokens, lang, self.default_quote).run()
+            reading = analyse(tokens, lang)
+            chunks = _Chunker(reading.kept, lang, self.default_quote).run()
             steps = self._steps(chunks)
+            for denied in reading.denied:
+                self._check_denied(steps, denied, lang)
+        except Ask as ask:
+            return {"status": "clarify", "question": ask.question, "missing": ["action"]}
         except Refuse as refusal:
             return {"status": "unsupported", "category": refusal.category, "reason": refusal.reason}
         except Clarify as ask:
             return {"status": "clarify", "question": ask.question, "missing": list(ask.missing)}
         return {"status": "plan", "steps": steps}
+
+    def _check_denied(self, steps: list[Result], denied: list[Tok], lang: str) -> None:
+        """No step may be one that a negated or retracted part of the request asks for; when
+        that part is too vague to read as steps, no step may trade an asset it names."""
+        try:
+            forbidden: list[Result] | None = self._steps(
+                _Chunker(denied, lang, self.default_quote).run()
+            )
+        except (Clarify, Refuse):
+            forbidden = None
+        if forbidden is not None:
+            if any(step in forbidden for step in steps):
+                raise Ask("negated", lang)
+            return
+        named = {
+            t.val if t.tag != "PAIR" else t.val[0]
+            for t in denied
+            if t.tag in ("ASSET", "WASSET", "PAIR") and isinstance(t.val, (str, tuple))
+        }
+        named -= self.money_assets
+        if any(step_assets(step) & named for step in steps):
+            raise Ask("negated", lang)
 
     # ------------------------------------------------------------------ refusals
     def _screen(self, tokens: list[Tok], text: str) -> None:
@@ -295,6 +324,14 @@ class Grammar:
 
     def _action_segment(self, segment: list[Ch], context: list[str]) -> list[Result]:
         verbs = [c.value for c in segment if c.kind == "verb"]
+        if "alloc" in verbs:
+            # "allocate 500 USDT to BTC" spends an amount; "allocate 70% to BTC and 30% to ETH"
+            # sets the portfolio's shares
+            spend = _has_kind(segment, "money", "qty", "num")
+            for c in segment:
+                if c.kind == "verb" and c.value == "alloc":
+                    c.value = "spend" if spend else "rebal"
+            verbs = [c.value for c in segment if c.kind == "verb"]
         if "rebal" in verbs or _looks_like_rebalance(segment, verbs):
             return [self._rebalance(segment)]
         if not verbs and not any(c.kind in ("sl", "tp") for c in segment):
@@ -1027,11 +1064,16 @@ class Grammar:
 _LEADING_KINDS = ("trigger", "every", "count", "dur", "until")
 
 
+_IGNORED = frozenset(
+    ("FILLER", "COLON", "QMARK", "NEG", "P", "POLITE", "RETRACT", "HYPO", "ASKQ")
+)
+
+
 class _Chunker:
     """Tokens → constituents, left to right."""
 
     def __init__(self, tokens: list[Tok], lang: str, default_quote: str) -> None:
-        self.toks = [t for t in tokens if t.tag not in ("FILLER", "COLON", "QMARK", "NEG", "P")]
+        self.toks = [t for t in tokens if t.tag not in _IGNORED]
         self.lang = lang
         self.default_quote = default_quote
         self.out: list[Ch] = []
@@ -1309,10 +1351,15 @@ class _Chunker:
                 return j + 1
             self.emit("rest", i, asset=None)
             return i + 1
-        if tag in ("AND", "COMMA", "THEN", "SEMI", "END"):
-            role = {"AND": "and", "COMMA": "comma", "THEN": "then", "SEMI": "end", "END": "end"}[
-                tag
-            ]
+        if tag in ("AND", "COMMA", "THEN", "SEMI", "END", "BUT"):
+            role = {
+                "AND": "and",
+                "COMMA": "comma",
+                "THEN": "then",
+                "SEMI": "end",
+                "END": "end",
+                "BUT": "comma",
+            }[tag]
             self.emit("sep", i, role=role)
             self.pending_role = None
             return i + 1

@@ -304,17 +304,7 @@ def _build_lexicon() -> tuple[
     return tags, values, ordered, cjk
 
 
-try:
-    # prebuilt: building the tables from ENTRIES costs ~1.5 ms per process start, and
-    # plain strings (tags are interned) unmarshal far faster than tuples per entry
-    from intent.lexicon_table import CJK as _CJK
-    from intent.lexicon_table import PHRASES as _PHRASES
-    from intent.lexicon_table import SOURCE_DIGEST
-    from intent.lexicon_table import TAGS as _TAGS
-    from intent.lexicon_table import VALUES as _VALUES
-except ImportError:  # pragma: no cover - before the first generation
-    SOURCE_DIGEST = ""
-    _TAGS, _VALUES, _PHRASES, _CJK = _build_lexicon()
+_TAGS, _VALUES, _PHRASES, _CJK = _build_lexicon()
 
 
 class Tagger:
