@@ -15,7 +15,8 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 from intent.assets import AssetRegistry
-from intent.grammar import Grammar
+from intent.credentials import has_credential
+from intent.grammar import REFUSALS, Grammar
 from intent.tokens import Tagger
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
@@ -44,5 +45,8 @@ class DeterministicParser:
                 f"fewer than {MAX_TEXT}.",
                 "missing": ["text"],
             }
+        if has_credential(text):
+            category, reason = REFUSALS["R_CRED"]
+            return {"status": "unsupported", "category": category, "reason": reason}
         tokens, lang = self.tagger.tag(text)
         return self.grammar.parse(tokens, lang, text)

@@ -384,6 +384,13 @@ class Grammar:
                     "How much exactly? Give an amount (0.1 BTC, $500) or a share (25%, half).",
                     "amount",
                 )
+            if c.kind == "ofamb":
+                n = fmt(c.value)
+                raise Clarify(
+                    f'"{n} of" what: {n} units of the asset, or {n} {self.default_quote} worth of '
+                    f'it? Say "{n} BTC" or "{n} {self.default_quote} of BTC" (or "{n}%").',
+                    "amount",
+                )
             if c.kind == "trail":
                 raise Clarify(
                     "Trailing stops are not supported; give a fixed stop price "
@@ -757,6 +764,15 @@ class Grammar:
                     "trigger",
                 )
             direction = "above" if side == "sell" else "below"
+        if direction == "break":
+            # "buy if it breaks 70k": a breakout, upwards; a sell on a break could be either
+            if side != "buy":
+                raise Clarify(
+                    f"Should the order trigger when {subject} rises above or falls below "
+                    f"{fmt(level)}?",
+                    "trigger",
+                )
+            direction = "above"
         if direction not in ("below", "above"):
             raise Clarify("Should the order trigger above or below that price?", "trigger")
         return {"base": subject, direction: level}
@@ -857,7 +873,7 @@ class Grammar:
     # ------------------------------------------------------------------ convert
     def _convert(self, frame: list[Ch], context: list[str]) -> Result:
         for c in frame:
-            if c.kind in ("bad", "ambnum", "vague"):
+            if c.kind in ("bad", "ambnum", "vague", "ofamb"):
                 return self._order(frame, {"convert"}, context)  # raises the right question
             if c.kind in ("price", "trigger", "every", "sl", "tp", "limit"):
                 raise Clarify(
@@ -924,7 +940,7 @@ class Grammar:
         equal = _has_kind(segment, "equal")
         rest_assets = [c.asset for c in segment if c.kind == "rest" and c.asset]
         for c in segment:
-            if c.kind in ("bad", "ambnum"):
+            if c.kind in ("bad", "ambnum", "ofamb"):
                 raise Clarify("Which percentages? A number could not be read.", "amount")
         if numlists or assetlists:
             if len(numlists) != 1 or len(assetlists) != 1:
@@ -1065,7 +1081,7 @@ _LEADING_KINDS = ("trigger", "every", "count", "dur", "until")
 
 
 _IGNORED = frozenset(
-    ("FILLER", "COLON", "QMARK", "NEG", "P", "POLITE", "RETRACT", "HYPO", "ASKQ")
+    ("FILLER", "COLON", "QMARK", "NEG", "P", "POLITE", "RETRACT", "HYPO", "ASKQ", "INSTEAD")
 )
 
 
@@ -1277,7 +1293,7 @@ class _Chunker:
             return i + 1
         if tag == "COND":
             return self.condition(i)
-        if tag in ("DOWN", "UP", "REACH"):
+        if tag in ("DOWN", "UP", "REACH", "BREAK"):
             return self.bare_motion(i)
         if tag in ("BELOW", "ABOVE"):
             nxt = self.number(i + 1)
@@ -1465,6 +1481,25 @@ class _Chunker:
         if nxt == "EACH":
             self.emit("price", i, value=value)
             return j + 1
+        if nxt == "WORTH" and not (self.out and self.out[-1].kind == "every_pending"):
+            # "500 worth of BTC", "5k worth of SOL": a value, in the quote currency
+            return self.after_money(i, value, j, "DEFAULT")
+        if nxt == "OF" and not (self.out and self.out[-1].kind == "every_pending"):
+            k = j + 1
+            while self.tag(k) == "MY":
+                k += 1
+            after = self.toks[k] if k < len(self.toks) else None
+            if after is not None and (
+                after.tag == "CUR"
+                or (after.tag == "ASSET" and after.val in (*MONEY_ASSETS, self.default_quote))
+            ):
+                # "500 of my USDT": units of a currency are money either way
+                if after.tag == "CUR":
+                    return self.after_money(i, value, k + 1, str(after.val))
+                return self.after_quantity(i, value, k)
+            # "10 of BTC", "5k of my ETH": ten BTC, or ten dollars' worth? ask
+            self.emit("ofamb", i, value=value, tok=tok)
+            return j
         if self.out and self.out[-1].kind == "every_pending":
             self.out.pop()
         self.emit("num", i, value=value, role=self.take_role())
@@ -1708,11 +1743,14 @@ class _Chunker:
             elif tag == "REACH":
                 direction = direction or "reach"
                 marker = True
+            elif tag == "BREAK":
+                direction = direction or "break"
+                marker = True
             elif tag == "BELOW":
-                direction = "below" if direction in (None, "reach", "below") else "conflict"
+                direction = "below" if direction in (None, "reach", "break", "below") else "conflict"
                 marker = True
             elif tag == "ABOVE":
-                direction = "above" if direction in (None, "reach", "above") else "conflict"
+                direction = "above" if direction in (None, "reach", "break", "above") else "conflict"
                 marker = True
             elif tag in ("NUM", "NUMW"):
                 parsed = self.number(j)
@@ -1772,14 +1810,18 @@ class _Chunker:
             self.out.pop()
             subject = "IT"
         tag = self.tag(i)
-        direction = {"DOWN": "below", "UP": "above", "REACH": "reach"}[tag]
+        direction = {"DOWN": "below", "UP": "above", "REACH": "reach", "BREAK": "break"}[tag]
         j = i + 1
         while self.tag(j) in ("BELOW", "ABOVE", "TO", "MOVE"):
             t = self.tag(j)
             if t == "BELOW":
-                direction = _merge_direction(direction if direction != "reach" else None, "below")
+                direction = _merge_direction(
+                    direction if direction not in ("reach", "break") else None, "below"
+                )
             elif t == "ABOVE":
-                direction = _merge_direction(direction if direction != "reach" else None, "above")
+                direction = _merge_direction(
+                    direction if direction not in ("reach", "break") else None, "above"
+                )
             j += 1
         relative = self.tag(j) == "BY"
         if relative:
@@ -1871,7 +1913,7 @@ class _Chunker:
 
 
 def _merge_direction(current: str | None, new: str) -> str:
-    if current in (None, "reach", new):
+    if current in (None, "reach", "break", new):
         return new
     return "conflict"
 

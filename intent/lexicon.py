@@ -131,7 +131,7 @@ ENTRIES: dict[str, str] = {
         市价, 市价单, 马上, 立即, 现在, 立刻""",
     "PRICE": """price, prices, rate, quote, trading at, going for, the price of, price of, cost, costs,
         how much is, how much are, how much does, what does, wie viel kostet, wieviel kostet,
-        preis, kurs, kostet, kosten, steht,
+        preis, kurs, kostet, kosten, steht, trading,
         价格, 价, 价位, 多少钱, 现价, 行情, 报价""",
     # ------------------------------------------------------------------ triggers
     "COND": """if, when, once, as soon as, whenever, in case, should, after, wenn, sobald, sofern,
@@ -271,7 +271,8 @@ ENTRIES: dict[str, str] = {
         nein warte, warte, moment, vergiss das, vergiss es, vergiss, doch nicht, ich meine, ich meinte,
         korrektur, äh, ähm, quatsch, mach daraus, lieber doch,
         不对, 算了, 等等, 等一下, 等下, 我是说, 我的意思是, 改成, 改为, 更正, 说错了, 错了, 不是这个""",
-    "BUT": """but, but rather, instead, rather, aber, sondern, stattdessen, lieber, 但是, 但, 而是, 可是, 改""",
+    "BUT": """but, but rather, aber, sondern, 但是, 但, 而是, 可是""",
+    "INSTEAD": """instead, rather, stattdessen, lieber, 改""",
     "HYPO": """what if, what if i, what happens if, what would happen if, what would, how much would,
         how many would, suppose, supposing, imagine, hypothetically, if i, if we, if i were to,
         if i had, would i, would it, in theory,

@@ -199,6 +199,17 @@ def _verbs(tokens: list[Tok]) -> int:
     return sum(1 for t in tokens if t.tag in VERB_TAGS)
 
 
+def concerns(tokens: list[Tok]) -> bool:
+    """Whether the request negates, retracts, supposes or asks: then only the deterministic
+    reading of it may stand (see :func:`intent.screen.safety_screen`)."""
+    for t in tokens:
+        if t.tag in ("RETRACT", "HYPO", "ASKQ") or _is_negation(t):
+            return True
+    if any(t.tag == "QMARK" or t.text in QUESTION_WORDS for t in tokens):
+        return _has(tokens, TRADE_VERB_TAGS) and not _has(tokens, frozenset(("POLITE",)))
+    return False
+
+
 def analyse(tokens: list[Tok], lang: str) -> Reading:
     """The tokens that stand, or :class:`Ask` when the request must be asked about.
 
@@ -207,7 +218,7 @@ def analyse(tokens: list[Tok], lang: str) -> Reading:
     marked = False
     for t in tokens:
         tag = t.tag
-        if tag in ("NEG", "RETRACT", "HYPO", "ASKQ", "QMARK", "BUT") or t.text in QUESTION_WORDS:
+        if tag in ("NEG", "RETRACT", "HYPO", "ASKQ", "QMARK") or t.text in QUESTION_WORDS:
             marked = True
             break
     if not marked:
@@ -231,6 +242,16 @@ def analyse(tokens: list[Tok], lang: str) -> Reading:
             if not _has(after, VERB_TAGS) and _has(before, VERB_TAGS):
                 raise Ask("correction", lang)
         tokens = after
+        if not _has(before, CONTENT_TAGS):
+            # "never mind ETH, buy 2 SOL": a marker with nothing before it takes back the
+            # verbless stretch it governs
+            end = 0
+            while end < len(tokens) and tokens[end].tag not in BOUNDARY_TAGS:
+                end += 1
+            head = tokens[:end]
+            if _has(head, CONTENT_TAGS) and not _has(head, VERB_TAGS):
+                denied.append(head)
+                tokens = tokens[end + 1 :]
 
     # 2. questions and hypotheticals
     if _has(tokens, frozenset(("HYPO",))) and _has(tokens, CONTENT_TAGS):
@@ -268,7 +289,7 @@ def analyse(tokens: list[Tok], lang: str) -> Reading:
     negating = False
     any_negation = False
     for index, (sep, clause) in enumerate(clauses):
-        contrast = sep == "BUT" or any(t.tag == "BUT" for t in clause)
+        contrast = sep == "BUT" or any(t.tag == "INSTEAD" for t in clause)
         negated = any(_is_negation(t) for t in clause)
         content = _has(clause, CONTENT_TAGS)
         if negated:
