@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from intent.assets import AssetRegistry
 from intent.credentials import has_credential
+from intent.fuzzy import suggest
 from intent.grammar import REFUSALS, Grammar
 from intent.tokens import Tagger
 
@@ -34,7 +35,10 @@ class DeterministicParser:
     def __init__(self, registry: AssetRegistry, *, default_quote: str | None = None) -> None:
         self.registry = registry
         self.tagger = Tagger(registry)
-        self.grammar = Grammar(default_quote or registry.default_quote)
+        names = registry.names
+        self.grammar = Grammar(
+            default_quote or registry.default_quote, suggest=lambda word: suggest(word, names)
+        )
 
     def parse(self, text: str) -> dict[str, Any]:
         """Parse one request. Never raises for any text."""

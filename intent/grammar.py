@@ -32,6 +32,7 @@ from intent.tokens import Tok
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     Result = dict[str, Any]
@@ -224,8 +225,11 @@ class Ch:
 class Grammar:
     """Parses one request; holds nothing between requests but configuration."""
 
-    def __init__(self, default_quote: str) -> None:
+    def __init__(
+        self, default_quote: str, suggest: Callable[[str], str | None] | None = None
+    ) -> None:
         self.default_quote = default_quote
+        self.suggest = suggest
         # currencies people pay with: "5 USDT SOL" is five USDT's worth of SOL
         self.money_assets = frozenset({default_quote, *MONEY_ASSETS})
 
@@ -269,6 +273,17 @@ class Grammar:
         named -= self.money_assets
         if any(step_assets(step) & named for step in steps):
             raise Ask("negated", lang)
+
+    def _unknown_asset(self, name: str) -> Clarify:
+        """The question for an asset no list knows: "did you mean ETH?" when one is near."""
+        guess = self.suggest(name) if self.suggest is not None else None
+        if guess is not None:
+            return Clarify(f"I don't know the asset {name!r}. Did you mean {guess}?", "asset")
+        return Clarify(
+            f"I don't know the asset {name!r}. Use its ticker, or add it to assets.txt in "
+            "SIGNOFF_HOME.",
+            "asset",
+        )
 
     # ------------------------------------------------------------------ refusals
     def _screen(self, tokens: list[Tok], text: str) -> None:
@@ -366,6 +381,18 @@ class Grammar:
             return self._cancel(frame)
         if "convert" in verbs:
             return [self._convert(frame, context)]
+        if _has_kind(frame, "each"):
+            # "sell 25% each of BTC and ETH", "buy $100 each of SOL and DOGE": one order per
+            # asset, each with the whole amount
+            held = [c for c in frame if c.kind == "asset" and c.role in (None, "plain", "of", "my")]
+            names = list(dict.fromkeys(str(c.asset) for c in held))
+            if len(names) > 1:
+                return [
+                    self._order(
+                        [c for c in frame if not (c in held and c.asset != name)], verbs, context
+                    )
+                    for name in names
+                ]
         return [self._order(frame, verbs, context)]
 
     # ------------------------------------------------------------------ orders
@@ -447,11 +474,7 @@ class Grammar:
         its = kinds.get("it", [])
         for c in qtys + assets:
             if isinstance(c.asset, str) and c.asset.startswith("?"):
-                raise Clarify(
-                    f"I don't know the asset {c.asset[1:]!r}. Use its ticker, or add "
-                    "it to assets.txt in SIGNOFF_HOME.",
-                    "asset",
-                )
+                raise self._unknown_asset(c.asset[1:])
 
         base: str | None = None
         quote: str | None = None
@@ -543,6 +566,17 @@ class Grammar:
             if m.cur and m.cur not in ("DEFAULT",):
                 quote = quote or m.cur
             use(m)
+        elif (
+            len(moneys) == 1
+            and moneys[0].role == "for"
+            and amount is not None
+            and amount[0] == "base"
+            and moneys[0].cur in ("DEFAULT", quote, None)
+            and not prices
+        ):
+            # "buy 1 BTC for $60k": a base amount for a price is a limit
+            prices.append(Ch("price", value=moneys[0].value, cur=moneys[0].cur))
+            use(moneys[0])
         elif moneys:
             raise Clarify("Two amounts in one order: which one is it?", "amount")
         if shares and amount is None:
@@ -557,6 +591,10 @@ class Grammar:
         # loss or take profit ("SOL止损120")
         for n in nums:
             if (sl or tp) and not prices and not triggers:
+                prices.append(Ch("price", value=n.value))
+                use(n)
+            elif n.role == "for" and amount is not None and amount[0] == "base" and not prices:
+                # "buy 1 BTC for 60k", "sell 2 ETH for 3500": the price of a base amount
                 prices.append(Ch("price", value=n.value))
                 use(n)
             elif amount is None:
@@ -835,7 +873,7 @@ class Grammar:
             elif c.kind in ("asset", "qty", "pair"):
                 ticker = c.asset
                 if isinstance(ticker, str) and ticker.startswith("?"):
-                    raise Clarify(f"I don't know the asset {ticker[1:]!r}.", "asset")
+                    raise self._unknown_asset(ticker[1:])
                 if c.kind == "qty":
                     raise Clarify(
                         "Cancel orders by asset and side; an amount is not needed.", "amount"
@@ -849,7 +887,7 @@ class Grammar:
                 side = side or "sell"
                 saw_target = True
             elif c.kind == "unk" and c.tok is not None and c.tok.tag == "UNKT":
-                raise Clarify(f"I don't know the asset {c.tok.orig!r}.", "asset")
+                raise self._unknown_asset(c.tok.orig)
             elif c.kind in ("num", "money", "price", "id"):
                 raise Clarify(
                     "Cancelling a single order by number or price is not supported; "
@@ -1000,7 +1038,7 @@ class Grammar:
             raise Clarify('Rebalance to what? Give target shares ("60% BTC, 40% ETH").', "amount")
         for name, value in targets.items():
             if isinstance(name, str) and name.startswith("?"):
-                raise Clarify(f"I don't know the asset {name[1:]!r}.", "asset")
+                raise self._unknown_asset(name[1:])
             if value <= 0:
                 raise Clarify(f"The target for {name} must be above 0%.", "amount")
         total = sum(targets.values(), ZERO)
@@ -1034,7 +1072,7 @@ class Grammar:
                 assets.append(c.asset)
         if any(isinstance(a, str) and a.startswith("?") for a in assets):
             bad = next(a for a in assets if a.startswith("?"))
-            raise Clarify(f"I don't know the asset {bad[1:]!r}.", "asset")
+            raise self._unknown_asset(bad[1:])
         unknown = [c for c in segment if c.kind == "unk"]
         if not cues:
             if unknown or not (assets or _has_kind(segment, "qty", "money", "share", "num")):
@@ -1290,6 +1328,7 @@ class _Chunker:
                 return self.every(i)
             if self.tag(i + 1) in ("NUM", "CUR") and lang == "de":  # "zu je 70.000"
                 return self.limit_price(i + 1)
+            self.emit("each", i)  # "25% each of BTC and ETH": the amount goes to every asset
             return i + 1
         if tag == "COND":
             return self.condition(i)
@@ -1497,9 +1536,10 @@ class _Chunker:
                 if after.tag == "CUR":
                     return self.after_money(i, value, k + 1, str(after.val))
                 return self.after_quantity(i, value, k)
-            # "10 of BTC", "5k of my ETH": ten BTC, or ten dollars' worth? ask
-            self.emit("ofamb", i, value=value, tok=tok)
-            return j
+            if after is not None and after.tag in ("ASSET", "WASSET", "UNKT", "IT"):
+                # "10 of BTC", "5k of my ETH": ten BTC, or ten dollars' worth? ask
+                self.emit("ofamb", i, value=value, tok=tok)
+                return j
         if self.out and self.out[-1].kind == "every_pending":
             self.out.pop()
         self.emit("num", i, value=value, role=self.take_role())

@@ -13,6 +13,7 @@ import unicodedata
 
 from intent.assets import AssetRegistry
 from intent.exact import Exact
+from intent.fuzzy import verb_tag
 from intent.lexicon import ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
@@ -462,6 +463,9 @@ class Tagger:
             return "UNITASSET", unit
         if "-" in word:
             return "HYPHEN", None
+        verb = verb_tag(word)
+        if verb is not None:  # "selll", "purchse", "cancle"
+            return verb, None
         if orig.isupper() and has_lower and 2 <= len(orig) <= 10 and orig.isalpha():
             return "UNKT", orig
         return "UNK", None
