@@ -64,6 +64,16 @@ def load_parser(extra_assets: str | None = None) -> DeterministicParser:
     return parser
 
 
+def mask_request(text: str) -> str:
+    """``text`` with the secrets signoff knows (the environment's, the executor's keys) and
+    anything that looks like a credential replaced by ``[REDACTED]``: what is recorded or
+    shown of a request. The masked text still parses as a refusal (``credentials``)."""
+    from foundation.secrets import redact
+    from intent.credentials import mask_credentials
+
+    return mask_credentials(redact(text))
+
+
 def parse_raw(text: str) -> dict[str, Any]:
     return load_parser().parse(text)
 

@@ -198,8 +198,10 @@ class Session:
     # ------------------------------------------------------------------ propose
     def propose(self, text: str, *, parser_name: str = "deterministic") -> Proposal:
         """Read the request and decide each step; record every stage. Executes nothing."""
-        from signoff.intents import parse_request
+        from signoff.intents import mask_request, parse_request
 
+        # a key or password typed into the request is masked before anything records it
+        text = mask_request(text)
         request = self.ledger.record_request(text=text, actor=self.actor, parser=parser_name)
         result = parse_request(text)
         plan = self.ledger.record_parse(request_id=request.id, result=result, actor=self.actor)

@@ -109,13 +109,15 @@ def result_line(result: dict[str, Any]) -> str:
 
 
 def run_jsonl(stdin: TextIO, stdout: TextIO, assets: str | None = None) -> int:
+    from foundation.secrets import redact
     from signoff.intents import load_parser
     from signoff.jsonout import dumps
 
     parser = load_parser(assets)
     write = stdout.write
     for line in stdin:
-        text = line.rstrip("\r\n")
+        # a registered secret never reaches the parser, so no question can echo part of it
+        text = redact(line.rstrip("\r\n"))
         try:
             out = result_line(parser.parse(text))
         except Exception as error:  # one bad line must not stop the stream
@@ -140,9 +142,10 @@ def run(args: argparse.Namespace) -> int:
     if not text:
         raise UsageError("give the request to parse", hint='signoff parse "buy 0.1 BTC at 58k"')
     from intent.plan import parse_result_from_data
-    from signoff.intents import load_parser
+    from signoff.intents import load_parser, mask_request
     from signoff.jsonout import dumps
 
+    text = mask_request(text)  # shown back below: never with a key in it
     raw = load_parser(args.assets).parse(text)
     result = parse_result_from_data(raw)  # the typed models check what the grammar built
     if args.json:
