@@ -14,6 +14,7 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from intent import messages
 from intent.assets import AssetRegistry
 from intent.credentials import has_credential
 from intent.fuzzy import suggest
@@ -49,8 +50,9 @@ class DeterministicParser:
                 f"fewer than {MAX_TEXT}.",
                 "missing": ["text"],
             }
+        tokens, lang = self.tagger.tag(text)
         if has_credential(text):
             category, reason = REFUSALS["R_CRED"]
+            reason = messages.reason(category, reason, lang)
             return {"status": "unsupported", "category": category, "reason": reason}
-        tokens, lang = self.tagger.tag(text)
         return self.grammar.parse(tokens, lang, text)

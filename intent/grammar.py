@@ -23,6 +23,7 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from intent import messages
 from intent.exact import HUNDRED, ONE, ZERO, Exact
 from intent.lexicon import CONTROL_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
@@ -247,9 +248,17 @@ class Grammar:
         except Ask as ask:
             return {"status": "clarify", "question": ask.question, "missing": ["action"]}
         except Refuse as refusal:
-            return {"status": "unsupported", "category": refusal.category, "reason": refusal.reason}
+            return {
+                "status": "unsupported",
+                "category": refusal.category,
+                "reason": messages.reason(refusal.category, refusal.reason, lang),
+            }
         except Clarify as ask:
-            return {"status": "clarify", "question": ask.question, "missing": list(ask.missing)}
+            return {
+                "status": "clarify",
+                "question": messages.question(ask.question, ask.missing, lang),
+                "missing": list(ask.missing),
+            }
         return {"status": "plan", "steps": steps}
 
     def _check_denied(self, steps: list[Result], denied: list[Tok], lang: str) -> None:

@@ -290,3 +290,25 @@ def test_a_random_token_is_masked_whole(token: str) -> None:
     masked = mask_credentials(f"buy 1 BTC {token}")
     assert token not in masked
     assert masked == f"buy 1 BTC {REDACTED}"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("kaufe etwas BTC", "Wie viel genau?"),
+        ("verkaufe 1 eht", "Meintest du ETH?"),
+        ("hebe 1 BTC ab", "abheben"),
+        ("kaufe 1 BTC, mein Passwort ist geheim123", "Schlüssel, Passwörter"),
+        ("买比特币", "具体多少"),
+        ("卖出1个eht", "您是指ETH吗"),
+        ("做空BTC", "不支持做空"),
+        ("sell 1 eht", "Did you mean ETH?"),
+        ("sell 1 xqzw", "I don't know the asset"),
+    ],
+)
+def test_questions_and_refusals_speak_the_request_language(
+    parser: DeterministicParser, text: str, needle: str
+) -> None:
+    result = parser.parse(text)
+    assert result["status"] in ("clarify", "unsupported")
+    assert needle in result.get("question", result.get("reason", "")), result
