@@ -42,7 +42,9 @@ _NAME = (
     r"|密码|密钥|私钥|助记词)"
 )
 _ASSIGNED = (
-    r"(?<![A-Za-z0-9_])(?i:" + _NAME + r")\s*(?:[=:：]|\bis\b|\bist\b|是|为)\s*[\"']?(?P<value>[^\s\"',;]{4,})"
+    r"(?<![A-Za-z0-9_])(?i:"
+    + _NAME
+    + r")\s*(?:[=:：]|\bis\b|\bist\b|是|为)\s*[\"']?(?P<value>[^\s\"',;]{4,})"
 )
 _RUN = r"[A-Za-z0-9_\-+/=]{20,}"
 
@@ -65,7 +67,9 @@ def _address(run: str) -> bool:
 
 def _random_looking(run: str) -> bool:
     kinds = (
-        any(c.islower() for c in run) + any(c.isupper() for c in run) + any(c.isdigit() for c in run)
+        any(c.islower() for c in run)
+        + any(c.isupper() for c in run)
+        + any(c.isdigit() for c in run)
     )
     if kinds < 2 or _address(run):
         return False
@@ -77,7 +81,37 @@ def _random_looking(run: str) -> bool:
     return entropy >= 3.5
 
 
+# a credential needs a long run of characters or one of these words nearby; most requests
+# have neither, and skip the regular expression
+_HINTS = (
+    "key",
+    "secret",
+    "token",
+    "pass",
+    "pwd",
+    "mnemonic",
+    "seed",
+    "auth",
+    "schlüssel",
+    "密",
+    "私钥",
+    "助记词",
+    "sk-",
+    "sk_",
+    "-----",
+)
+
+
+def _could_hold(text: str) -> bool:
+    if any(len(chunk) >= 20 for chunk in text.split()):
+        return True
+    lower = text.lower()
+    return any(hint in lower for hint in _HINTS)
+
+
 def _spans(text: str) -> list[tuple[int, int]]:
+    if not _could_hold(text):
+        return []
     spans: list[tuple[int, int]] = []
     for match in _PATTERN.finditer(text):
         if match.group("prefixed"):

@@ -25,8 +25,27 @@ VERBS = {
 }
 # ordinary words one edit away from a verb
 NOT_VERBS = frozenset(
-    ["self", "seal", "sells", "spell", "shell", "swell", "smell", "sent", "send", "bull", "busy",
-     "buys", "kaufen", "laufen", "kaufe", "cancer", "concert", "convent", "canceled"]
+    [
+        "self",
+        "seal",
+        "sells",
+        "spell",
+        "shell",
+        "swell",
+        "smell",
+        "sent",
+        "send",
+        "bull",
+        "busy",
+        "buys",
+        "kaufen",
+        "laufen",
+        "kaufe",
+        "cancer",
+        "concert",
+        "convent",
+        "canceled",
+    ]
 )
 
 
@@ -47,14 +66,20 @@ def distance(a: str, b: str, limit: int = 2) -> int:
     return previous[-1]
 
 
+_BY_FIRST: dict[str, list[tuple[str, str]]] = {}
+for _verb, _tag in VERBS.items():
+    _BY_FIRST.setdefault(_verb[0], []).append((_verb, _tag))
+
+
 def verb_tag(word: str) -> str | None:
     """The tag of the verb ``word`` misspells, or ``None``."""
-    if len(word) < 4 or word in NOT_VERBS or not word.isalpha():
+    candidates = _BY_FIRST.get(word[:1])
+    if candidates is None or len(word) < 4 or word in NOT_VERBS or not word.isalpha():
         return None
     found = {
         tag
-        for verb, tag in VERBS.items()
-        if verb[0] == word[0] and distance(word, verb, 1) <= 1
+        for verb, tag in candidates
+        if abs(len(verb) - len(word)) <= 1 and distance(word, verb, 1) <= 1
     }
     return found.pop() if len(found) == 1 else None
 

@@ -421,10 +421,11 @@ class Grammar:
                     "amount",
                 )
             if c.kind == "ofamb":
-                n = fmt(c.value)
+                figure = fmt(c.value)
+                cur = self.default_quote
                 raise Clarify(
-                    f'"{n} of" what: {n} units of the asset, or {n} {self.default_quote} worth of '
-                    f'it? Say "{n} BTC" or "{n} {self.default_quote} of BTC" (or "{n}%").',
+                    f'"{figure} of" what: {figure} units of the asset, or {figure} {cur} worth '
+                    f'of it? Say "{figure} BTC" or "{figure} {cur} of BTC" (or "{figure}%").',
                     "amount",
                 )
             if c.kind == "trail":
@@ -1796,10 +1797,14 @@ class _Chunker:
                 direction = direction or "break"
                 marker = True
             elif tag == "BELOW":
-                direction = "below" if direction in (None, "reach", "break", "below") else "conflict"
+                direction = (
+                    "below" if direction in (None, "reach", "break", "below") else "conflict"
+                )
                 marker = True
             elif tag == "ABOVE":
-                direction = "above" if direction in (None, "reach", "break", "above") else "conflict"
+                direction = (
+                    "above" if direction in (None, "reach", "break", "above") else "conflict"
+                )
                 marker = True
             elif tag in ("NUM", "NUMW"):
                 parsed = self.number(j)

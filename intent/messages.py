@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the texts of each language read best one per line)
 """Questions and refusals in the language of the request (English, German, Chinese).
 
 The grammar words its questions in English, precisely ("How much ETH do you want to
@@ -44,10 +45,14 @@ QUESTIONS: dict[str, dict[str, str]] = {
 }
 
 UNKNOWN_ASSET = {
-    "de": ("Das Asset {name} kenne ich nicht. Meintest du {guess}?",
-           "Das Asset {name} kenne ich nicht. Nenne sein Kürzel oder trage es in assets.txt ein."),
-    "zh": ("我不认识资产{name}。您是指{guess}吗？",
-           "我不认识资产{name}。请使用它的代码，或把它加入assets.txt。"),
+    "de": (
+        "Das Asset {name} kenne ich nicht. Meintest du {guess}?",
+        "Das Asset {name} kenne ich nicht. Nenne sein Kürzel oder trage es in assets.txt ein.",
+    ),
+    "zh": (
+        "我不认识资产{name}。您是指{guess}吗？",
+        "我不认识资产{name}。请使用它的代码，或把它加入assets.txt。",
+    ),
 }
 
 REASONS: dict[str, dict[str, str]] = {

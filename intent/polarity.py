@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the texts of each language read best one per line)
 """Polarity: what a request takes back, denies or only asks about, before any step is read.
 
 The safety property this module holds (tested with hypothesis in
@@ -90,7 +91,16 @@ BOUNDARY_TAGS = frozenset(("COMMA", "SEMI", "END", "QMARK", "THEN", "AND", "BUT"
 WEAK_NEGATIONS = frozenset(("without", "ohne", "无需"))
 # negations that deny what follows them and start a clause ("buy ETH instead of BTC")
 FORWARD_NEGATIONS = frozenset(
-    ("instead of", "rather than", "in place of", "statt", "anstatt", "anstelle von", "而不是", "而非")
+    (
+        "instead of",
+        "rather than",
+        "in place of",
+        "statt",
+        "anstatt",
+        "anstelle von",
+        "而不是",
+        "而非",
+    )
 )
 # a bare "no" between separators takes back what came before ("buy 1 ETH, no, 2 SOL")
 BARE_NO = frozenset(("no", "nein", "nee", "不", "nope"))

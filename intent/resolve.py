@@ -242,8 +242,8 @@ def _check_plausible(
                 f"Sell {quantity.normalize():f} {step.base}? That is over "
                 f"{_magnitude(quantity / held)} times the {held.normalize():f} {step.base} the "
                 f"account holds. Did you mean a value in {step.quote} "
-                f"(\"{quantity.normalize():f} {step.quote} of {step.base}\") or a share "
-                "(\"half\", \"25%\")? Say the order again.",
+                f'("{quantity.normalize():f} {step.quote} of {step.base}") or a share '
+                '("half", "25%")? Say the order again.',
             )
         return
     cash = account.total(step.quote)
@@ -254,7 +254,7 @@ def _check_plausible(
             f"Buy {quantity.normalize():f} {step.base} for about {cost:,.0f} {step.quote}? "
             f"That is over {_magnitude(cost / cash)} times the {cash.normalize():f} "
             f"{step.quote} the account holds. Did you mean a value in {step.quote} "
-            f"(\"{quantity.normalize():f} {step.quote} of {step.base}\")? Say the order again.",
+            f'("{quantity.normalize():f} {step.quote} of {step.base}")? Say the order again.',
         )
 
 

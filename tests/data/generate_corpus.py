@@ -119,9 +119,7 @@ Family = tuple[str, str, list[str], Callable[[Slots], Expect]]
 
 
 def families() -> list[Family]:
-    def fam(
-        tag: str, lang: str, texts: list[str], expect: Callable[[Slots], Expect]
-    ) -> Family:
+    def fam(tag: str, lang: str, texts: list[str], expect: Callable[[Slots], Expect]) -> Family:
         return (tag, lang, texts, expect)
 
     out: list[Family] = [
@@ -231,7 +229,12 @@ def families() -> list[Family]:
         fam(
             "limit",
             "zh",
-            ["以{p}的价格买入{q}个{A}", "以{p}买入{q}个{A}", "限价{p}买入{q}个{A}", "在{p}买入{q}个{A}"],
+            [
+                "以{p}的价格买入{q}个{A}",
+                "以{p}买入{q}个{A}",
+                "限价{p}买入{q}个{A}",
+                "在{p}买入{q}个{A}",
+            ],
             lambda s: plan(order("buy", s.a[0], "base", s.q, limit=s.p)),
         ),
         # ------------------------------------------------------------ quote amounts
@@ -323,17 +326,21 @@ def families() -> list[Family]:
                 "verkaufe {pct}% meiner {A}",
                 "verkaufe {pct} Prozent meiner {A}",
             ],
-            lambda s: plan(order("sell", s.a[0], "percent", "50"))
-            if s.template_index < 2
-            else plan(order("sell", s.a[0], "percent", s.pct)),
+            lambda s: (
+                plan(order("sell", s.a[0], "percent", "50"))
+                if s.template_index < 2
+                else plan(order("sell", s.a[0], "percent", s.pct))
+            ),
         ),
         fam(
             "percent",
             "zh",
             ["卖出一半的{A}", "卖掉我一半的{A}", "卖出{pct}%的{A}", "卖出我{pct}%的{A}"],
-            lambda s: plan(order("sell", s.a[0], "percent", "50"))
-            if s.template_index < 2
-            else plan(order("sell", s.a[0], "percent", s.pct)),
+            lambda s: (
+                plan(order("sell", s.a[0], "percent", "50"))
+                if s.template_index < 2
+                else plan(order("sell", s.a[0], "percent", s.pct))
+            ),
         ),
         # ------------------------------------------------------------ triggers
         fam(
@@ -372,7 +379,9 @@ def families() -> list[Family]:
                 "sell everything in {A} if it crosses below {p}",
             ],
             lambda s: plan(
-                order("sell", s.a[0], "percent", "100", trigger={"base": s.a[0], "below": jnum(s.p)})
+                order(
+                    "sell", s.a[0], "percent", "100", trigger={"base": s.a[0], "below": jnum(s.p)}
+                )
             ),
         ),
         fam(
@@ -391,7 +400,12 @@ def families() -> list[Family]:
         fam(
             "trigger",
             "zh",
-            ["如果{A}跌破{p}，买入{q}个{A}", "当{A}跌到{p}时买入{q}个{A}", "{A}跌破{p}时买入{q}个{A}", "一旦{A}跌破{p}就买入{q}个{A}"],
+            [
+                "如果{A}跌破{p}，买入{q}个{A}",
+                "当{A}跌到{p}时买入{q}个{A}",
+                "{A}跌破{p}时买入{q}个{A}",
+                "一旦{A}跌破{p}就买入{q}个{A}",
+            ],
             lambda s: plan(
                 order("buy", s.a[0], "base", s.q, trigger={"base": s.a[0], "below": jnum(s.p)})
             ),
@@ -439,38 +453,67 @@ def families() -> list[Family]:
         fam(
             "query",
             "en",
-            ["how much {A} do I have", "show my {A} balance", "what's my {A} balance", "how much {A} do I hold"],
+            [
+                "how much {A} do I have",
+                "show my {A} balance",
+                "what's my {A} balance",
+                "how much {A} do I hold",
+            ],
             lambda s: plan({"action": "query", "what": "balance", "base": s.a[0]}),
         ),
         fam(
             "query",
             "de",
-            ["was kostet {A}", "wie viel kostet {A}", "wie viel {A} habe ich", "zeig mir meinen {A} Bestand"],
-            lambda s: plan({"action": "query", "what": "price", "base": s.a[0]})
-            if s.template_index < 2
-            else plan({"action": "query", "what": "balance", "base": s.a[0]}),
+            [
+                "was kostet {A}",
+                "wie viel kostet {A}",
+                "wie viel {A} habe ich",
+                "zeig mir meinen {A} Bestand",
+            ],
+            lambda s: (
+                plan({"action": "query", "what": "price", "base": s.a[0]})
+                if s.template_index < 2
+                else plan({"action": "query", "what": "balance", "base": s.a[0]})
+            ),
         ),
         fam(
             "query",
             "zh",
             ["{A}的价格是多少", "{A}现在多少钱", "我有多少{A}", "查看我的{A}余额"],
-            lambda s: plan({"action": "query", "what": "price", "base": s.a[0]})
-            if s.template_index < 2
-            else plan({"action": "query", "what": "balance", "base": s.a[0]}),
+            lambda s: (
+                plan({"action": "query", "what": "price", "base": s.a[0]})
+                if s.template_index < 2
+                else plan({"action": "query", "what": "balance", "base": s.a[0]})
+            ),
         ),
         # ------------------------------------------------------------ cancel, convert, rebalance
         fam(
             "cancel",
             "en",
-            ["cancel all my {A} orders", "cancel my {A} orders", "kill my open {A} orders", "pull all {A} orders"],
+            [
+                "cancel all my {A} orders",
+                "cancel my {A} orders",
+                "kill my open {A} orders",
+                "pull all {A} orders",
+            ],
             lambda s: plan({"action": "cancel", "base": s.a[0], "side": None}),
         ),
         fam(
             "convert",
             "en",
-            ["convert {q} {A} to {B}", "swap {q} {A} for {B}", "convert {q} {A} into {B}", "swap {q} {A} into {B}"],
+            [
+                "convert {q} {A} to {B}",
+                "swap {q} {A} for {B}",
+                "convert {q} {A} into {B}",
+                "swap {q} {A} into {B}",
+            ],
             lambda s: plan(
-                {"action": "convert", "from": s.a[0], "to": s.b[0], "amount": {"unit": "base", "value": jnum(s.q)}}
+                {
+                    "action": "convert",
+                    "from": s.a[0],
+                    "to": s.b[0],
+                    "amount": {"unit": "base", "value": jnum(s.q)},
+                }
             ),
         ),
         fam(
@@ -478,7 +521,12 @@ def families() -> list[Family]:
             "zh",
             ["把{q}个{A}换成{B}", "将{q}个{A}兑换成{B}"],
             lambda s: plan(
-                {"action": "convert", "from": s.a[0], "to": s.b[0], "amount": {"unit": "base", "value": jnum(s.q)}}
+                {
+                    "action": "convert",
+                    "from": s.a[0],
+                    "to": s.b[0],
+                    "amount": {"unit": "base", "value": jnum(s.q)},
+                }
             ),
         ),
         fam(
@@ -526,7 +574,14 @@ def families() -> list[Family]:
         fam(
             "negation",
             "zh",
-            ["不要卖出{q}个{A}", "别买{A}", "我不想买{q}个{A}", "千万别卖{A}", "不要买入{q}个{A}", "别卖掉我的{A}"],
+            [
+                "不要卖出{q}个{A}",
+                "别买{A}",
+                "我不想买{q}个{A}",
+                "千万别卖{A}",
+                "不要买入{q}个{A}",
+                "别卖掉我的{A}",
+            ],
             lambda s: CLARIFY,
         ),
         # ------------------------------------------------------------ retraction
@@ -565,7 +620,11 @@ def families() -> list[Family]:
         fam(
             "retraction",
             "zh",
-            ["买入{q}个{A}，不对，卖出{q2}个{B}", "买入{q}个{A}，算了，卖出{q2}个{B}", "买入{q}个{A}，等等，卖出{q2}个{B}"],
+            [
+                "买入{q}个{A}，不对，卖出{q2}个{B}",
+                "买入{q}个{A}，算了，卖出{q2}个{B}",
+                "买入{q}个{A}，等等，卖出{q2}个{B}",
+            ],
             lambda s: plan(order("sell", s.b[0], "base", s.q2)),
         ),
         fam(
@@ -591,7 +650,11 @@ def families() -> list[Family]:
         fam(
             "negation",
             "de",
-            ["verkaufe nicht {A}, sondern kaufe {q2} {B}", "kaufe {q2} {B} statt {A}", "kaufe kein {A}, sondern {q2} {B}"],
+            [
+                "verkaufe nicht {A}, sondern kaufe {q2} {B}",
+                "kaufe {q2} {B} statt {A}",
+                "kaufe kein {A}, sondern {q2} {B}",
+            ],
             lambda s: plan(order("buy", s.b[0], "base", s.q2)) if s.template_index < 2 else CLARIFY,
         ),
         fam(
@@ -619,19 +682,34 @@ def families() -> list[Family]:
         fam(
             "question",
             "de",
-            ["was wäre, wenn ich {q} {A} verkaufe", "soll ich {q} {A} kaufen?", "kann ich {q} {A} kaufen?", "verkaufe ich {q} {A}?"],
+            [
+                "was wäre, wenn ich {q} {A} verkaufe",
+                "soll ich {q} {A} kaufen?",
+                "kann ich {q} {A} kaufen?",
+                "verkaufe ich {q} {A}?",
+            ],
             lambda s: {"any": [CLARIFY, UNSUPPORTED]},
         ),
         fam(
             "question",
             "zh",
-            ["如果我卖出{q}个{A}会怎样", "我应该卖出{q}个{A}吗？", "要不要买{q}个{A}？", "卖出{q}个{A}吗？"],
+            [
+                "如果我卖出{q}个{A}会怎样",
+                "我应该卖出{q}个{A}吗？",
+                "要不要买{q}个{A}？",
+                "卖出{q}个{A}吗？",
+            ],
             lambda s: {"any": [CLARIFY, UNSUPPORTED]},
         ),
         fam(
             "question",
             "en",
-            ["should I sell {q} {A}?", "should I buy {A} now?", "is it a good time to buy {A}?", "shall I sell {q} {A}?"],
+            [
+                "should I sell {q} {A}?",
+                "should I buy {A} now?",
+                "is it a good time to buy {A}?",
+                "shall I sell {q} {A}?",
+            ],
             lambda s: {"any": [CLARIFY, UNSUPPORTED]},
         ),
         # ------------------------------------------------------------ amounts that must ask
@@ -666,27 +744,55 @@ def families() -> list[Family]:
         fam(
             "unsupported",
             "de",
-            ["hebe {q} {A} ab", "verkaufe {q} {A} leer mit Hebel", "kaufe {q} {A}, mein Passwort ist {secret}", "kaufe {q} {A} ohne Bestätigung"],
+            [
+                "hebe {q} {A} ab",
+                "verkaufe {q} {A} leer mit Hebel",
+                "kaufe {q} {A}, mein Passwort ist {secret}",
+                "kaufe {q} {A} ohne Bestätigung",
+            ],
             lambda s: UNSUPPORTED,
         ),
         fam(
             "unsupported",
             "zh",
-            ["提现{q}个{A}", "做空{A}", "买入{q}个{A}，我的密钥是{secret}", "用10倍杠杆买入{q}个{A}"],
+            [
+                "提现{q}个{A}",
+                "做空{A}",
+                "买入{q}个{A}，我的密钥是{secret}",
+                "用10倍杠杆买入{q}个{A}",
+            ],
             lambda s: UNSUPPORTED,
         ),
         # ------------------------------------------------------------ misspelt verbs
         fam(
             "messy",
             "en",
-            ["selll {q} {A}", "buyy {q} {A}", "purchse {q} {A}", "sel {q} {A}", "bUy {q} {A}", "slel {q} {A}"],
-            lambda s: plan(order("buy" if s.template_index in (1, 2, 4) else "sell", s.a[0], "base", s.q)),
+            [
+                "selll {q} {A}",
+                "buyy {q} {A}",
+                "purchse {q} {A}",
+                "sel {q} {A}",
+                "bUy {q} {A}",
+                "slel {q} {A}",
+            ],
+            lambda s: plan(
+                order("buy" if s.template_index in (1, 2, 4) else "sell", s.a[0], "base", s.q)
+            ),
         ),
     ]
     return out
 
 
-TYPOS = {"ETH": "eht", "BTC": "btcc", "SOL": "slo", "DOGE": "dgoe", "XRP": "xpr", "ADA": "aad", "LTC": "ltcc", "DOT": "dott"}
+TYPOS = {
+    "ETH": "eht",
+    "BTC": "btcc",
+    "SOL": "slo",
+    "DOGE": "dgoe",
+    "XRP": "xpr",
+    "ADA": "aad",
+    "LTC": "ltcc",
+    "DOT": "dott",
+}
 
 # hand-written trader jargon: (text, expected)
 JARGON: list[tuple[str, Expect]] = [
@@ -695,14 +801,32 @@ JARGON: list[tuple[str, Expect]] = [
     ("take 2 ETH off the table", plan(order("sell", "ETH", "base", "2"))),
     ("take some SOL off the table", CLARIFY),
     ("allocate 2,000 USDT to SOL", plan(order("buy", "SOL", "quote", "2000"))),
-    ("allocate 60% to BTC and 40% to ETH", plan({"action": "rebalance", "targets": {"BTC": 60, "ETH": 40}})),
-    ("buy 0.2 BTC if it breaks 70k", plan(order("buy", "BTC", "base", "0.2", trigger={"base": "BTC", "above": 70000}))),
-    ("sell 1 ETH when it crosses 4000", plan(order("sell", "ETH", "base", "1", trigger={"base": "ETH", "above": 4000}))),
+    (
+        "allocate 60% to BTC and 40% to ETH",
+        plan({"action": "rebalance", "targets": {"BTC": 60, "ETH": 40}}),
+    ),
+    (
+        "buy 0.2 BTC if it breaks 70k",
+        plan(order("buy", "BTC", "base", "0.2", trigger={"base": "BTC", "above": 70000})),
+    ),
+    (
+        "sell 1 ETH when it crosses 4000",
+        plan(order("sell", "ETH", "base", "1", trigger={"base": "ETH", "above": 4000})),
+    ),
     ("buy 1 BTC for 60k", plan(order("buy", "BTC", "base", "1", limit="60000"))),
     ("sell 2 ETH for 3500", plan(order("sell", "ETH", "base", "2", limit="3500"))),
-    ("sell 25% each of BTC and ETH", plan(order("sell", "BTC", "percent", "25"), order("sell", "ETH", "percent", "25"))),
-    ("buy $100 each of SOL and DOGE", plan(order("buy", "SOL", "quote", "100"), order("buy", "DOGE", "quote", "100"))),
-    ("rebalance to 50% BTC, 30% ETH, rest in stablecoins", plan({"action": "rebalance", "targets": {"BTC": 50, "ETH": 30}})),
+    (
+        "sell 25% each of BTC and ETH",
+        plan(order("sell", "BTC", "percent", "25"), order("sell", "ETH", "percent", "25")),
+    ),
+    (
+        "buy $100 each of SOL and DOGE",
+        plan(order("buy", "SOL", "quote", "100"), order("buy", "DOGE", "quote", "100")),
+    ),
+    (
+        "rebalance to 50% BTC, 30% ETH, rest in stablecoins",
+        plan({"action": "rebalance", "targets": {"BTC": 50, "ETH": 30}}),
+    ),
     ("what's ETH at", plan({"action": "query", "what": "price", "base": "ETH"})),
     ("where's SOL trading", plan({"action": "query", "what": "price", "base": "SOL"})),
     ("selll 2 ETH", plan(order("sell", "ETH", "base", "2"))),
@@ -729,7 +853,18 @@ JARGON: list[tuple[str, Expect]] = [
     ("buy 1 ETH and don't sell any BTC", plan(order("buy", "ETH", "base", "1"))),
     ("what if ETH drops below 2000", CLARIFY),
     ("how much BTC could I buy with 1000 USDT?", CLARIFY),
-    ("what's BTC at? buy 0.1 if it's below 60k", {"any": [CLARIFY, plan({"action": "query", "what": "price", "base": "BTC"}, order("buy", "BTC", "base", "0.1", trigger={"base": "BTC", "below": 60000}))]}),
+    (
+        "what's BTC at? buy 0.1 if it's below 60k",
+        {
+            "any": [
+                CLARIFY,
+                plan(
+                    {"action": "query", "what": "price", "base": "BTC"},
+                    order("buy", "BTC", "base", "0.1", trigger={"base": "BTC", "below": 60000}),
+                ),
+            ]
+        },
+    ),
 ]
 
 
@@ -746,7 +881,10 @@ def render(template: str, s: Slots, lang: str, rng: random.Random) -> str:
         pct2=s.pct2,
         n=rng.choice(["5", "10", "20", "100"]),
         typo=TYPOS[s.a[0]],
-        secret="".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(28)),
+        secret="".join(
+            rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+            for _ in range(28)
+        ),
     )
 
 
@@ -761,7 +899,9 @@ def cases() -> Iterator[tuple[str, dict[str, Any]]]:
             assets = HELD_ASSETS if held else DEV_ASSETS
             for _ in range(6):
                 s = Slots(rng, assets)
-                s.mk = rng.choice(["2", "3", "5", "10"]) if held else rng.choice(["1", "4", "5", "20"])
+                s.mk = (
+                    rng.choice(["2", "3", "5", "10"]) if held else rng.choice(["1", "4", "5", "20"])
+                )
                 s.template_index = index
                 text = render(template, s, lang, rng)
                 if text in seen:
@@ -769,7 +909,11 @@ def cases() -> Iterator[tuple[str, dict[str, Any]]]:
                 seen.add(text)
                 answer = expect(s)
                 counter += 1
-                case: dict[str, Any] = {"id": f"gen-{counter:04d}", "text": text, "tags": [tag, f"lang:{lang}"]}
+                case: dict[str, Any] = {
+                    "id": f"gen-{counter:04d}",
+                    "text": text,
+                    "tags": [tag, f"lang:{lang}"],
+                }
                 if "any" in answer:
                     case["expect_any"] = answer["any"]
                 else:
@@ -777,7 +921,11 @@ def cases() -> Iterator[tuple[str, dict[str, Any]]]:
                 yield ("heldout" if held else "dev"), case
     for index, (text, answer) in enumerate(JARGON):
         counter += 1
-        case = {"id": f"jargon-{index + 1:03d}", "text": text, "tags": ["jargon", "lang:" + _lang_of(text)]}
+        case = {
+            "id": f"jargon-{index + 1:03d}",
+            "text": text,
+            "tags": ["jargon", "lang:" + _lang_of(text)],
+        }
         if "any" in answer:
             case["expect_any"] = answer["any"]
         else:

@@ -227,7 +227,8 @@ def test_the_screen_lets_plain_requests_through(parser: DeterministicParser) -> 
     for text in ("buy 0.1 BTC", "sell half my ETH at 3000", "kaufe 0,1 BTC", "卖出一半的ETH"):
         assert safety_screen(text, parser) is None, text
     refusal = safety_screen("withdraw 1 BTC", parser)
-    assert refusal is not None and refusal["status"] == "unsupported"
+    assert refusal is not None
+    assert refusal["status"] == "unsupported"
 
 
 # ------------------------------------------------------------------ credentials

@@ -24,7 +24,8 @@ def test_a_typed_credential_is_refused_and_masked_before_the_ledger(
     proposal = session.propose(text)
     assert isinstance(proposal.result, Refusal)
     assert proposal.result.category == "credentials"
-    assert secret not in proposal.text and "[REDACTED]" in proposal.text
+    assert secret not in proposal.text
+    assert "[REDACTED]" in proposal.text
     session.ledger.close()
     for path in signoff_home.rglob("*"):
         if path.is_file():
