@@ -990,6 +990,11 @@ class Grammar:
         for c in segment:
             if c.kind in ("bad", "ambnum", "ofamb"):
                 raise Clarify("Which percentages? A number could not be read.", "amount")
+        if len(numlists) == 1 and not assetlists:
+            # "50/50 BTC ETH", "60/40 in BTC and ETH": the assets named one by one, in order
+            named = [c.asset for c in segment if c.kind == "asset"]
+            if len(named) == len(numlists[0].items or []) and len(set(named)) == len(named):
+                assetlists = [Ch("assetlist", items=named)]
         if numlists or assetlists:
             if len(numlists) != 1 or len(assetlists) != 1:
                 raise Clarify('Give as many percentages as assets ("60/40 BTC/ETH").', "amount")

@@ -35,7 +35,7 @@ ENTRIES: dict[str, str] = {
     # ------------------------------------------------------------------ actions
     "BUY": """buy, buys, buying, bought, purchase, purchases, purchasing, acquire, get, get me,
         grab, grab me, pick up, scoop up, scoop, load up on, load up, accumulate, add, bid, bid for,
-        ape into, snag, cop,
+        ape into, snag, cop, lift, lift the offer on, lift the ask on, lift the offer for,
         kaufe, kaufen, kauf, kaufst, kauft, erwerbe, erwerben, hol, hole, holen, hol mir, besorge, nachkaufen, kaufe nach,
         买, 买入, 买进, 购买, 购入, 入手, 建仓, 补仓, 抄底买入, 加仓, 买点, 买一些""",
     "SELL": """sell, sells, selling, sold, dump, offload, unload, offer, trim, reduce, realize, realise,
