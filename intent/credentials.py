@@ -103,10 +103,13 @@ _HINTS = (
 
 
 def _could_hold(text: str) -> bool:
-    if any(len(chunk) >= 20 for chunk in text.split()):
+    if len(text) >= 20 and max(map(len, text.split()), default=0) >= 20:
         return True
     lower = text.lower()
-    return any(hint in lower for hint in _HINTS)
+    for hint in _HINTS:
+        if hint in lower:
+            return True
+    return False
 
 
 def _spans(text: str) -> list[tuple[int, int]]:

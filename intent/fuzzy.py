@@ -71,17 +71,25 @@ for _verb, _tag in VERBS.items():
     _BY_FIRST.setdefault(_verb[0], []).append((_verb, _tag))
 
 
+_SEEN: dict[str, str | None] = {}
+
+
 def verb_tag(word: str) -> str | None:
     """The tag of the verb ``word`` misspells, or ``None``."""
     candidates = _BY_FIRST.get(word[:1])
     if candidates is None or len(word) < 4 or word in NOT_VERBS or not word.isalpha():
         return None
+    if word in _SEEN:
+        return _SEEN[word]
     found = {
         tag
         for verb, tag in candidates
         if abs(len(verb) - len(word)) <= 1 and distance(word, verb, 1) <= 1
     }
-    return found.pop() if len(found) == 1 else None
+    answer = found.pop() if len(found) == 1 else None
+    if len(_SEEN) < 10_000:  # words repeat in a batch; the memo stays bounded
+        _SEEN[word] = answer
+    return answer
 
 
 def suggest(word: str, candidates: dict[str, str]) -> str | None:

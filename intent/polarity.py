@@ -185,6 +185,9 @@ class Reading:
         self.marked = marked  # the request negated, retracted or asked something
 
 
+_MARKS = frozenset(("NEG", "RETRACT", "HYPO", "ASKQ", "QMARK"))
+
+
 def _has(tokens: list[Tok], tags: frozenset[str]) -> bool:
     return any(t.tag in tags for t in tokens)
 
@@ -225,13 +228,10 @@ def analyse(tokens: list[Tok], lang: str) -> Reading:
 
     Cheap for the common request: one pass over the tags when nothing is negated.
     """
-    marked = False
-    for t in tokens:
-        tag = t.tag
-        if tag in ("NEG", "RETRACT", "HYPO", "ASKQ", "QMARK") or t.text in QUESTION_WORDS:
-            marked = True
-            break
-    if not marked:
+    tags = {t.tag for t in tokens}
+    if tags.isdisjoint(_MARKS) and not (
+        lang == "zh" and "Q" in tags and any(t.text in QUESTION_WORDS for t in tokens)
+    ):
         return Reading(tokens, [], False)
 
     denied: list[list[Tok]] = []
