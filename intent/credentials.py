@@ -106,10 +106,7 @@ def _could_hold(text: str) -> bool:
     if len(text) >= 20 and max(map(len, text.split()), default=0) >= 20:
         return True
     lower = text.lower()
-    for hint in _HINTS:
-        if hint in lower:
-            return True
-    return False
+    return any(hint in lower for hint in _HINTS)
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
