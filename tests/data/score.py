@@ -100,8 +100,8 @@ def main() -> int:
             print(f"[{kind}] {case['id']}: {case['text']}\n    got: {json.dumps(got)}")
     print(f"{'tag':<16}{'n':>5}  accuracy  wrong_plan  safe_miss")
     for tag in ["all", *sorted(t for t in tally if t != "all")]:
-        n, right, wrong, miss = tally[tag]
-        print(f"{tag:<16}{n:>5}  {right / n:8.3f}  {wrong / n:10.3f}  {miss / n:9.3f}")
+        n, hits, wrongs, misses = tally[tag]
+        print(f"{tag:<16}{n:>5}  {hits / n:8.3f}  {wrongs / n:10.3f}  {misses / n:9.3f}")
     return 0 if tally["all"][2] == 0 else 1
 
 
