@@ -348,7 +348,8 @@ class Grammar:
 
     def _action_segment(self, segment: list[Ch], context: list[str]) -> list[Result]:
         verbs = [c.value for c in segment if c.kind == "verb"]
-        if "alloc" in verbs:
+        allocated = "alloc" in verbs
+        if allocated:
             # "allocate 500 USDT to BTC" spends an amount; "allocate 70% to BTC and 30% to ETH"
             # sets the portfolio's shares
             spend = _has_kind(segment, "money", "qty", "num")
@@ -357,7 +358,17 @@ class Grammar:
                     c.value = "spend" if spend else "rebal"
             verbs = [c.value for c in segment if c.kind == "verb"]
         if "rebal" in verbs or _looks_like_rebalance(segment, verbs):
-            return [self._rebalance(segment)]
+            step = self._rebalance(segment)
+            if allocated and len(step["targets"]) == 1 and not _has_kind(segment, "rest"):
+                total = sum(step["targets"].values(), ZERO)
+                if total != HUNDRED:
+                    # "allocate 25% to ETH": of the portfolio (selling the rest) or of the cash?
+                    raise Clarify(
+                        f'Allocate {fmt(total)}% of what? Say "rebalance to {fmt(total)}% ...'
+                        '" for the portfolio, or "use 25% of my USDT to buy ..." for the cash.',
+                        "amount",
+                    )
+            return [step]
         if not verbs and not any(c.kind in ("sl", "tp") for c in segment):
             # a segment of its own with no verb: "...; 2 ETH" — only a query makes sense
             if _has_query_cue(segment):
@@ -812,6 +823,16 @@ class Grammar:
                     "trigger",
                 )
             direction = "above" if side == "sell" else "below"
+        if direction == "cross":
+            # "sell when it crosses 4000" takes profit upwards; a buy on a cross could be a
+            # breakout or a dip: ask
+            if side != "sell":
+                raise Clarify(
+                    f"Should the order trigger when {subject} rises above or falls below "
+                    f"{fmt(level)}?",
+                    "trigger",
+                )
+            direction = "above"
         if direction == "break":
             # "buy if it breaks 70k": a breakout, upwards; a sell on a break could be either
             if side != "buy":
@@ -1347,7 +1368,7 @@ class _Chunker:
             return i + 1
         if tag == "COND":
             return self.condition(i)
-        if tag in ("DOWN", "UP", "REACH", "BREAK"):
+        if tag in ("DOWN", "UP", "REACH", "BREAK", "CROSS"):
             return self.bare_motion(i)
         if tag in ("BELOW", "ABOVE"):
             nxt = self.number(i + 1)
@@ -1798,17 +1819,21 @@ class _Chunker:
             elif tag == "REACH":
                 direction = direction or "reach"
                 marker = True
-            elif tag == "BREAK":
-                direction = direction or "break"
+            elif tag in ("BREAK", "CROSS"):
+                direction = direction or tag.lower()
                 marker = True
             elif tag == "BELOW":
                 direction = (
-                    "below" if direction in (None, "reach", "break", "below") else "conflict"
+                    "below"
+                    if direction in (None, "reach", "break", "cross", "below")
+                    else "conflict"
                 )
                 marker = True
             elif tag == "ABOVE":
                 direction = (
-                    "above" if direction in (None, "reach", "break", "above") else "conflict"
+                    "above"
+                    if direction in (None, "reach", "break", "cross", "above")
+                    else "conflict"
                 )
                 marker = True
             elif tag in ("NUM", "NUMW"):
@@ -1869,17 +1894,23 @@ class _Chunker:
             self.out.pop()
             subject = "IT"
         tag = self.tag(i)
-        direction = {"DOWN": "below", "UP": "above", "REACH": "reach", "BREAK": "break"}[tag]
+        direction = {
+            "DOWN": "below",
+            "UP": "above",
+            "REACH": "reach",
+            "BREAK": "break",
+            "CROSS": "cross",
+        }[tag]
         j = i + 1
         while self.tag(j) in ("BELOW", "ABOVE", "TO", "MOVE"):
             t = self.tag(j)
             if t == "BELOW":
                 direction = _merge_direction(
-                    direction if direction not in ("reach", "break") else None, "below"
+                    direction if direction not in ("reach", "break", "cross") else None, "below"
                 )
             elif t == "ABOVE":
                 direction = _merge_direction(
-                    direction if direction not in ("reach", "break") else None, "above"
+                    direction if direction not in ("reach", "break", "cross") else None, "above"
                 )
             j += 1
         relative = self.tag(j) == "BY"
@@ -1972,7 +2003,7 @@ class _Chunker:
 
 
 def _merge_direction(current: str | None, new: str) -> str:
-    if current in (None, "reach", "break", new):
+    if current in (None, "reach", "break", "cross", new):
         return new
     return "conflict"
 
