@@ -14,6 +14,8 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from intent import messages
 from intent.assets import AssetRegistry
 from intent.credentials import has_credential
@@ -21,8 +23,6 @@ from intent.fuzzy import suggest
 from intent.grammar import REFUSALS, Grammar
 from intent.tokens import Tagger
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -23,6 +23,8 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from intent import messages
 from intent.exact import HUNDRED, ONE, ZERO, Exact
 from intent.lexicon import CONTROL_WORDS
@@ -30,8 +32,6 @@ from intent.numbers import SUFFIX_MULTIPLIERS
 from intent.polarity import Ask, analyse, step_assets
 from intent.tokens import Tok
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any

@@ -35,9 +35,10 @@ answer into a question. Standard library only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from intent.tokens import Tok
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -17,11 +17,12 @@ An LLM therefore never gets the chance to turn a denied or hypothetical trade in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from intent.credentials import has_credential
 from intent.deterministic import MAX_TEXT, DeterministicParser
 from intent.polarity import concerns
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

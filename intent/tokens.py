@@ -10,6 +10,7 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from intent.assets import AssetRegistry
 from intent.exact import Exact
@@ -22,8 +23,6 @@ from intent.numbers import (
     read_number,
 )
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
@@ -75,9 +74,8 @@ def _latin(c: str) -> bool:
 def scan(text: str) -> list[tuple[str, str, int, int]]:
     """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
 
-    Hand-written rather than a regular expression: importing and compiling ``re`` costs
-    more than the whole of a short batch on the timed ``parse --jsonl`` path. Most
-    whitespace-separated chunks are a plain ASCII word or number and are taken whole.
+    One pass over the text: most whitespace-separated chunks are a plain ASCII word or
+    number and are taken whole; the rest are scanned character by character.
     """
     out: list[tuple[str, str, int, int]] = []
     append = out.append

@@ -8,14 +8,13 @@ deterministic parser from the shipped ``configs/assets.txt`` plus the user's own
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from foundation.files import read_text as _read
 from foundation.paths import home, shipped_config
 from intent.assets import AssetRegistry
 from intent.deterministic import DeterministicParser
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
