@@ -318,6 +318,8 @@ PUNCTUATION: dict[str, str] = {
 # German readings of words that mean something else in English ("falls": if / drops).
 GERMAN_READINGS: dict[str, str] = {
     "falls": "COND",
+    "er": "IT",  # "wenn er unter 60.000 fällt": the coin
+    "ihn": "IT",
     "will": "FILLER",
     "also": "FILLER",
     "was": "FILLER",
