@@ -36,10 +36,18 @@ class DeterministicParser:
     def __init__(self, registry: AssetRegistry, *, default_quote: str | None = None) -> None:
         self.registry = registry
         self.tagger = Tagger(registry)
-        names = registry.names
+        self._suggested: dict[str, str | None] = {}
         self.grammar = Grammar(
-            default_quote or registry.default_quote, suggest=lambda word: suggest(word, names)
+            default_quote or registry.default_quote, suggest=self._suggest
         )
+
+    def _suggest(self, word: str) -> str | None:
+        """The asset an unknown word is nearest to ("eht" → ETH), remembered per word."""
+        if word not in self._suggested:
+            if len(self._suggested) >= 10_000:
+                self._suggested.clear()
+            self._suggested[word] = suggest(word, self.registry.names)
+        return self._suggested[word]
 
     def parse(self, text: str) -> dict[str, Any]:
         """Parse one request. Never raises for any text."""
