@@ -37,9 +37,7 @@ class DeterministicParser:
         self.registry = registry
         self.tagger = Tagger(registry)
         self._suggested: dict[str, str | None] = {}
-        self.grammar = Grammar(
-            default_quote or registry.default_quote, suggest=self._suggest
-        )
+        self.grammar = Grammar(default_quote or registry.default_quote, suggest=self._suggest)
 
     def _suggest(self, word: str) -> str | None:
         """The asset an unknown word is nearest to ("eht" → ETH), remembered per word."""
