@@ -223,6 +223,47 @@ def _make_order(
     )
 
 
+# --- amount sanity ----------------------------------------------------------------------
+
+IMPLAUSIBLE_FACTOR = Decimal(100)
+"""An order this many times what the account holds (a sell) or can pay for (a buy) is not
+planned silently: it is a typo or a unit mix-up ("sell 100 BTC" meant $100) more often
+than a wish, and it is asked about instead."""
+
+
+def _check_plausible(
+    step: OrderStep, quantity: Decimal, estimate: Decimal, account: AccountSnapshot
+) -> None:
+    if step.side == "sell":
+        held = account.total(step.base)
+        if held > 0 and quantity >= held * IMPLAUSIBLE_FACTOR:
+            raise _Unresolvable(
+                "IMPLAUSIBLE_AMOUNT",
+                f"Sell {quantity.normalize():f} {step.base}? That is over "
+                f"{_magnitude(quantity / held)} times the {held.normalize():f} {step.base} the "
+                f"account holds. Did you mean a value in {step.quote} "
+                f'("{quantity.normalize():f} {step.quote} of {step.base}") or a share '
+                '("half", "25%")? Say the order again.',
+            )
+        return
+    cash = account.total(step.quote)
+    cost = quantity * estimate
+    if cash > 0 and cost >= cash * IMPLAUSIBLE_FACTOR:
+        raise _Unresolvable(
+            "IMPLAUSIBLE_AMOUNT",
+            f"Buy {quantity.normalize():f} {step.base} for about {cost:,.0f} {step.quote}? "
+            f"That is over {_magnitude(cost / cash)} times the {cash.normalize():f} "
+            f"{step.quote} the account holds. Did you mean a value in {step.quote} "
+            f'("{quantity.normalize():f} {step.quote} of {step.base}")? Say the order again.',
+        )
+
+
+def _magnitude(ratio: Decimal) -> str:
+    """The power of ten at or below ``ratio``: "100", "10,000"."""
+    power = Decimal(10) ** (ratio.adjusted())
+    return f"{int(power):,}"
+
+
 # --- steps ----------------------------------------------------------------------------
 
 
@@ -242,8 +283,10 @@ def _order(
     amount = step.amount
     if amount.unit == "base":
         quantity = amount.value
+        _check_plausible(step, quantity, estimate, account)
     elif amount.unit == "quote":
         quantity = amount.value / estimate
+        _check_plausible(step, quantity, estimate, account)
     elif step.side == "sell":
         held = account.free(step.base)
         if held <= 0:

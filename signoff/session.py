@@ -212,8 +212,10 @@ class Session:
         ledger records its name and model with the request, and with the plan how the
         result was produced (parser, model, token usage, latency, notices).
         """
-        from signoff.intents import parse_request
+        from signoff.intents import mask_request, parse_request
 
+        # a key or password typed into the request is masked before anything records it
+        text = mask_request(text)
         model = None
         if parser is not None:
             parser_name, model = parser.name, parser.model_label
