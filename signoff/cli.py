@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
     import importlib
 
+    from foundation.errors import EXIT_CODES
     from signoff import __version__
+    from signoff.helptext import Formatter, exit_codes_help
 
     parser = argparse.ArgumentParser(
         prog="signoff",
@@ -67,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
             "only approved steps run (paper, local exchange or testnet)."
         ),
         epilog="Run 'signoff COMMAND --help' for a command's options. "
-        "State lives in $SIGNOFF_HOME (default: the user's data directory).",
+        "State lives in $SIGNOFF_HOME (default: the user's data directory).\n\n"
+        + exit_codes_help(*(code for code, _ in EXIT_CODES)),
+        formatter_class=Formatter,
     )
     parser.add_argument("--version", action="version", version=f"signoff {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -136,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(namespace))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return 130  # EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (``signoff parse --jsonl ... | head``); not an error
         return 0

@@ -33,6 +33,8 @@ EXPORT_COLUMNS = (
 
 
 def register(subparsers: Any) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "audit",
         help="verify, read and export the audit trail",
@@ -41,6 +43,8 @@ def register(subparsers: Any) -> None:
             "plan, list recent records or export them. The ledger is $SIGNOFF_HOME/"
             "ledger.sqlite3, or the database named by SIGNOFF_DB_URL."
         ),
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     parser.add_argument(
         "--db",

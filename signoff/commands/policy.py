@@ -13,10 +13,14 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser = subparsers.add_parser(
         "policy",
         help="validate, explain or test a policy file",
         description="Compliance's tools for the policy file (default: configs/policy.toml).",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     actions = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
 
@@ -24,8 +28,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="load a policy file and report; exit 0 when valid",
         description="Load a policy file (and a personal file on top) and report what it holds. "
-        "Exit code 0 when it loads, 2 when it does not (the error names the file, the rule "
+        "Done (0) when it loads; 2 when it does not (the error names the file, the rule "
         "and the key).",
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     validate.add_argument(
         "file", nargs="?", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
@@ -39,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="say in plain words what the policy lets through, gates and refuses",
         description="What runs at once, what needs confirmation, what needs a second "
         "approver, and what is refused.",
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     explain.add_argument(
         "file", nargs="?", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
@@ -51,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the scenario files in a directory against the policy",
         description="Run every *.toml scenario in DIR (account, quotes, request or steps, "
         "expected decision and rule ids per step) and report each pass and failure. "
-        "Exit code 0 when all pass, 1 when any fails.",
+        "Done (0) when all pass; 1 when any fails.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     test.add_argument("dir", metavar="DIR", help="directory of scenario files")
     test.add_argument(

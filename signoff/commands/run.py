@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from foundation.errors import EXIT_DONE, EXIT_FAILED, EXIT_NOT_DONE, exit_codes_help
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -24,12 +26,12 @@ HELP = "carry out a request: decide, confirm on the terminal, execute, report"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    import argparse as _argparse
+    from signoff.helptext import Formatter
 
     parser = subparsers.add_parser(
         "run",
         help=HELP,
-        formatter_class=_argparse.RawDescriptionHelpFormatter,
+        formatter_class=Formatter,
         description=(
             "Carry out a request. The policy decides each step: allowed steps run at\n"
             "once, 'confirm' steps run when you say yes, 'escalate' steps need a second\n"
@@ -42,8 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             '  signoff run "buy 10 SOL at 150" --approve s1\n'
             '  signoff run "buy 0.2 BTC" --approve s1:risk-desk\n'
             '  signoff run --exchange paper "sell half my ETH if it drops below 2,000"\n\n'
-            "exit codes: 0 done (allowed and approved steps ran), 1 a question or a\n"
-            "refusal (nothing ran), 2 a usage or configuration error, 4 a step failed."
+            + exit_codes_help(EXIT_DONE, EXIT_NOT_DONE, EXIT_FAILED)
         ),
     )
     parser.add_argument("text", nargs="+", metavar="TEXT", help="the request (quote it)")
@@ -133,21 +134,30 @@ def run(args: argparse.Namespace) -> int:
 
     with session:
         for line in session.reconcile():
-            console.print(f"[dim]reconciled after a restart: {escape(line)}[/]")
+            console.print(f"[dim]since the last run: {escape(line)}[/]")
         proposal = session.propose(text)
         _print_proposal(console, session, proposal)
         if proposal.gated is None:
-            return 1
+            return EXIT_NOT_DONE
         approvals = _ask(console, session, proposal, given, interactive, _reader(console))
         runnable = [s for s, d in proposal.pairs if d.decision == "allow" or s.step_id in approvals]
         if not runnable:
             console.print("Nothing to run. [dim]Nothing was sent.[/]")
             _footer(console, proposal)
-            return 0
+            return EXIT_NOT_DONE
         outcomes = session.execute(proposal, approvals)
         _print_outcomes(console, outcomes)
         _footer(console, proposal)
-        return 4 if any(o.status in ("failed", "refused") for o in outcomes) else 0
+        return exit_code(outcomes)
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """4 when a step failed; 1 when one was denied, not approved or refused; else 0."""
+    if any(o.status == "failed" for o in outcomes):
+        return EXIT_FAILED
+    if any(o.status in ("skipped", "refused") for o in outcomes):
+        return EXIT_NOT_DONE
+    return EXIT_DONE
 
 
 def _ask(
@@ -256,11 +266,13 @@ def _print_proposal(console: Console, session: Session, proposal: Proposal) -> N
 def _print_outcomes(console: Console, outcomes: list[Outcome]) -> None:
     from rich.text import Text
 
+    from signoff.steps_text import outcome_word
+
     styles = {"executed": "green", "skipped": "dim", "refused": "red", "failed": "red"}
     for outcome in outcomes:
+        word = outcome_word(outcome.status, outcome.orders)
         console.print(
-            Text(f"{outcome.step_id} {outcome.status}: ", style=styles[outcome.status])
-            + Text(outcome.detail)
+            Text(f"{outcome.step_id} {word}: ", style=styles[outcome.status]) + Text(outcome.detail)
         )
 
 

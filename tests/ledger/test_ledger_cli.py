@@ -189,7 +189,7 @@ def test_reading_commands_do_not_create_a_ledger(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, _, err = run(capsys, "audit", "verify")
-    assert code == 1
+    assert code == 2  # a ledger that cannot be opened: configuration
     assert "error: there is no ledger at" in err
     assert not (_isolated_env / "ledger.sqlite3").exists()
 
