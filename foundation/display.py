@@ -71,11 +71,16 @@ def _split(value: object) -> tuple[int, int] | None:
     return n, scale
 
 
+def _pow10(k: int) -> int:
+    """10**k for k >= 0, typed as the int it is."""
+    return int(10**k)
+
+
 def _rounded(n: int, scale: int, places: int) -> int:
     """``n / 10**scale`` rounded half-even to ``places`` digits, as an integer over 10**places."""
     if scale <= places:
-        return n * 10 ** (places - scale)
-    divisor = 10 ** (scale - places)
+        return n * _pow10(places - scale)
+    divisor = _pow10(scale - places)
     quotient, remainder = divmod(abs(n), divisor)
     double = 2 * remainder
     if double > divisor or (double == divisor and quotient % 2 == 1):
@@ -85,7 +90,7 @@ def _rounded(n: int, scale: int, places: int) -> int:
 
 def _cmp(a: int, a_scale: int, b: int, b_scale: int) -> int:
     scale = max(a_scale, b_scale)
-    left, right = a * 10 ** (scale - a_scale), b * 10 ** (scale - b_scale)
+    left, right = a * _pow10(scale - a_scale), b * _pow10(scale - b_scale)
     return (left > right) - (left < right)
 
 

@@ -171,8 +171,10 @@ def _ask(
     from rich.markup import escape
 
     from foundation.errors import ApprovalError, UsageError
+    from signoff.answers import approve_prompt, confirm_prompt, is_yes, language_of
     from signoff.steps_text import describe_resolved
 
+    language = language_of(proposal.text)
     known = {s.step_id for s, _ in proposal.pairs}
     for step_id in given:
         if step_id not in known:
@@ -187,8 +189,7 @@ def _ask(
             console.print(f"[yellow]{sid} not approved[/] ({decision.decision}): {escape(what)}")
             continue
         elif decision.decision == "confirm":
-            answer = read(f"Confirm {sid}: {what}? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            if not is_yes(read(confirm_prompt(sid, what, language))):
                 session.reject(proposal, sid, session.actor)
                 console.print(f"[dim]{sid} rejected; it will not run.[/]")
                 continue
@@ -201,8 +202,7 @@ def _ask(
             ).strip()
             if not approver:
                 continue
-            answer = read(f"{approver}, approve {sid}? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            if not is_yes(read(approve_prompt(approver, sid, language))):
                 session.reject(proposal, sid, approver)
                 console.print(f"[dim]{sid} rejected by {escape(approver)}; it will not run.[/]")
                 continue
