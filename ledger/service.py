@@ -30,6 +30,7 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import SQLModel, select
 
+from foundation import paths
 from foundation.clock import Clock, SystemClock
 from foundation.errors import ApprovalError, LedgerError, SignoffError
 from foundation.secrets import ensure_environment_loaded, redact
@@ -153,6 +154,9 @@ class Ledger:
                 f"there is no ledger at {where} yet",
                 hint="nothing has been recorded there; check SIGNOFF_HOME or SIGNOFF_DB_URL",
             )
+        if sqlite_file is not None:
+            # the request history is private: created 0600, a warning when it is not
+            paths.private_file(sqlite_file)
         engine = store.create_ledger_engine(db_url)
         try:
             store.ensure_schema(engine, where=where, create=create)

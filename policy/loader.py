@@ -44,7 +44,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from foundation.errors import PolicyError
+from foundation.errors import ConfigError, PolicyError
+from foundation.files import MAX_DEPTH, check_depth, check_toml_keys
 from intent.plan import Asset, Frozen
 from policy.decision import Verdict
 from policy.model import (
@@ -94,9 +95,21 @@ def decode(data: bytes, source: str) -> str:
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """TOML with floats read as exact decimals (``1000.50`` is ``Decimal('1000.50')``)."""
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        check_toml_keys(text, source)
+        doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"not valid TOML: {exc}", source=source) from None
+    except RecursionError:
+        raise PolicyError(f"nested more than {MAX_DEPTH} levels deep", source=source) from None
+    except ConfigError as exc:  # check_toml_keys
+        raise PolicyError(exc.message, hint=exc.hint) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise PolicyError(f"not valid TOML: {exc}", source=source) from None
+    try:
+        check_depth(doc, source)
+    except ConfigError as exc:
+        raise PolicyError(exc.message, hint=exc.hint) from None
+    return doc
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:

@@ -28,6 +28,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from foundation.numbers import number_problem
 from intent.plan import HUNDRED, Asset, Frozen, OrderType, Side
 from policy.decision import SEVERITY, PolicyStamp, Verdict
 
@@ -68,6 +69,9 @@ def _number(value: object) -> Decimal:
         raise ValueError(f"must be a number, got {type(value).__name__} {value!r}")
     if not number.is_finite():
         raise ValueError(f"must be a finite number, got {value!r}")
+    problem = number_problem(number)
+    if problem is not None:
+        raise ValueError(problem)
     return number
 
 

@@ -124,10 +124,31 @@ def _crash(error: BaseException) -> int:
     return 70  # EX_SOFTWARE
 
 
+def _check_text(args: list[str]) -> None:
+    """Every argument is text: bytes that are not UTF-8 (or lone surrogates) are named."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            from foundation.errors import UsageError
+
+            shown = arg.encode("utf-8", "surrogateescape" if _escaped(arg) else "backslashreplace")
+            text = shown.decode("utf-8", "replace")
+            raise UsageError(
+                f"the argument {text!r} is not valid UTF-8 text (character {exc.start + 1})",
+                hint="type the request again, or set your terminal to UTF-8",
+            ) from None
+
+
+def _escaped(arg: str) -> bool:
+    return all(not "\ud800" <= ch <= "\udfff" or "\udc80" <= ch <= "\udcff" for ch in arg)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``signoff`` console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        _check_text(args)
         fast = _fast_path(args, process=argv is None)
         if fast is not None:
             return fast
