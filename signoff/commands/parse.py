@@ -36,8 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "  printf 'buy 2 ETH\\n卖出一半的ETH\\n' | signoff parse --jsonl\n\n"
             "Your own assets: add 'TICKER: name, alias' lines to\n"
             "$SIGNOFF_HOME/assets.txt.\n\n"
-            "done (0) means a plan; a question or a refusal is 1.\n"
-            + exit_codes_help(0, 1)
+            "done (0) means a plan; a question or a refusal is 1.\n" + exit_codes_help(0, 1)
         ),
     )
     parser.add_argument("text", nargs="*", metavar="TEXT", help="the request (quote it)")
