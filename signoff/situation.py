@@ -133,7 +133,7 @@ def _validate(model: type[Any], data: Any, *, source: str, location: str) -> Any
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        message, hint = describe_validation(exc, model)
+        message, hint = describe_validation(exc, model, data)
         raise ConfigError(message, source=source, location=location, hint=hint) from None
 
 

@@ -91,7 +91,8 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
     from pydantic import ValidationError
 
     from foundation.errors import ConfigError, UsageError
-    from intent.plan import parse_result_from_data
+    from intent.plan import Plan, parse_result_from_data
+    from policy.loader import describe_validation
     from signoff.commands.policy import request_parser
     from signoff.situation import read_document
 
@@ -102,10 +103,9 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
         try:
             return parse_result_from_data(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            message, hint = describe_validation(exc, Plan, data)
             raise ConfigError(
-                f"not a parse result: {where}: {first['msg']}", source=args.plan
+                f"not a parse result: {message}", source=args.plan, hint=hint
             ) from None
     if not args.text or not args.text.strip():
         raise UsageError("nothing to check", hint="signoff check 'buy 0.1 BTC', or --plan FILE")
