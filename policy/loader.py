@@ -167,7 +167,8 @@ def _clean_loc(
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
         if data is not None:
-            if isinstance(current, dict) and (part in current or last):
+            tag = isinstance(part, str) and _TAG.match(part) is not None
+            if isinstance(current, dict) and (part in current or (last and not tag)):
                 # a key of the input; the last part may be a missing or unknown key
                 current = current.get(part)
                 kept.append(part)

@@ -76,12 +76,53 @@ def _stamp(policy: Policy) -> dict[str, Any]:
     return policy.stamp.model_dump()
 
 
+def unknown_names(policy: Policy, symbols: set[str], assets: set[str]) -> list[str]:
+    """Warnings for every symbol, pattern or asset in the policy that no market knows:
+    a typo in a restricted list (``DOGGE``) would otherwise restrict nothing."""
+    import difflib
+    from fnmatch import fnmatchcase
+
+    warnings: list[str] = []
+    for rule in policy.rules:
+        data = rule.model_dump()
+        named: list[tuple[str, str]] = []
+        scope = data.get("scope") or {}
+        for where, values in (("symbols", data.get("symbols")), ("scope", scope.get("symbols"))):
+            named.extend((where, v) for v in values or ())
+        for key in ("per_symbol",):
+            named.extend((key, v) for v in data.get(key) or {})
+        asset_names = [("assets", a) for a in data.get("assets") or ()]
+        asset_names += [("per_asset", a) for a in data.get("per_asset") or {}]
+        for where, name in named:
+            if any(fnmatchcase(known, name) for known in symbols):
+                continue
+            close = difflib.get_close_matches(name, sorted(symbols), n=1)
+            mean = f" (did you mean {close[0]}?)" if close else ""
+            warnings.append(
+                f"rule '{rule.id}' {where}: no market matches {name}{mean}; it has no effect"
+            )
+        for where, name in asset_names:
+            if name in assets:
+                continue
+            close = difflib.get_close_matches(name, sorted(assets), n=1)
+            mean = f" (did you mean {close[0]}?)" if close else ""
+            warnings.append(
+                f"rule '{rule.id}' {where}: no market trades {name}{mean}; it has no effect"
+            )
+    return warnings
+
+
 def run_validate(args: argparse.Namespace) -> int:
+    from executors.catalog import load_market_catalog
     from executors.policy_file import load_policy_file, policy_path
     from signoff.jsonout import dumps
 
     source = policy_path(args.file)
     policy = load_policy_file(source, args.personal)
+    catalog = load_market_catalog()
+    warnings = unknown_names(policy, set(catalog.specs), catalog.assets)
+    for warning in warnings:
+        sys.stderr.write(f"warning: {warning}\n")
     counts = {"confirm": 0, "escalate": 0, "deny": 0}
     for rule in policy.rules:
         counts[rule.effect] += 1
@@ -95,6 +136,7 @@ def run_validate(args: argparse.Namespace) -> int:
             "effects": counts,
             "default_decision": policy.default_decision,
             "trading_state": policy.trading_state,
+            "warnings": warnings,
         }
         sys.stdout.write(dumps(report, indent=2) + "\n")
         return 0
