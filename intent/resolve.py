@@ -200,6 +200,7 @@ def _make_order(
     trigger: Trigger | None = None,
     schedule: Schedule | None = None,
     note: str | None = None,
+    quote_amount: Decimal | None = None,
 ) -> ResolvedOrder:
     quantity = _checked_quantity(quantity, estimate, rules)
     notional = quantity * estimate
@@ -219,6 +220,7 @@ def _make_order(
         notional_reporting=_reporting(notional, rules.quote, account, market),
         trigger=trigger,
         schedule=schedule,
+        quote_amount=quote_amount,
         note=note,
     )
 
@@ -267,6 +269,12 @@ def _order(
         market=market,
         trigger=trigger,
         schedule=step.schedule,
+        # a recurring market order of a quote amount spends that amount at each run's price
+        quote_amount=(
+            amount.value
+            if amount.unit == "quote" and step.schedule is not None and limit is None
+            else None
+        ),
     )
 
 

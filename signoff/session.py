@@ -494,13 +494,22 @@ class Session:
                 f"{symbol} last {fmt_number(quote.last)} "
                 f"(bid {fmt_number(quote.bid)}, ask {fmt_number(quote.ask)})"
             )
+        from signoff.steps_text import describe_open_order, describe_schedule
+
         orders = self.executor.open_orders()
         mine = [o for o in orders if step.base is None or o.symbol.split("/")[0] == step.base]
-        if not mine:
-            return "no open orders"
-        from signoff.steps_text import describe_open_order
-
-        return "; ".join(describe_open_order(o) for o in mine)
+        lines = [describe_open_order(o) for o in mine]
+        # recurring steps are open orders too, though no single order rests at the venue
+        for view in self.ledger.unfinished_orders():
+            resolved = self._resolved_order(view.order.plan_id, view.order.step_id)
+            if resolved is None or resolved.schedule is None:
+                continue
+            if step.base is not None and resolved.base != step.base:
+                continue
+            schedule = self.executor.schedule(view.order.client_order_id)
+            if schedule is not None and schedule.schedule.status == "active":
+                lines.append(describe_schedule(resolved, schedule.schedule))
+        return "; ".join(lines) if lines else "no open orders"
 
     # ------------------------------------------------------------------ recovery
     def reconcile(self) -> list[str]:

@@ -10,11 +10,19 @@ from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, Resolv
 
 if TYPE_CHECKING:
     from executors.base import OrderState
+    from executors.service import ScheduleStatus
 
 
 def describe_resolved(step: ResolvedStep) -> str:
     if isinstance(step, ResolvedOrder):
-        text = f"{step.side} {number(step.quantity)} {step.base} on {step.symbol}"
+        if step.quote_amount is not None:
+            # a recurring quote amount: each run spends it at its own price
+            text = (
+                f"{step.side} {number(step.quote_amount)} {step.quote} of {step.base} on "
+                f"{step.symbol} each run (now {number(step.quantity)} {step.base})"
+            )
+        else:
+            text = f"{step.side} {number(step.quantity)} {step.base} on {step.symbol}"
         if step.limit_price is not None:
             text += f", limit {number(step.limit_price)} {step.quote}"
         else:
@@ -96,3 +104,19 @@ def outcome_word(status: str, orders: Sequence[OrderState]) -> str:
     if any(o.status in ("open", "partially_filled") for o in orders):
         return "partly filled"
     return status
+
+
+def describe_schedule(step: ResolvedOrder, status: ScheduleStatus) -> str:
+    """An active recurring step: ``buy 20 USDT of BTC/USDT every 1d at market, 2 of 7
+    runs done, next 2026-12-03 09:30 UTC``."""
+    if step.quote_amount is not None:
+        what = f"{step.side} {number(step.quote_amount)} {step.quote} of {step.symbol}"
+    else:
+        what = f"{step.side} {number(step.quantity)} {step.symbol}"
+    if step.limit_price is not None:
+        what += f" @ {number(step.limit_price)}"
+    total = f"of {status.count} " if status.count is not None else ""
+    text = f"{what} every {status.every}, {status.runs} {total}runs done"
+    if status.next_at is not None:
+        text += f", next {status.next_at:%Y-%m-%d %H:%M} UTC"
+    return text
