@@ -1,5 +1,7 @@
 """Reading the files that describe a situation: account, quotes, history, policy scenarios.
 
+The formats below are documented for users in ``docs/scenarios.md``; keep both in step.
+
 This is wiring: it reads files and hands typed values to the domain. Files are TOML,
 or JSON when the name ends in ``.json`` (same structure). Numbers may be bare or
 quoted; they are read as exact decimals, never as floats. Errors name the file, the
