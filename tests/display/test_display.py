@@ -132,3 +132,41 @@ def test_a_reason_shows_the_observed_value_exactly_not_rounded_up() -> None:
     (reason,) = [r for r in decision.reasons if r.rule == "qty"]
     assert reason.observed == "2.00001 BTC"  # was "2.01 BTC"
     assert "quantity=2.00001 BTC" in reason.message
+
+
+def _value_of(text: str) -> Decimal:
+    body, _, _ = read_back(text.split()[0].rstrip("%"))
+    return Decimal(body)
+
+
+@given(
+    quantity=st.integers(min_value=1, max_value=10**6).map(lambda n: Decimal(n).scaleb(-5)),
+    price=st.integers(min_value=1, max_value=10**8).map(lambda n: Decimal(n).scaleb(-2)),
+    limit=st.integers(min_value=1, max_value=10**6).map(lambda n: Decimal(n).scaleb(-1)),
+)
+@example(quantity=Decimal("0.01"), price=Decimal("100000.1"), limit=Decimal("1000"))
+def test_a_reason_never_shows_an_observed_value_at_or_under_the_limit_it_exceeds(
+    quantity: Decimal, price: Decimal, limit: Decimal
+) -> None:
+    policy = policy_from(
+        f'\n[[rule]]\nid = "big"\nkind = "max_order_value"\neffect = "confirm"\nlimit = "{limit}"\n'
+    )
+    acct = account({"USDT": "100000000000"})
+    market = flat_market({"BTC/USDT": str(price)})
+    step = order("BTC/USDT", "buy", quantity, acct=acct, market=market)
+    (decision,) = decide(policy, [step], acct=acct, market=market)
+    reasons = [r for r in decision.reasons if r.rule == "big"]
+    if step.notional <= limit:
+        assert not reasons
+        return
+    (reason,) = reasons
+    assert reason.observed is not None
+    assert reason.limit is not None
+    shown = _value_of(reason.observed)
+    assert _value_of(reason.limit) == limit  # the limit exactly as written
+    assert shown > limit, reason.message
+    body, _, exact = read_back(reason.observed.split()[0])
+    if exact:
+        assert Decimal(body) == step.notional
+    else:
+        assert abs(Decimal(body) - step.notional) <= Decimal("0.005")
