@@ -16,6 +16,7 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 
 from executors.base import OrderRequest
+from foundation.errors import ExchangeError
 from intent.market import MarketRules, Quote
 
 TYPE_CHECKING = False
@@ -59,6 +60,7 @@ async def next_run(
     try:
         quote = (await executor.quotes([request.symbol])).get(request.symbol)
         rules = (await executor.market_rules()).get(request.symbol)
-    except Exception:
+    except ExchangeError:
+        # no price now: the run keeps the first run's quantity; the venue still checks it
         quote, rules = None, None
     return size_run(request, run_client_order_id, quote, rules)

@@ -114,7 +114,7 @@ def _crash(error: BaseException) -> int:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(details)
         where = f"details in {path}"
-    except OSError as exc:
+    except Exception as exc:  # an unusable SIGNOFF_HOME must not hide the bug
         where = f"could not write the crash log: {exc}"
     sys.stderr.write(
         redact(f"internal error: {type(error).__name__}: {error}\n")
