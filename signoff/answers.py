@@ -14,7 +14,7 @@ YES = frozenset(
     {
         "y", "yes", "yeah", "yep", "ok", "okay", "sure",
         "j", "ja", "jawohl", "jo",
-        "oui", "o", "si", "sí",
+        "oui", "si", "sí",
         "是", "是的", "好", "好的", "对", "對", "确认", "確認", "行", "可以",
     }
 )  # fmt: skip
