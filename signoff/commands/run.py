@@ -87,8 +87,11 @@ def _reader(console: Console) -> Callable[[str], str]:
         nonlocal closed
         if closed:
             return ""
+        from rich.markup import escape
+
         try:
-            return console.input(prompt)
+            # the prompt is text, not markup: "[y/N]" and a step's "[note]" are shown as typed
+            return console.input(escape(prompt))
         except EOFError:
             closed = True
             console.print()
