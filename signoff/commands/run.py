@@ -217,7 +217,7 @@ def _ask(
                 console.print(f"  [dim]{escape(error.hint)}[/]")
             continue
         console.print(
-            f"[green]{sid} approved by {approver}[/] (valid until "
+            f"[green]{sid} approved by {escape(approver)}[/] (valid until "
             f"{approvals[sid].expires_at:%H:%M:%S} UTC)"
         )
     return approvals
