@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from executors.catalog import parse_demo_account, parse_market_catalog
@@ -136,7 +136,11 @@ def _toml_like(tree: object) -> str:
 def _run(args: list[str]) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
+        try:
+            code = main(args)
+        except SystemExit as exit_:
+            # argparse's own usage errors (a request starting with '-' reads as an option)
+            code = exit_.code if isinstance(exit_.code, int) else 2
     return code, err.getvalue()
 
 
@@ -245,6 +249,8 @@ requests = st.one_of(
 
 @settings(max_examples=60)
 @given(requests)
+@example("-:")
+@example("buy 1e400 BTC")
 def test_no_request_makes_parse_or_check_crash(text: str) -> None:
     _check(["parse", text])
     _check(["check", text])
