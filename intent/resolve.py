@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from foundation.display import number
 from intent.market import AccountSnapshot, MarketData, MarketRules, symbol_of
 from intent.plan import (
     HUNDRED,
@@ -172,15 +173,16 @@ def _checked_quantity(quantity: Decimal, price: Decimal, rules: MarketRules) -> 
     if quantity <= 0 or quantity < rules.min_qty:
         raise _Unresolvable(
             "BELOW_MIN_QTY",
-            f"{quantity} {rules.base} is below {rules.symbol}'s minimum of "
-            f"{max(rules.min_qty, rules.step_size)} {rules.base}",
+            f"{number(quantity)} {rules.base} is below {rules.symbol}'s minimum of "
+            f"{number(max(rules.min_qty, rules.step_size))} {rules.base}",
         )
     notional = quantity * price
     if notional < rules.min_notional:
         raise _Unresolvable(
             "BELOW_MIN_NOTIONAL",
-            f"{quantity} {rules.base} is worth about {notional.quantize(Decimal('0.01'))} "
-            f"{rules.quote}, below {rules.symbol}'s minimum of {rules.min_notional} {rules.quote}",
+            f"{number(quantity)} {rules.base} is worth about "
+            f"{number(notional, places=2, limit=rules.min_notional)} {rules.quote}, below "
+            f"{rules.symbol}'s minimum of {number(rules.min_notional)} {rules.quote}",
         )
     return quantity
 
@@ -200,6 +202,7 @@ def _make_order(
     trigger: Trigger | None = None,
     schedule: Schedule | None = None,
     note: str | None = None,
+    quote_amount: Decimal | None = None,
 ) -> ResolvedOrder:
     quantity = _checked_quantity(quantity, estimate, rules)
     notional = quantity * estimate
@@ -219,6 +222,7 @@ def _make_order(
         notional_reporting=_reporting(notional, rules.quote, account, market),
         trigger=trigger,
         schedule=schedule,
+        quote_amount=quote_amount,
         note=note,
     )
 
@@ -310,6 +314,12 @@ def _order(
         market=market,
         trigger=trigger,
         schedule=step.schedule,
+        # a recurring market order of a quote amount spends that amount at each run's price
+        quote_amount=(
+            amount.value
+            if amount.unit == "quote" and step.schedule is not None and limit is None
+            else None
+        ),
     )
 
 

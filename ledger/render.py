@@ -14,6 +14,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from foundation.display import MAX_SHOWN_PLACES
+from foundation.display import number as show_number
 from intent.plan import parse_result_from_data
 from ledger.chain import VerifyReport
 from ledger.queries import DecisionLine, PlanStory
@@ -38,9 +40,8 @@ def _when(value: datetime | None) -> str:
 
 
 def _num(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    """Recorded amounts exactly as recorded, in plain digits (no ``2.9E-7``)."""
+    return show_number(value, places=MAX_SHOWN_PLACES, group=False)
 
 
 def _short(digest: str | None, n: int = 12) -> str:

@@ -30,8 +30,9 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import SQLModel, select
 
+from foundation import paths
 from foundation.clock import Clock, SystemClock
-from foundation.errors import ApprovalError, LedgerError, SignoffError
+from foundation.errors import ApprovalError, AuditIntegrityError, LedgerError, SignoffError
 from foundation.secrets import ensure_environment_loaded, redact
 from intent.canonical import canonical_bytes, content_hash
 from intent.market import AccountSnapshot, MarketData, Quote
@@ -217,6 +218,9 @@ class Ledger:
                 f"there is no ledger at {where} yet",
                 hint="nothing has been recorded there; check SIGNOFF_HOME or SIGNOFF_DB_URL",
             )
+        if sqlite_file is not None:
+            # the request history is private: created 0600, a warning when it is not
+            paths.private_file(sqlite_file)
         engine = store.create_ledger_engine(db_url)
         try:
             store.ensure_schema(engine, where=where, create=create)
@@ -369,8 +373,9 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise store.map_db_error(exc, self.where) from exc
         except (ValueError, TypeError, ArithmeticError) as exc:
-            # a column type refusing a stored value (ledger.types): the database was altered
-            raise LedgerError(
+            # a column type refusing a stored value (ledger.types): the database was altered,
+            # which is the audit trail failing its integrity (exit 1), not a usage error
+            raise AuditIntegrityError(
                 f"a value stored in the ledger at {self.where} cannot be read back: {exc}",
                 hint="'signoff audit verify' names the record it belongs to",
             ) from exc

@@ -441,7 +441,7 @@ def _schedule(
                 )
             )
         elif value * count > rule.max_total_value:
-            obs = f"{fmt_observed(value * count)} {ctx.currency}"
+            obs = f"{fmt_observed(value * count, rule.max_total_value)} {ctx.currency}"
             out.append(
                 make_reason(
                     rule,
@@ -497,7 +497,8 @@ def _balance(
     )
     if need <= available:
         return None
-    lim, obs = f"{fmt_observed(max(available, ZERO))} {asset}", f"{fmt_observed(need)} {asset}"
+    free = max(available, ZERO)
+    lim, obs = f"{fmt_exact(free)} {asset}", f"{fmt_exact(need)} {asset}"
     return make_reason(
         rule, rule.code, rule.effect, f"{rule.code}: free={lim}, needed={obs}", lim, obs
     )
@@ -511,13 +512,15 @@ def _breaker(
     limits: list[str] = []
     if rule.max_daily_loss is not None and counters.realised_loss_today > rule.max_daily_loss:
         limits.append(f"max_daily_loss={fmt_exact(rule.max_daily_loss)} {ctx.currency}")
-        tripped.append(f"loss={fmt_observed(counters.realised_loss_today)} {ctx.currency}")
+        loss = fmt_observed(counters.realised_loss_today, rule.max_daily_loss)
+        tripped.append(f"loss={loss} {ctx.currency}")
     if (
         rule.max_drawdown_percent is not None
         and counters.drawdown_percent > rule.max_drawdown_percent
     ):
         limits.append(f"max_drawdown={fmt_exact(rule.max_drawdown_percent)}%")
-        tripped.append(f"drawdown={fmt_observed(counters.drawdown_percent)}%")
+        drawdown = fmt_observed(counters.drawdown_percent, rule.max_drawdown_percent)
+        tripped.append(f"drawdown={drawdown}%")
     if not tripped or not ctx.blocked_by_state(order, rule.trips_to):
         return None
     lim, obs = ", ".join(limits), ", ".join(tripped)
@@ -571,7 +574,6 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
     out: list[Reason] = []
     base, quote = order.base, order.quote
     qty = fmt_exact(order.quantity)
-    notional = fmt_observed(order.notional)
 
     def bad(code: str, limit: str, observed: str, what: str) -> None:
         out.append(make_reason(RULE_VENUE, code, "deny", f"{code}: {what}", limit, observed))
@@ -592,6 +594,7 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
         bad("VENUE_OFF_TICK", tick, price, f"limit price {price} is not on the tick {tick}")
     if order.notional < rules.min_notional:
         least = fmt_exact(rules.min_notional)
+        notional = fmt_observed(order.notional, rules.min_notional)
         bad(
             "VENUE_MIN_NOTIONAL",
             least,
@@ -600,6 +603,7 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
         )
     if rules.max_notional is not None and order.notional > rules.max_notional:
         most = fmt_exact(rules.max_notional)
+        notional = fmt_observed(order.notional, rules.max_notional)
         bad(
             "VENUE_MAX_NOTIONAL",
             most,

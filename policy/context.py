@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
+from foundation.display import MAX_SHOWN_PLACES, number
 from intent.market import AccountSnapshot, MarketData
 from intent.resolved import ResolvedOrder
 from intent.valuation import price_in, value_in
@@ -14,25 +15,21 @@ from policy.decision import Reason, Verdict
 from policy.model import STATE_SEVERITY, Policy, RuleBase, TradingState
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 
 # --- formatting -----------------------------------------------------------------------
 
 
 def fmt_exact(value: Decimal) -> str:
-    """A limit as written: ``1000``, ``0.5``."""
-    return format(value.normalize(), "f")
+    """A limit or an order's own figure, exactly as it is: ``1000``, ``0.5``."""
+    return number(value, places=MAX_SHOWN_PLACES, group=False)
 
 
-def fmt_observed(value: Decimal) -> str:
-    """An observed value: two decimals rounded up (never shown at or under a limit it
-    exceeds), or up to eight significant digits under 1."""
-    if abs(value) >= 1:
-        return format(value.quantize(CENT, rounding=ROUND_CEILING), "f")
-    if value == 0:
-        return "0"
-    return format(Decimal(f"{value:.8g}").normalize(), "f")
+def fmt_observed(value: Decimal, limit: Decimal | None = None) -> str:
+    """An observed value: two decimals when more are not needed, rounded half-even and
+    marked ``~`` when rounded; never rounded onto or across ``limit`` (2.00001 BTC over a
+    2 BTC limit shows as ``2.00001``, not ``2`` or ``2.01``)."""
+    return number(value, places=2, limit=limit, group=False)
 
 
 # --- evaluation context ---------------------------------------------------------------
@@ -252,7 +249,7 @@ def over_limit(
     rule: RuleBase, limit: Decimal, observed: Decimal, unit: str, name: str, extra: str = ""
 ) -> Reason:
     suffix = unit if unit in ("", "%") else f" {unit}"
-    lim, obs = f"{fmt_exact(limit)}{suffix}", f"{fmt_observed(observed)}{suffix}"
+    lim, obs = f"{fmt_exact(limit)}{suffix}", f"{fmt_observed(observed, limit)}{suffix}"
     return make_reason(
         rule,
         rule.code,

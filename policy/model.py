@@ -27,6 +27,8 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from foundation.display import MAX_SHOWN_PLACES, number
+from foundation.numbers import number_problem
 from intent.plan import HUNDRED, Asset, Frozen, OrderType, Side
 from policy.decision import SEVERITY, PolicyStamp, Verdict
 
@@ -67,24 +69,32 @@ def _number(value: object) -> Decimal:
         raise ValueError(f"must be a number, got {type(value).__name__} {value!r}")
     if not number.is_finite():
         raise ValueError(f"must be a finite number, got {value!r}")
+    problem = number_problem(number)
+    if problem is not None:
+        raise ValueError(problem)
     return number
+
+
+def _shown(value: object) -> str:
+    """A number a person typed, echoed in plain digits (never ``-1E+5``)."""
+    return number(value, places=MAX_SHOWN_PLACES, group=False)
 
 
 def _non_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
+        raise ValueError(f"must not be negative, got {_shown(value)}")
     return value
 
 
 def _percent(value: Decimal) -> Decimal:
     if not 0 <= value <= HUNDRED:
-        raise ValueError(f"must be a percentage from 0 to 100, got {value}")
+        raise ValueError(f"must be a percentage from 0 to 100, got {_shown(value)}")
     return value
 
 
 def _wide_percent(value: Decimal) -> Decimal:
     if not 0 <= value <= 1000:
-        raise ValueError(f"must be a percentage from 0 to 1000, got {value}")
+        raise ValueError(f"must be a percentage from 0 to 1000, got {_shown(value)}")
     return value
 
 
@@ -93,13 +103,13 @@ def _count(value: object) -> int:
         shown = value if isinstance(value, Decimal) else repr(value)
         raise ValueError(f"must be a whole number, got {shown}")
     if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
+        raise ValueError(f"must not be negative, got {_shown(value)}")
     return value
 
 
 def _positive_count(value: int) -> int:
     if value < 1:
-        raise ValueError(f"must be at least 1, got {value}")
+        raise ValueError(f"must be at least 1, got {_shown(value)}")
     return value
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from foundation.display import number as show_number
 from foundation.errors import PolicyError
 from intent.plan import Frozen
 from policy.decision import SEVERITY, Verdict
@@ -171,8 +172,8 @@ def _approvals(raw: Any, firm: ApprovalSettings, source: str) -> ApprovalSetting
         )
     if mine.max_price_drift_percent > firm.max_price_drift_percent:
         problems.append(
-            f"'max_price_drift_percent' from {firm.max_price_drift_percent} "
-            f"to {mine.max_price_drift_percent}"
+            f"'max_price_drift_percent' from {show_number(firm.max_price_drift_percent)} "
+            f"to {show_number(mine.max_price_drift_percent)}"
         )
     extra = set(mine.second_approvers) - set(firm.second_approvers)
     if extra:

@@ -526,24 +526,30 @@ class Session:
                 f"{symbol} last {fmt_number(quote.last)} "
                 f"(bid {fmt_number(quote.bid)}, ask {fmt_number(quote.ask)})"
             )
+        from signoff.steps_text import describe_open_order, describe_schedule
+
         orders = self.executor.open_orders()
         mine = [o for o in orders if step.base is None or o.symbol.split("/")[0] == step.base]
-        if not mine:
-            return "no open orders"
-        return "; ".join(
-            f"{o.side} {fmt_number(o.remaining)} {o.symbol}"
-            + (f" @ {fmt_number(o.limit_price)}" if o.limit_price else "")
-            + (
-                f" when {o.trigger_direction} {fmt_number(o.trigger_price)}"
-                if o.trigger_price
-                else ""
-            )
-            for o in mine
-        )
+        lines = [describe_open_order(o) for o in mine]
+        # recurring steps are open orders too, though no single order rests at the venue
+        for view in self.ledger.unfinished_orders():
+            resolved = self._resolved_order(view.order.plan_id, view.order.step_id)
+            if resolved is None or resolved.schedule is None:
+                continue
+            if step.base is not None and resolved.base != step.base:
+                continue
+            schedule = self.executor.schedule(view.order.client_order_id)
+            if schedule is not None and schedule.schedule.status == "active":
+                lines.append(describe_schedule(resolved, schedule.schedule))
+        return "; ".join(lines) if lines else "no open orders"
 
     # ------------------------------------------------------------------ recovery
     def reconcile(self) -> list[str]:
-        """Bring every order the ledger has not seen finish up to date, by client order id."""
+        """Bring every order the ledger has not seen finish up to date, by client order id.
+
+        Returns one line per order whose state changed since the ledger last saw it
+        (filled while signoff was not running, lost in a crash); none when nothing did.
+        """
         lines: list[str] = []
         unfinished = self.ledger.unfinished_orders()
         if not unfinished:
@@ -565,7 +571,11 @@ class Session:
                 lines.append(f"{coid}: never reached the venue; recorded as rejected")
                 continue
             self._record_state(state)
-            lines.append(f"{coid}: {state.status}")
+            # an order still as the ledger last saw it (a resting limit order) is no news
+            if _STATUS[state.status] != view.status or len(state.fills) > len(view.fills):
+                from signoff.steps_text import describe_order_state
+
+                lines.append(f"{coid}: {describe_order_state(state)}")
         return lines
 
     def _resolved_order(self, plan_id: str, step_id: str) -> ResolvedOrder | None:
@@ -582,21 +592,11 @@ class Session:
 
 
 def _summary(orders: Sequence[OrderState]) -> str:
-    from intent.describe import fmt_number
+    from signoff.steps_text import describe_order_state
 
     if not orders:
         return "nothing to do"
-    parts = []
-    for o in orders:
-        text = f"{o.side} {fmt_number(o.quantity)} {o.symbol}: {o.status.replace('_', ' ')}"
-        if o.filled:
-            text += f", filled {fmt_number(o.filled)}"
-            if o.average_price:
-                text += f" at {fmt_number(o.average_price)}"
-        if o.reason:
-            text += f" ({o.reason})"
-        parts.append(text)
-    return "; ".join(parts)
+    return "; ".join(describe_order_state(o) for o in orders)
 
 
 def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Counters:

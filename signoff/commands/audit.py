@@ -33,21 +33,26 @@ EXPORT_COLUMNS = (
 )
 
 
-_EXIT_CODES = """\
-exit codes:
-  0  {ok}
-  1  {one}
-  2  wrong use of the command line, or a file named on it cannot be used
-"""
 _DB_HELP = "ledger database URL (default: SIGNOFF_DB_URL, else $SIGNOFF_HOME/ledger.sqlite3)"
 
 
-def _exit_codes(ok: str, one: str = "the ledger cannot be opened or read") -> str:
-    return _EXIT_CODES.format(ok=ok, one=one)
+def _exit_codes(ok: str, one: str | None = None) -> str:
+    """The lines of the one exit-code table (foundation.errors) that apply to an action."""
+    lines = ["exit codes:", f"  0   {ok}"]
+    if one:
+        lines.append(f"  1   {one}")
+    lines.append(
+        "  2   wrong use of the command line, a file named on it cannot be used, "
+        "or the ledger cannot be opened"
+    )
+    lines.append("  70  internal error: a bug in signoff")
+    return "\n".join(lines) + "\n"
 
 
 def register(subparsers: Any) -> None:
     import argparse
+
+    from foundation.errors import exit_codes_help
 
     # --db is accepted before the action (signoff audit --db URL verify) and after it
     # (signoff audit verify --db URL); SUPPRESS keeps an absent one from hiding the other
@@ -70,11 +75,7 @@ def register(subparsers: Any) -> None:
             "plan, list recent records or export them. The ledger is $SIGNOFF_HOME/"
             "ledger.sqlite3, or the database named by SIGNOFF_DB_URL or --db."
         ),
-        epilog=_exit_codes(
-            "the action succeeded",
-            "verify found the chain tampered with or unsigned records, "
-            "or the ledger cannot be read",
-        ),
+        epilog=exit_codes_help(0, 1),
         formatter_class=Formatter,
     )
     parser.add_argument("--db", metavar="URL", default=None, help=_DB_HELP)
@@ -137,7 +138,7 @@ def register(subparsers: Any) -> None:
             "Everything recorded about one plan: the request's text, the parse, the resolved "
             "steps, the policy's decisions and reasons, approvals, orders and fills."
         ),
-        epilog=_exit_codes("the story was shown", "the ledger cannot be read")
+        epilog=_exit_codes("the story was shown")
         + "  (2 also when no such plan is in the ledger)\n",
         formatter_class=Formatter,
     )

@@ -28,12 +28,16 @@ ROLE = "compliance"
 
 
 def register(subparsers: Any) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     halt: argparse.ArgumentParser = subparsers.add_parser(
         "halt",
         help="stop new orders in every executor at once (compliance role)",
         description="Set the firm-wide trading state to HALTED (only cancels go through) or "
         "REDUCING (only orders that shrink a position). Signed with your key; every "
         "executor reads it before each send. Needs the compliance role.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     halt.add_argument("--reason", required=True, help="why (recorded with the change)")
     halt.add_argument("--reducing", action="store_true", help="REDUCING instead of HALTED")
@@ -52,6 +56,8 @@ def register(subparsers: Any) -> None:
         help="lift a halt, REDUCING or a tripped loss breaker (compliance role)",
         description="Set the firm-wide trading state back to ACTIVE. Signed with your key. "
         "Needs the compliance role.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     resume.add_argument("--reason", required=True, help="why (recorded with the change)")
     resume.add_argument(
@@ -62,6 +68,9 @@ def register(subparsers: Any) -> None:
     state = subparsers.add_parser(
         "trading-state",
         help="show the firm-wide trading state and every change, with who and why",
+        description="The firm-wide trading state and every change, with who and why.",
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     state.add_argument("--json", action="store_true", help="print JSON")
     state.set_defaults(handler=run_state)

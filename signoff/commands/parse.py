@@ -20,12 +20,12 @@ HELP = "parse a request into a plan (nothing is traded)"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    import argparse as _argparse
+    from signoff.helptext import Formatter, exit_codes_help
 
     parser = subparsers.add_parser(
         "parse",
         help=HELP,
-        formatter_class=_argparse.RawDescriptionHelpFormatter,
+        formatter_class=Formatter,
         description=(
             "Parse a request into a typed plan, a clarifying question, or a refusal.\n"
             "Nothing is traded: the parser only proposes. English, German and Chinese."
@@ -35,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             '  signoff parse "sell half my ETH if it drops below 2,000"\n'
             '  signoff parse --json "kaufe für 500 USDT Bitcoin"\n'
             "  printf 'buy 2 ETH\\n卖出一半的ETH\\n' | signoff parse --jsonl\n\n"
-            "exit codes: 0 a plan, 1 a question or a refusal, 2 a usage or configuration\n"
-            "error. Your own assets: add 'TICKER: name, alias' lines to\n"
-            "$SIGNOFF_HOME/assets.txt."
+            "Your own assets: add 'TICKER: name, alias' lines to\n"
+            "$SIGNOFF_HOME/assets.txt.\n\n"
+            "done (0) means a plan; a question or a refusal is 1.\n" + exit_codes_help(0, 1)
         ),
     )
     parser.add_argument("text", nargs="*", metavar="TEXT", help="the request (quote it)")

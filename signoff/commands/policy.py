@@ -25,10 +25,14 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser = subparsers.add_parser(
         "policy",
         help="validate, explain, test, diff and replay policies; their version history",
         description="Compliance's tools for the policy file (default: configs/policy.toml).",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     actions = parser.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
 
@@ -36,8 +40,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "validate",
         help="load a policy file and report; exit 0 when valid",
         description="Load a policy file (and a personal file on top) and report what it holds. "
-        "Exit code 0 when it loads, 2 when it does not (the error names the file, the rule "
+        "Done (0) when it loads; 2 when it does not (the error names the file, the rule "
         "and the key).",
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     validate.add_argument(
         "file", nargs="?", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
@@ -51,6 +57,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="say in plain words what the policy lets through, gates and refuses",
         description="What runs at once, what needs confirmation, what needs a second "
         "approver, and what is refused.",
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     explain.add_argument(
         "file", nargs="?", metavar="FILE", help="policy file (default: $SIGNOFF_POLICY or shipped)"
@@ -63,7 +71,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the scenario files in a directory against the policy",
         description="Run every *.toml scenario in DIR (account, quotes, request or steps, "
         "expected decision and rule ids per step) and report each pass and failure. "
-        "Exit code 0 when all pass, 1 when any fails.",
+        "Done (0) when all pass; 1 when any fails.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     test.add_argument("dir", metavar="DIR", help="directory of scenario files")
     test.add_argument(
@@ -139,12 +149,53 @@ def _stamp(policy: Policy) -> dict[str, Any]:
     return policy.stamp.model_dump()
 
 
+def unknown_names(policy: Policy, symbols: set[str], assets: set[str]) -> list[str]:
+    """Warnings for every symbol, pattern or asset in the policy that no market knows:
+    a typo in a restricted list (``DOGGE``) would otherwise restrict nothing."""
+    import difflib
+    from fnmatch import fnmatchcase
+
+    warnings: list[str] = []
+    for rule in policy.rules:
+        data = rule.model_dump()
+        named: list[tuple[str, str]] = []
+        scope = data.get("scope") or {}
+        for where, values in (("symbols", data.get("symbols")), ("scope", scope.get("symbols"))):
+            named.extend((where, v) for v in values or ())
+        for key in ("per_symbol",):
+            named.extend((key, v) for v in data.get(key) or {})
+        asset_names = [("assets", a) for a in data.get("assets") or ()]
+        asset_names += [("per_asset", a) for a in data.get("per_asset") or {}]
+        for where, name in named:
+            if any(fnmatchcase(known, name) for known in symbols):
+                continue
+            close = difflib.get_close_matches(name, sorted(symbols), n=1)
+            mean = f" (did you mean {close[0]}?)" if close else ""
+            warnings.append(
+                f"rule '{rule.id}' {where}: no market matches {name}{mean}; it has no effect"
+            )
+        for where, name in asset_names:
+            if name in assets:
+                continue
+            close = difflib.get_close_matches(name, sorted(assets), n=1)
+            mean = f" (did you mean {close[0]}?)" if close else ""
+            warnings.append(
+                f"rule '{rule.id}' {where}: no market trades {name}{mean}; it has no effect"
+            )
+    return warnings
+
+
 def run_validate(args: argparse.Namespace) -> int:
+    from executors.catalog import load_market_catalog
     from executors.policy_file import load_policy_file, policy_path
     from signoff.jsonout import dumps
 
     source = policy_path(args.file)
     policy = load_policy_file(source, args.personal)
+    catalog = load_market_catalog()
+    warnings = unknown_names(policy, set(catalog.specs), catalog.assets)
+    for warning in warnings:
+        sys.stderr.write(f"warning: {warning}\n")
     counts = {"confirm": 0, "escalate": 0, "deny": 0}
     for rule in policy.rules:
         counts[rule.effect] += 1
@@ -158,6 +209,7 @@ def run_validate(args: argparse.Namespace) -> int:
             "effects": counts,
             "default_decision": policy.default_decision,
             "trading_state": policy.trading_state,
+            "warnings": warnings,
         }
         sys.stdout.write(dumps(report, indent=2) + "\n")
         return 0

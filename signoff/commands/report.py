@@ -35,10 +35,14 @@ CSV_COLUMNS = (
 
 
 def register(subparsers: Any) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "report",
         help="compliance reports from the ledger",
         description="Reports for compliance, read from the ledger.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     kinds = parser.add_subparsers(dest="report_kind", metavar="REPORT", required=True)
     compliance = kinds.add_parser(
@@ -47,6 +51,8 @@ def register(subparsers: Any) -> None:
         description="Decisions by rule and outcome, confirmations and escalations with their "
         "approvers, refusals, trading-state changes and policy changes since DATE. Needs "
         "the compliance role.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     compliance.add_argument("--since", metavar="DATE", help="from DATE (UTC; default: all)")
     compliance.add_argument("--db", metavar="URL", help="ledger database URL")
