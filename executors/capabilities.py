@@ -127,7 +127,7 @@ CAPABILITIES: dict[CcxtId, VenueCapabilities] = {
             ),
             "market_sell": yes("POST /v5/order/create orderType=Market marketUnit=baseCoin qty"),
             "quote_amount": yes(f"{_QUOTE_NOTE}; marketUnit=quoteCoin is never sent"),
-            "limit": yes("POST /v5/order/create orderType=Limit price timeInForce=GTC"),
+            "limit": yes("POST /v5/order/create orderType=Limit price (GTC)"),
             "stop_loss": yes(
                 "orderFilter=StopOrder triggerPrice; Bybit takes the direction from the "
                 "price at placement, so it is refused once the price is past the level"
@@ -136,7 +136,7 @@ CAPABILITIES: dict[CcxtId, VenueCapabilities] = {
                 "orderFilter=StopOrder triggerPrice; refused once the price is past the level"
             ),
             "cancel": yes("POST /v5/order/cancel orderLinkId (orderFilter=StopOrder for triggers)"),
-            "lookup": yes("GET /v5/order/realtime orderLinkId"),
+            "lookup": yes("GET /v5/order/realtime, then /v5/order/history, by orderLinkId"),
             "balance": yes("GET /v5/account/wallet-balance accountType=UNIFIED"),
             "open_orders": yes("GET /v5/order/realtime category=spot"),
         },
@@ -153,10 +153,10 @@ CAPABILITIES: dict[CcxtId, VenueCapabilities] = {
         client_id_max=32,
         lookup_param="clOrdId",
         kinds={
-            "market_buy": yes("POST /api/v5/trade/order ordType=market tgtCcy=base_ccy sz"),
-            "market_sell": yes("POST /api/v5/trade/order ordType=market tgtCcy=base_ccy sz"),
+            "market_buy": yes("POST /api/v5/trade/batch-orders ordType=market tgtCcy=base_ccy sz"),
+            "market_sell": yes("POST /api/v5/trade/batch-orders ordType=market tgtCcy=base_ccy sz"),
             "quote_amount": yes(f"{_QUOTE_NOTE}; tgtCcy=quote_ccy is never sent"),
-            "limit": yes("POST /api/v5/trade/order ordType=limit px"),
+            "limit": yes("POST /api/v5/trade/batch-orders ordType=limit px (GTC)"),
             "stop_loss": yes(
                 "POST /api/v5/trade/order-algo ordType=conditional slTriggerPx tdMode=cash "
                 "algoClOrdId"
@@ -186,7 +186,7 @@ CAPABILITIES: dict[CcxtId, VenueCapabilities] = {
             "market_buy": yes("POST /api/v1.1/spot/order type=MARKET quantity (base amount)"),
             "market_sell": yes("POST /api/v1/spot/order type=MARKET quantity"),
             "quote_amount": yes(f"{_QUOTE_NOTE}; the cost form is never sent"),
-            "limit": yes("POST /api/v1/spot/order type=LIMIT price"),
+            "limit": yes("POST /api/v1/spot/order type=LIMIT price (GTC)"),
             "stop_loss": no("HashKey Global has no trigger orders on spot (futures only)"),
             "take_profit": no("HashKey Global has no trigger orders on spot (futures only)"),
             "cancel": yes("DELETE /api/v1/spot/order clientOrderId"),

@@ -186,6 +186,9 @@ class CcxtExecutor:
         }
         if self.profile.ccxt_id in ("binance", "bybit", "okx"):
             options["fetchMarkets"] = {"types": ["spot"]}
+        if self.profile.ccxt_id == "okx":
+            # no ccxt broker id or tag in signoff's orders (ccxt adds them to algo orders)
+            options["brokerId"] = None
         config: dict[str, Any] = {
             "apiKey": self._keys.api_key.reveal(),
             "secret": self._keys.secret.reveal(),
@@ -208,6 +211,8 @@ class CcxtExecutor:
             }
             # ccxt waits 250 ms on close for TLS sessions; plain loopback HTTP has none
             exchange.timeout_on_exit = 0
+        # currencies come from private wallet endpoints on some venues: never asked for
+        exchange.has = {**exchange.has, "fetchCurrencies": False}
         exchange.set_sandbox_mode(True)
         exchange.number = str
         return exchange
@@ -356,7 +361,12 @@ class CcxtExecutor:
             for trade in (order.get("trades") or [])
             if trade.get("price") and trade.get("amount")
         )
-        trigger = _positive(order.get("triggerPrice") or order.get("stopPrice"))
+        trigger = _positive(
+            order.get("triggerPrice")
+            or order.get("stopPrice")
+            or order.get("stopLossPrice")
+            or order.get("takeProfitPrice")
+        )
         return OrderState(
             order_id=str(order.get("id")) if order.get("id") is not None else None,
             client_order_id=client_id,
@@ -394,15 +404,20 @@ class CcxtExecutor:
 
         venue_id = self.venue_client_id(client_order_id)
         params: dict[str, Any] = {self._caps.lookup_param: venue_id}
+        action = f"look up order {client_order_id}"
         if self.profile.ccxt_id == "bybit":
-            # bybit's real-time order query covers an account's last 500 orders of any
-            # kind and status: ccxt asks for this to be acknowledged
-            params["acknowledged"] = True
+            # bybit has no "order by client id" call: its open orders (any kind), then
+            # its order history, each filtered by orderLinkId
+            ex = self.exchange
+            for fetch in (ex.fetch_open_orders, ex.fetch_canceled_and_closed_orders):
+                orders = await self._call(action, fetch, symbol, None, None, params)
+                if orders:
+                    return self._state(orders[0], client_order_id=client_order_id)
+            return None
         searches = [params]
         if self.profile.ccxt_id == "okx":
             # okx keeps trigger orders apart (order-algo, algoClOrdId)
             searches.append({**params, "trigger": True})
-        action = f"look up order {client_order_id}"
         for search in searches:
             try:
                 order = await self.exchange.fetch_order(None, symbol, search)
@@ -634,6 +649,7 @@ class CcxtExecutor:
         action = f"cancel order {order_id or client_order_id}"
         params: dict[str, Any] = {}
         venue = self.profile.ccxt_id
+        found: OrderState | None = None
         if venue in ("bybit", "okx") and client_order_id is not None:
             # trigger orders are cancelled apart (bybit: orderFilter=StopOrder; okx:
             # cancel-algos by the algo id): find out which this one is first
@@ -649,4 +665,8 @@ class CcxtExecutor:
             params[self._caps.lookup_param] = self.venue_client_id(client_order_id)
             order_id = None
         order = await self._call(action, self.exchange.cancel_order, order_id, symbol, params)
+        if found is not None and _positive(order.get("amount")) is None:
+            # bybit and okx answer a cancel with the ids only: the order is as looked up,
+            # now canceled
+            return found.model_copy(update={"status": "canceled"})
         return self._state(order, client_order_id=client_order_id)
