@@ -242,7 +242,9 @@ class CcxtExecutor:
 
     # ------------------------------------------------------------------ reading
     async def market_rules(self) -> dict[str, MarketRules]:
+        """Every spot market's rules, with what this venue can do there (capabilities)."""
         rules: dict[str, MarketRules] = {}
+        triggers = tuple(k for k in ("stop_loss", "take_profit") if self._caps.supports(k))
         for symbol, market in self.exchange.markets.items():
             if not market.get("spot") or market.get("active") is False:
                 continue
@@ -262,6 +264,9 @@ class CcxtExecutor:
                 max_qty=_positive((limits.get("amount") or {}).get("max")),
                 min_notional=_dec((limits.get("cost") or {}).get("min")) or Decimal(0),
                 max_notional=_positive((limits.get("cost") or {}).get("max")),
+                venue=self.venue,
+                trigger_kinds=triggers,
+                cross_market_triggers=False,
             )
         return rules
 
