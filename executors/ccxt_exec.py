@@ -105,6 +105,12 @@ def map_error(exc: BaseException, venue: str, action: str) -> SignoffError:
             f"{where}: the exchange's rate limit was hit ({said})",
             hint="wait a minute and try again",
         )
+    if isinstance(exc, ccxt.ExchangeNotAvailable) and not isinstance(exc, ccxt.OnMaintenance):
+        return ExchangeUnavailable(
+            f"{where}: cannot reach the exchange ({said})",
+            hint="check the network (and HTTPS_PROXY, if set) and the exchange's status "
+            "page, then try again",
+        )
     if isinstance(exc, ccxt.OperationFailed):
         return ExchangeUnavailable(
             f"{where}: the exchange could not be reached or did not answer ({said})",
@@ -198,6 +204,10 @@ class CcxtExecutor:
         }
         if self._keys.password is not None:
             config["password"] = self._keys.password.reveal()
+        if not self.profile.local:
+            # a testnet is reached the way the machine reaches the internet: through
+            # HTTPS_PROXY when one is set (the hosts are still only the sandbox's)
+            config["aiohttp_trust_env"] = True
         exchange = getattr(ccxt, self.profile.ccxt_id)(config)
         if self.profile.local:
             # assigned after construction: the constructor deep-merges urls and
@@ -225,7 +235,11 @@ class CcxtExecutor:
             await exchange.close()
             raise
         self._exchange = exchange
-        await self._call("load the markets", exchange.load_markets)
+        try:
+            await self._call("load the markets", exchange.load_markets)
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._exchange is not None:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from executors.capabilities import CAPABILITIES, CCXT_IDS, CcxtId
-from foundation.errors import AuthenticationFailed, ConfigError, SandboxViolation
+from foundation.errors import ConfigError, MissingCredentials, SandboxViolation
 from foundation.paths import shipped_config
 from foundation.secrets import register_secrets
 
@@ -223,7 +223,7 @@ def resolve_keys(profile: VenueProfile, env: Mapping[str, str] | None = None) ->
     ]
     if not key or not secret or missing:
         where = " and ".join(n for n in missing if n) or "the keyring"
-        raise AuthenticationFailed(
+        raise MissingCredentials(
             f"no API keys for {profile.name}: set {where}",
             hint=(
                 f"create keys on {CAPABILITIES[profile.ccxt_id].keys_site} and export them"

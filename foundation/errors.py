@@ -24,6 +24,7 @@ Library errors (ccxt, pydantic-ai, SQLAlchemy) are mapped at the boundary with
             ├── OrderStateUnknown     sent, but the outcome is not known yet
             ├── RateLimited
             └── AuthenticationFailed  keys missing or refused
+                └── MissingCredentials  no keys set (exit 2: set the named variables)
 
 This module imports nothing but the standard library, so the domain packages
 (``intent``, ``policy``) may use it.
@@ -135,3 +136,9 @@ class RateLimited(ExchangeError):
 
 class AuthenticationFailed(ExchangeError):
     """API keys are missing or were refused."""
+
+
+class MissingCredentials(AuthenticationFailed):
+    """No API keys are set for the venue: a setup problem, fixed by setting them."""
+
+    exit_code = 2
