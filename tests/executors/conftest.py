@@ -121,7 +121,9 @@ def localnet_process(_isolated_env: Path) -> Iterator[LocalnetProcess]:
             return found is not None or process.poll() is not None
 
         wait_for(ready, 30, "localnet")
-        assert process.poll() is None and url, (home.parent / "localnet.log").read_text()
+        log_text = (home.parent / "localnet.log").read_text
+        assert process.poll() is None, log_text()
+        assert url, log_text()
         yield LocalnetProcess(process=process, url=url[-1], home=home)
     finally:
         process.send_signal(signal.SIGTERM)
