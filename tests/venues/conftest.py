@@ -22,4 +22,8 @@ def _only_sandbox_hosts() -> Iterator[None]:
             assert request.url.startswith("https://"), request.url
             assert request.host in SANDBOX, f"{request.method} {request.url} is not a sandbox"
             assert request.host not in LIVE, f"{request.method} {request.url} is a live host"
+            for caps in CAPABILITIES.values():
+                if caps.sandbox_header and request.host in caps.sandbox_hosts:
+                    name, value = caps.sandbox_header
+                    assert request.headers.get(name) == value, f"{request.url} without {name}"
     MADE.clear()
