@@ -222,3 +222,7 @@ def capability_table() -> str:
             cells.append(f"{mark}: {support.how}".replace("|", "/"))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the README's table
+    print(capability_table(), end="")

@@ -295,3 +295,21 @@ def check_sandbox(exchange: Any, profile: VenueProfile) -> None:
                 "live exchange",
                 hint=f"signoff only trades on {CAPABILITIES[profile.ccxt_id].title}",
             )
+
+
+def keys_table(path: str | None = None) -> str:
+    """The README's table of where each venue's keys come from (Markdown)."""
+    lines = [
+        "| venue | exchange | environment variables | keyring service | keys from |",
+        "|---|---|---|---|---|",
+    ]
+    for profile in load_venue_profiles(path).values():
+        if profile.local:
+            continue
+        caps = CAPABILITIES[profile.ccxt_id]
+        names = [n for n in (profile.key_env, profile.secret_env, profile.password_env) if n]
+        lines.append(
+            f"| `{profile.name}` | {caps.title} | {', '.join(f'`{n}`' for n in names)} | "
+            f"`{profile.keyring_service or '-'}` | {caps.keys_site} |"
+        )
+    return "\n".join(lines) + "\n"
