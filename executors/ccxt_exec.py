@@ -561,7 +561,7 @@ class CcxtExecutor:
         """Checks that need the venue's answer, before the order is sent."""
         if self.profile.ccxt_id != "bybit":
             return
-        if req.order_type == "market" and not req.conditional:
+        if req.order_type == "market":
             margin, unified = await self._call(
                 "check the account type", self.exchange.is_unified_enabled
             )

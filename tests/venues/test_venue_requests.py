@@ -533,3 +533,68 @@ def test_capability_data_covers_every_kind_of_every_venue() -> None:
     for caps in CAPABILITIES.values():
         assert set(caps.kinds) == {k for k, _ in ORDER_KINDS}
         assert caps.sandbox_hosts.isdisjoint(caps.mainnet_hosts)
+
+
+TRIGGERED_LIMIT: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "binance-testnet": (
+        "POST",
+        "/api/v3/order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "SELL",
+            "type": "STOP_LOSS_LIMIT",
+            "quantity": "0.01",
+            "price": "54900",
+            "stopPrice": "55000",
+            "timeInForce": "GTC",
+            "newClientOrderId": CID,
+            "newOrderRespType": "FULL",
+            "recvWindow": "5000",
+        },
+    ),
+    "bybit-testnet": (
+        "POST",
+        "/v5/order/create",
+        {
+            "category": "spot",
+            "symbol": "BTCUSDT",
+            "side": "Sell",
+            "orderType": "Limit",
+            "orderFilter": "StopOrder",
+            "qty": "0.01",
+            "price": "54900",
+            "triggerPrice": "55000",
+            "orderLinkId": venue_id("bybit-testnet"),
+        },
+    ),
+    "okx-demo": (
+        "POST",
+        "/api/v5/trade/order-algo",
+        {
+            "instId": "BTC-USDT",
+            "side": "sell",
+            "ordType": "conditional",
+            "sz": "0.01",
+            "tdMode": "cash",
+            "slTriggerPx": "55000",
+            "slOrdPx": "54900",
+            "slTriggerPxType": "last",
+            "algoClOrdId": venue_id("okx-demo"),
+        },
+    ),
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("venue", sorted(TRIGGERED_LIMIT))
+async def test_a_triggered_limit_order(venue: str) -> None:
+    executor = await _executor(venue)
+    request = order("stop_loss").model_copy(
+        update={"order_type": "limit", "limit_price": Decimal("54900")}
+    )
+    try:
+        await executor.submit(request)
+        method, path, params = TRIGGERED_LIMIT[venue]
+        assert _params(executor.capture.last(method, path)) == params
+    finally:
+        await executor.close()
