@@ -193,3 +193,102 @@ async def test_an_unreachable_venue_is_exchange_unavailable(venue: str) -> None:
             await executor.account()
     finally:
         await executor.close()
+
+
+TICKERS: dict[str, tuple[tuple[str, str], Reply, dict[str, str]]] = {
+    "binance-testnet": (
+        ("GET", "/api/v3/ticker/24hr"),
+        (
+            200,
+            [
+                {
+                    "symbol": "BTCUSDT",
+                    "priceChange": "1000.00",
+                    "priceChangePercent": "1.69",
+                    "lastPrice": "60000.00",
+                    "bidPrice": "59999.99",
+                    "askPrice": "60000.01",
+                    "openPrice": "59000.00",
+                    "highPrice": "61000.00",
+                    "lowPrice": "58000.00",
+                    "volume": "10.0",
+                    "quoteVolume": "600000.0",
+                    "openTime": 1767139200000,
+                    "closeTime": 1767225600000,
+                    "count": 100,
+                }
+            ],
+        ),
+        {"symbols": '["BTCUSDT"]'},
+    ),
+    "bybit-testnet": (
+        ("GET", "/v5/market/tickers"),
+        default_routes("bybit-testnet")[("GET", "/v5/market/tickers")],
+        {"category": "spot"},
+    ),  # type: ignore[dict-item]
+    "okx-demo": (
+        ("GET", "/api/v5/market/tickers"),
+        okx_ok(
+            [
+                {
+                    "instType": "SPOT",
+                    "instId": "BTC-USDT",
+                    "last": "60000",
+                    "lastSz": "0.1",
+                    "askPx": "60000.01",
+                    "askSz": "1",
+                    "bidPx": "59999.99",
+                    "bidSz": "1",
+                    "open24h": "59000",
+                    "high24h": "61000",
+                    "low24h": "58000",
+                    "volCcy24h": "600000",
+                    "vol24h": "10",
+                    "ts": "1767225600000",
+                    "sodUtc0": "59000",
+                    "sodUtc8": "59000",
+                }
+            ]
+        ),
+        {"instType": "SPOT"},
+    ),
+    "hashkey-sandbox": (
+        ("GET", "/quote/v1/ticker/24hr"),
+        (
+            200,
+            [
+                {
+                    "t": 1767225600000,
+                    "s": "BTCUSDT",
+                    "c": "60000",
+                    "h": "61000",
+                    "l": "58000",
+                    "o": "59000",
+                    "b": "59999.99",
+                    "a": "60000.01",
+                    "v": "10",
+                    "qv": "600000",
+                }
+            ],
+        ),
+        {},
+    ),
+}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("venue", VENUES)
+async def test_ticker_replies_map_to_quotes(venue: str) -> None:
+    route, reply, query = TICKERS[venue]
+    executor = await started(venue, Capture(routes={**default_routes(venue), route: reply}))
+    try:
+        quotes = await executor.quotes(["BTC/USDT"])
+        quote = quotes["BTC/USDT"]
+        assert (quote.bid, quote.ask, quote.last) == (
+            Decimal("59999.99"),
+            Decimal("60000.01"),
+            Decimal("60000"),
+        )
+        assert executor.capture.last(*route).query == query
+    finally:
+        await executor.close()
