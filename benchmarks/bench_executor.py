@@ -34,6 +34,7 @@ from pathlib import Path
 from executors.approvals import ApprovalAuthority
 from executors.ccxt_exec import CcxtExecutor
 from executors.journal import SqliteJournal
+from executors.localnet.run import read_url_file
 from executors.process.client import start_executor
 from executors.service import ExecutionService
 from executors.testing import decision, order_step, shipped_policy_stamp
@@ -158,12 +159,11 @@ def main() -> int:
         try:
             url_file = home / "localnet" / "url"
             deadline = time.monotonic() + 30
-            while not url_file.exists():
+            while (url := read_url_file(str(url_file))) is None:
                 if time.monotonic() > deadline or localnet.poll() is not None:
                     print("the local exchange did not start", file=sys.stderr)
                     return 1
                 time.sleep(0.05)
-            url = url_file.read_text().strip()
             print(f"local exchange {url}; {args.orders} orders per path (after 10 warm-up)")
             asyncio.run(_in_process(home, url, args.orders))
             _through_process(home, url, args.orders)

@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="local",
         help="paper, local (default; the local exchange, run inside the process unless "
         "--url is given), or a testnet from configs/exchanges.toml "
-        "(binance-testnet, bybit-testnet, okx-demo)",
+        "(binance-testnet, bybit-testnet, okx-demo, hashkey-sandbox)",
     )
     parser.add_argument("--url", help="URL of a running 'signoff localnet' (127.0.0.1 only)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated prices")

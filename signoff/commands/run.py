@@ -52,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--exchange",
         default="local",
         help="local (default: the local exchange, offline, through ccxt), paper, or a "
-        "testnet from configs/exchanges.toml (binance-testnet, bybit-testnet, okx-demo)",
+        "testnet from configs/exchanges.toml (binance-testnet, bybit-testnet, okx-demo, "
+        "hashkey-sandbox)",
     )
     parser.add_argument("--policy", metavar="FILE", help="the firm's policy file")
     parser.add_argument("--personal", metavar="FILE", help="your stricter personal file")

@@ -16,6 +16,7 @@ from executors.approvals import ApprovalAuthority, ApprovalSettings
 from executors.catalog import MarketCatalog, load_demo_account, load_market_catalog
 from executors.ccxt_exec import CcxtExecutor
 from executors.journal import SqliteJournal
+from executors.localnet.run import read_url_file
 from executors.localnet.server import Credentials, LocalExchange
 from executors.paper.engine import PaperEngine, engine_from
 from executors.service import ExecutionService
@@ -111,9 +112,19 @@ def localnet_process(_isolated_env: Path) -> Iterator[LocalnetProcess]:
         env={**os.environ, "SIGNOFF_HOME": str(home)},
     )
     try:
-        wait_for(lambda: url_file.exists() or process.poll() is not None, 30, "localnet")
-        assert process.poll() is None, (home.parent / "localnet.log").read_text()
-        yield LocalnetProcess(process=process, url=url_file.read_text().strip(), home=home)
+        url: list[str] = []
+
+        def ready() -> bool:
+            found = read_url_file(str(url_file))
+            if found is not None:
+                url.append(found)
+            return found is not None or process.poll() is not None
+
+        wait_for(ready, 30, "localnet")
+        log_text = (home.parent / "localnet.log").read_text
+        assert process.poll() is None, log_text()
+        assert url, log_text()
+        yield LocalnetProcess(process=process, url=url[-1], home=home)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
