@@ -419,6 +419,31 @@ class ExecutionService:
         quotes = await self.executor.quotes(sorted(self._rules))
         return MarketData(rules=self._rules, quotes=quotes)
 
+    async def preview(
+        self, plan_id: str, steps: tuple[ResolvedStep, ...], personal: str | None = None
+    ) -> tuple[StepDecision, ...]:
+        """What this executor would decide on ``steps`` now; records nothing."""
+        policy = self.current_policy()
+        if personal is not None:
+            from policy.personal import apply_personal
+
+            policy = apply_personal(personal, "personal file", policy)
+        now = self.clock.now()
+        account = await self.executor.account()
+        market = await self.market()
+        counters = self.counters(
+            policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
+        )
+        return evaluate(
+            tuple(reprice(s, market) for s in steps),
+            policy=policy,
+            account=account,
+            market=market,
+            counters=counters,
+            now=now,
+            plan_id=plan_id,
+        )
+
     async def _decide(
         self,
         plan_id: str,
