@@ -269,7 +269,12 @@ def _identity_refusal(error: IdentityError) -> ApprovalRefused:
         if error.code in ("UNKNOWN_IDENTITY", "BAD_SIGNATURE", "NO_ROLE")
         else "BAD_SIGNATURE"
     )
-    return ApprovalRefused(code, error.message.removeprefix(f"{error.code}: "), hint=error.hint)
+    return ApprovalRefused(
+        code,
+        error.message.removeprefix(f"{error.code}: "),
+        hint=error.hint
+        or "sign with your own key (signoff does); compliance lists keys in the identities file",
+    )
 
 
 def same_person(a: str, b: str) -> bool:

@@ -505,8 +505,6 @@ async def serve(
         policy = PolicySource.load(options.policy_path or default_policy_path())
         people = options.identities_path or identities_path()
         registry = IdentityRegistry.load(people) if os.path.exists(people) else None
-        if registry is None:
-            log.warning("no identities file at %s: every step will be refused", people)
         journal = SqliteJournal(os.path.join(directory, JOURNAL_FILE))
         gatekeeper = Gatekeeper(registry, NonceStore(os.path.join(directory, NONCE_DB)))
         # TODO(ledger): pass the executor's audit-head signer (ledger.signing) once it lands
@@ -525,6 +523,8 @@ async def serve(
             reconciled = await service.start()
             for item in reconciled:
                 log.info("reconciled %s: %s -> %s", item.client_order_id, item.before, item.after)
+            if registry is None:
+                log.warning("no identities file at %s: every step will be refused", people)
             synced = service.sync_ledger()
             if synced:
                 log.info("brought %d order(s) in the ledger up to date with the venue", synced)

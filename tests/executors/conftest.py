@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest

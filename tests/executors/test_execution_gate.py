@@ -84,10 +84,12 @@ async def test_allowed_step_is_sent_once_and_recorded_in_the_ledger(
     result = await send(gate, people["alice"], plan, order_step())
     state = result.orders[0]
     assert state.status == "filled"
-    assert result.decision is not None and result.decision.decision == "allow"
+    assert result.decision is not None
+    assert result.decision.decision == "allow"
     assert state.client_order_id == client_order_id(plan, "s1")
     entry = journal.get(state.client_order_id)
-    assert entry is not None and entry.status == "filled"
+    assert entry is not None
+    assert entry.status == "filled"
     # the executor wrote the order, its status and fill into the ledger itself
     view = ledger.order(state.client_order_id)
     assert view is not None
@@ -243,7 +245,8 @@ async def test_an_escalated_step_waits_then_runs_once_approved_by_another_person
     assert await refused(gate.approve(plan_id=plan, step_id="s1", approval=again)) == "NOT_WAITING"
     assert localnet.accepted_count() == 1
     view_order = ledger.order(client_order_id(plan, "s1"))
-    assert view_order is not None and view_order.status == "filled"
+    assert view_order is not None
+    assert view_order.status == "filled"
     resumed = await gate.resume(plan)
     assert [(r.step_id, r.status) for r in resumed] == [("s1", "sent")]
 
@@ -543,7 +546,9 @@ async def test_concurrent_requests_cannot_race_the_daily_budget(
     plans = [new_plan(ledger) for _ in range(8)]
     decided = [await honest(gate, p, step) for p in plans]  # all decided before any send
     assert {d.decision for d in decided} == {"allow"}
-    requests = [signed(people["alice"], gate, p, step, d) for p, d in zip(plans, decided)]
+    requests = [
+        signed(people["alice"], gate, p, step, d) for p, d in zip(plans, decided, strict=False)
+    ]
     results = await asyncio.gather(
         *(
             gate.execute(plan_id=p, step=step, decision=d, request=r)
@@ -611,7 +616,8 @@ async def test_cancel_step_cancels_the_matching_open_orders_and_needs_a_signatur
     assert [o.client_order_id for o in result.orders] == [client_order_id(plan, "s1")]
     assert result.orders[0].status == "canceled"
     view = ledger.order(client_order_id(plan, "s1"))
-    assert view is not None and view.status == "canceled"
+    assert view is not None
+    assert view.status == "canceled"
     still = await gate.executor.open_orders()
     assert [o.client_order_id for o in still] == [client_order_id(plan, "s2")]
 
