@@ -632,8 +632,15 @@ class Session:
                     continue
             now = self.ledger.order(coid)
             if now is not None and now.status == view.status:
-                # not in the executor's journal yet: ask the venue through it (recorded there)
-                self._lookup(view.order.symbol, coid)
+                state = self._lookup(view.order.symbol, coid)  # recorded by the executor
+                if state is None and self.executor.journal_entry(coid) is None:
+                    # the executor journals every order before sending it: this one never
+                    # left (an intent written by a client that stopped before sending)
+                    self._status(
+                        coid, "rejected", detail="never sent: the executor has no record of it"
+                    )
+                    lines.append(f"{coid}: never reached the venue; recorded as rejected")
+                    continue
                 now = self.ledger.order(coid)
             if now is not None and now.status != view.status:
                 lines.append(f"{coid}: {now.status}")

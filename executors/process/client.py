@@ -26,6 +26,7 @@ from pydantic import TypeAdapter
 
 from executors.approvals import ApprovalRefused, RefusalCode, SignedApproval, SignedRequest
 from executors.base import Fill, OrderState
+from executors.journal import JournalEntry
 from executors.process.server import RUN_FILE, START_ERROR_FILE, executor_dir
 from executors.process.wire import (
     API,
@@ -218,6 +219,11 @@ class ExecutorClient:
         params = {"symbol": symbol, "client_order_id": client_order_id}
         data = self._request("GET", "/order", params=params)
         return None if data is None else OrderState.model_validate(data)
+
+    def journal_entry(self, client_order_id: str) -> JournalEntry | None:
+        """What the executor's journal says about an order (None: it never sent it)."""
+        data = self._request("GET", "/journal", params={"client_order_id": client_order_id})
+        return None if data is None else JournalEntry.model_validate(data)
 
     def schedule(self, client_order_id: str) -> ScheduleView | None:
         """A recurring step and its runs so far (None: no schedule has this id)."""

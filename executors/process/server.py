@@ -180,6 +180,7 @@ class ExecutorServer:
         r.add_post(f"{API}/resume", self._resume)
         r.add_get(f"{API}/open-orders", self._open_orders)
         r.add_get(f"{API}/order", self._order)
+        r.add_get(f"{API}/journal", self._journal)
         r.add_get(f"{API}/schedule", self._schedule)
         r.add_get(f"{API}/fills", self._fills)
         r.add_post(f"{API}/reconcile", self._reconcile)
@@ -317,6 +318,16 @@ class ExecutorServer:
             self.service.journal.record_state(state, at=self.service.clock.now())
             self.service._ledger_state(state)
         return _json(state)
+
+    async def _journal(self, request: web.Request) -> web.Response:
+        """What this executor's journal says about one client order id (null: never sent)."""
+        client_id = request.query.get("client_order_id")
+        if not client_id:
+            raise InputError("a journal lookup needs a client order id")
+        entry = self.service.journal.get(client_id)
+        if entry is None:
+            return web.Response(text="null", content_type="application/json")
+        return _json(entry)
 
     async def _schedule(self, request: web.Request) -> web.Response:
         """A recurring step by its client order id, with its runs (null: not a schedule)."""
