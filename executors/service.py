@@ -277,6 +277,9 @@ class ExecutionService:
         # one account per executor: deciding and sending happen one step at a time
         self._gate = asyncio.Lock()
         self._rules: dict[str, MarketRules] | None = None
+        self._known_plans: set[str] = set()
+        # what this process last wrote to the ledger per order: (status, filled, trade ids)
+        self._ledger_seen: dict[str, tuple[str, Decimal | None, frozenset[str]]] = {}
 
     @property
     def venue(self) -> str:
@@ -354,14 +357,17 @@ class ExecutionService:
             )
 
     def _plan_known(self, plan_id: str) -> bool:
-        if self.ledger is None:
+        if self.ledger is None or plan_id in self._known_plans:
             return True
         from sqlmodel import select
 
         from ledger.tables import PlanRow
 
         with self.ledger.engine.connect() as conn:
-            return conn.execute(select(PlanRow.id).where(PlanRow.id == plan_id)).first() is not None
+            found = conn.execute(select(PlanRow.id).where(PlanRow.id == plan_id)).first()
+        if found is not None:
+            self._known_plans.add(plan_id)  # a recorded plan never goes away
+        return found is not None
 
     # ------------------------------------------------------------------ counters
     def counters(
@@ -454,6 +460,7 @@ class ExecutionService:
         *,
         firing: bool = False,
         actor: str = "executor",
+        record: bool = True,
     ) -> _Decided:
         """Decide the plan again, now, with this executor's account, quotes and counters."""
         steps = plan_steps or (step,)
@@ -464,8 +471,7 @@ class ExecutionService:
                 f"the plan sent with step {step.step_id} does not contain it as signed",
                 hint="send the plan's steps as they were resolved",
             )
-        account = await self.executor.account()
-        market = await self.market()
+        account, market = await asyncio.gather(self.executor.account(), self.market())
         counters = self.counters(
             policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
         )
@@ -482,18 +488,30 @@ class ExecutionService:
         )
         index = [s.step_id for s in steps].index(step.step_id)
         decided = _Decided(decisions[index], account, market, counters, priced[index])
-        decided.decision_id = self._record_decision(plan_id, decided, actor)
+        if record:
+            decided.decision_id = self._record_decision(plan_id, decided, actor)
         return decided
 
     def _record_decision(self, plan_id: str, decided: _Decided, actor: str) -> str | None:
         if self.ledger is None or not self._plan_known(plan_id):
             return None
+        # the inputs that matter: the quotes of the step's own market and of the
+        # pairs that value it in the policy currency (the whole board is not needed)
+        step = decided.step
+        wanted = {"USDT", "USDC"} | (
+            {step.base, step.quote} if isinstance(step, ResolvedOrder) else set()
+        )
+        quotes = {
+            symbol: quote
+            for symbol, quote in decided.market.quotes.items()
+            if set(symbol.split("/")) <= wanted
+        }
         try:
             [recorded] = self.ledger.record_decisions(
                 plan_id=plan_id,
                 decisions=[decided.decision],
                 snapshot=decided.account,
-                quotes=decided.market,
+                quotes=quotes,
                 counters=decided.counters.model_dump(mode="json"),
                 actor=actor,
             )
@@ -597,9 +615,14 @@ class ExecutionService:
             done = await self._already_sent(plan_id, step)
             if done is not None:
                 return done
-        decided = await self._decide(plan_id, step, plan_steps, policy, now, actor=who)
+        # its own decision goes into the ledger when it is not the one the client showed
+        # (and recorded) or when the step waits; when they agree, the order the executor
+        # records is its decision's record
+        decided = await self._decide(plan_id, step, plan_steps, policy, now, record=False)
         own = decided.decision
         shown = request.claims.decision
+        if own.decision != shown or decision.decision != shown or own.decision == "escalate":
+            decided.decision_id = self._record_decision(plan_id, decided, who)
         if own.decision != shown or decision.decision != shown:
             reasons = "; ".join(r.message for r in own.reasons) or "no rule applies"
             raise ApprovalRefused(
@@ -960,8 +983,11 @@ class ExecutionService:
     ) -> None:
         if self.ledger is None or not self._plan_known(plan_id):
             return
+        if request.client_order_id in self._ledger_seen:
+            return
         if self.ledger.order(request.client_order_id) is not None:
             return
+        self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
         self.ledger.record_order_intent(
             plan_id=plan_id,
             step_id=step_id,
@@ -981,11 +1007,19 @@ class ExecutionService:
         if self.ledger is None:
             return
         try:
-            view = self.ledger.order(state.client_order_id)
-            if view is None:
-                return
+            cid = state.client_order_id
+            seen = self._ledger_seen.get(cid)
+            if seen is None:
+                view = self.ledger.order(cid)
+                if view is None:
+                    return
+                seen = (
+                    view.status,
+                    view.filled_quantity,
+                    frozenset(f.trade_id for f in view.fills),
+                )
             status: LedgerStatus = _LEDGER_STATUS[state.status]  # type: ignore[assignment]
-            if view.status != status or view.filled_quantity != state.filled:
+            if seen[0] != status or (seen[1] or 0) != state.filled:
                 self.ledger.record_order_status(
                     client_order_id=state.client_order_id,
                     status=status,
@@ -997,6 +1031,8 @@ class ExecutionService:
                     or ("the venue never received it" if state.status == "not_found" else None),
                 )
             for fill in state.fills:
+                if fill.trade_id in seen[2]:
+                    continue
                 self.ledger.record_fill(
                     client_order_id=state.client_order_id,
                     trade_id=fill.trade_id,
@@ -1007,12 +1043,18 @@ class ExecutionService:
                     filled_at=fill.time,
                     actor=actor,
                 )
+            self._ledger_seen[cid] = (
+                status,
+                state.filled,
+                seen[2] | {f.trade_id for f in state.fills},
+            )
         except LedgerError as error:
             log.warning("could not record %s in the ledger: %s", state.client_order_id, error)
 
     def _ledger_unknown(self, client_order_id: str, reason: str) -> None:
         if self.ledger is None:
             return
+        self._ledger_seen.pop(client_order_id, None)
         try:
             if self.ledger.order(client_order_id) is not None:
                 self.ledger.record_order_status(
