@@ -40,6 +40,7 @@ from executors.venues import ApiKeys, Secret, venue_profile
 from foundation.clock import SystemClock
 from foundation.identity import SigningKey
 from intent.market import MarketData
+from intent.plan import Clarification, Plan, Refusal
 from intent.resolved import ResolvedOrder
 from ledger.service import Ledger
 from policy.decision import StepDecision
@@ -171,7 +172,7 @@ def _through_process(home: Path, url: str, orders: int) -> list[float]:
     return samples
 
 
-def _plan() -> object:
+def _plan() -> Plan | Clarification | Refusal:
     from signoff.intents import parse_request
 
     return parse_request("buy 0.0001 BTC")

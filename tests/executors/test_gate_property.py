@@ -50,7 +50,16 @@ QUANTITIES = {
     "SOL/USDT": ("0.1", "10", "100", "900"),
 }
 VERDICTS: tuple[Verdict, ...] = ("allow", "confirm", "escalate", "deny")
-SIGNATURES = ("valid", "valid", "valid", "none", "impostor", "approver_asks", "other_content", "expired")
+SIGNATURES = (
+    "valid",
+    "valid",
+    "valid",
+    "none",
+    "impostor",
+    "approver_asks",
+    "other_content",
+    "expired",
+)
 SECONDS = ("none", "valid", "valid", "self", "unlisted", "typed", "trader")
 
 
