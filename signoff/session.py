@@ -191,13 +191,12 @@ class Session:
         from executors.policy_file import personal_path as resolve_personal
         from executors.process.client import start_executor
         from foundation.files import read_bytes
-        from foundation.identity import ensure_local_identity
         from ledger.service import Ledger
         from policy.loader import load_policy_bytes
         from policy.personal import apply_personal_bytes
 
         actor = actor or default_actor()
-        key = key or ensure_local_identity(actor)
+        key = key or open_signing_key(actor)
         if key.name != actor:
             raise IdentityError(
                 "NO_KEY", f"the key given is {key.name}'s, not {actor}'s", hint="use your own key"
@@ -657,6 +656,23 @@ class Session:
 
     def _lookup(self, symbol: str, coid: str) -> OrderState | None:
         return self.executor.order(symbol, coid)
+
+
+def open_signing_key(name: str) -> SigningKey:
+    """``name``'s own key: created with the identities file on an offline first run,
+    asked for its passphrase on a terminal when it is encrypted (or $SIGNOFF_KEY_PASSPHRASE)."""
+    import getpass
+    import sys
+
+    from foundation.identity import ensure_local_identity, load_signing_key
+
+    try:
+        return ensure_local_identity(name)
+    except IdentityError as error:
+        if error.code != "KEY_LOCKED" or not sys.stdin.isatty():
+            raise
+    passphrase = getpass.getpass(f"Passphrase for {name}'s key: ")
+    return load_signing_key(name, passphrase.encode("utf-8"))
 
 
 def outcome_of(result: StepResult) -> Outcome:

@@ -292,6 +292,9 @@ def start_executor(
     """
     directory = executor_dir(base, exchange)
     start_lock = os.path.join(directory, "start.lock")
+    if not os.access(directory, os.W_OK):
+        # an executor run by its own OS user (README: deployment): connect, never start
+        return ExecutorClient.connect(base, timeout=timeout, venue=exchange)
     with open(start_lock, "a+", encoding="utf-8") as handle:
         deadline = time.monotonic() + timeout
         while True:

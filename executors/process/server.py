@@ -90,18 +90,26 @@ class ExecutorOptions:
     drift_limit_pct: Decimal | None = None  # may narrow the policy's drift limit
     db_url: str | None = None  # the ledger it records in (default: $SIGNOFF_DB_URL, home)
     identities_path: str | None = None  # default: $SIGNOFF_IDENTITIES, home/identities.toml
+    shared: bool = False  # members of its group may connect (its own OS user; see README)
     refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
     paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
 
 
-def executor_dir(base: str | None = None, venue: str = "local") -> str:
-    """The executor's own directory; one per venue, side by side (``executor`` for local)."""
+def executor_dir(
+    base: str | None = None, venue: str = "local", *, shared: bool | None = None
+) -> str:
+    """The executor's own directory; one per venue, side by side (``executor`` for local).
+
+    Only the executor itself (``shared`` given) sets its mode: 0700, or 0750 when the
+    members of its group may connect (``signoff executor --shared``).
+    """
     name = "executor" if venue == "local" else f"executor-{venue}"
     path = os.path.join(base or home(create=True), name)
     os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    if shared is not None:
+        os.chmod(path, 0o750 if shared else 0o700)
     return path
 
 
@@ -481,9 +489,10 @@ def _socket_path(directory: str) -> tuple[str, str | None]:
     return os.path.join(short, SOCKET_NAME), short
 
 
-def _write_private(path: str, text: str) -> None:
+def _write_private(path: str, text: str, mode: int = 0o600) -> None:
     tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)
@@ -503,7 +512,7 @@ async def serve(
 
     clock = clock or SystemClock()
     base = base or home(create=True)
-    directory = executor_dir(base, options.exchange)
+    directory = executor_dir(base, options.exchange, shared=options.shared)
     lock = _Lock(os.path.join(directory, LOCK_FILE))
     lock.acquire()
     run_file = os.path.join(directory, RUN_FILE)
@@ -568,7 +577,7 @@ async def serve(
                 await site.start()
             finally:
                 os.umask(old_umask)
-            os.chmod(socket_path, 0o600)
+            os.chmod(socket_path, 0o660 if options.shared else 0o600)
             _write_private(
                 run_file,
                 json.dumps(
@@ -580,6 +589,7 @@ async def serve(
                         "started_at": server.started_at.isoformat(),
                     }
                 ),
+                0o640 if options.shared else 0o600,
             )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):

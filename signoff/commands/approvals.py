@@ -80,14 +80,24 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_approve(args: argparse.Namespace) -> int:
-    from foundation.errors import UsageError
+    import getpass
+    import sys
+
+    from foundation.errors import IdentityError, UsageError
     from foundation.identity import load_signing_key
     from signoff.session import approve_waiting, default_actor
+
+    name = args.actor or default_actor()
 
     plan_id, colon, step_id = args.target.rpartition(":")
     if not colon or not plan_id or not step_id:
         raise UsageError(f"{args.target!r}: give PLAN:STEP", hint="e.g. signoff approve p-1a2b:s1")
-    key = load_signing_key(args.actor or default_actor())
+    try:
+        key = load_signing_key(name)
+    except IdentityError as error:
+        if error.code != "KEY_LOCKED" or not sys.stdin.isatty():
+            raise
+        key = load_signing_key(name, getpass.getpass(f"Passphrase for {name}'s key: ").encode())
     with _connect(args.exchange) as client:
         outcome = approve_waiting(
             client,

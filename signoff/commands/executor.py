@@ -48,6 +48,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--db", metavar="URL", help="the ledger it records in (default: $SIGNOFF_DB_URL)"
     )
     parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="let members of the executor's group connect (socket 0660, run.json 0640, "
+        "directory 0750): for an executor run as its own OS user",
+    )
+    parser.add_argument(
         "--approval-validity",
         type=int,
         metavar="SECONDS",
@@ -114,6 +120,7 @@ def run(namespace: argparse.Namespace) -> int:
         drift_limit_pct=drift,
         db_url=namespace.db,
         identities_path=namespace.identities,
+        shared=namespace.shared,
         refresh_seconds=float(namespace.refresh),
         exchanges_file=namespace.exchanges_file,
         paper=paper_settings(namespace),
