@@ -1,8 +1,8 @@
 """Talking to the executor process, and starting it when it is not running.
 
 :class:`ExecutorClient` is what the rest of signoff uses: it holds no exchange
-key and no approval key, only the per-run secret that lets it ask the executor
-process to issue approvals and execute steps, which the process checks itself.
+key, only the per-run secret that opens the executor's socket; what it sends is
+executed only if the people's signatures and the executor's own decision allow it.
 Errors come back as the same classes of :mod:`foundation.errors` (refusals as
 :class:`executors.approvals.ApprovalRefused` with their code).
 """

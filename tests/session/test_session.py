@@ -264,3 +264,28 @@ def test_a_recurring_step_records_each_run_and_survives_a_restart(session: Sessi
     assert again is not None
     assert again.status == "open"
     assert session.ledger.verify().ok
+
+
+def test_reconciling_leaves_another_venues_orders_alone(session: Session) -> None:
+    """Attack: switching --exchange marked another venue's live order as never placed."""
+    proposal = session.propose("buy 10 SOL at 150")
+    [(step, _)] = proposal.pairs
+    assert isinstance(step, ResolvedOrder)
+    coid = client_order_id(proposal.plan_id, "s1")
+    session.ledger.record_order_intent(
+        plan_id=proposal.plan_id,
+        step_id="s1",
+        client_order_id=coid,
+        venue="paper",  # placed through another venue's executor
+        symbol=step.symbol,
+        side=step.side,
+        order_type=step.order_type,
+        quantity=step.quantity,
+        limit_price=step.limit_price,
+        actor="alice",
+    )
+    assert session.venue == "local"
+    assert session.reconcile() == []
+    view = session.ledger.order(coid)
+    assert view is not None
+    assert view.status == "intent"  # untouched: its own executor reconciles it
