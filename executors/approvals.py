@@ -283,25 +283,59 @@ def same_person(a: str, b: str) -> bool:
 
 
 class Gatekeeper:
-    """Checks people's signatures against the pinned identities file; uses nonces once."""
+    """Checks people's signatures against the pinned identities file; uses nonces once.
 
-    def __init__(self, registry: IdentityRegistry | None, nonces: NonceStore) -> None:
+    With ``path``, a changed identities file (compliance added or removed someone) is
+    read again before the next check; a file that no longer loads refuses everyone.
+    """
+
+    def __init__(
+        self, registry: IdentityRegistry | None, nonces: NonceStore, path: str | None = None
+    ) -> None:
         self.registry = registry
         self.nonces = nonces
+        self.path = path
+        # given a registry, it is the file as it is now; without one, read it when asked
+        self._stat = self._stat_of() if registry is not None else None
+
+    def _stat_of(self) -> tuple[int, int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return (0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _current(self) -> IdentityRegistry | None:
+        if self.path is None:
+            return self.registry
+        stat = self._stat_of()
+        if stat != self._stat:
+            from foundation.errors import SignoffError
+            from foundation.identity import IdentityRegistry
+
+            self._stat = stat
+            try:
+                self.registry = IdentityRegistry.load(self.path)
+            except SignoffError:
+                self.registry = None
+        return self.registry
 
     def close(self) -> None:
         self.nonces.close()
 
     def _verify(self, name: str, payload: bytes, signature: str, role: str) -> Identity:
-        if self.registry is None:
+        registry = self._current()
+        if registry is None:
             raise ApprovalRefused(
                 "NO_IDENTITIES",
                 "the executor has no identities file, so it cannot tell who signed",
                 hint="compliance writes the identities file; restart the executor after",
             )
         try:
-            self.registry.verify(name, payload, signature)
-            return self.registry.require_role(name, role)
+            registry.verify(name, payload, signature)
+            return registry.require_role(name, role)
         except IdentityError as error:
             raise _identity_refusal(error) from None
 

@@ -526,7 +526,9 @@ async def serve(
         people = options.identities_path or identities_path()
         registry = IdentityRegistry.load(people) if os.path.exists(people) else None
         journal = SqliteJournal(os.path.join(directory, JOURNAL_FILE))
-        gatekeeper = Gatekeeper(registry, NonceStore(os.path.join(directory, NONCE_DB)))
+        gatekeeper = Gatekeeper(
+            registry, NonceStore(os.path.join(directory, NONCE_DB)), path=people
+        )
         # TODO(ledger): pass the executor's audit-head signer (ledger.signing) once it lands
         ledger = Ledger.open(options.db_url, clock=clock)
         async with build_executor(options, base, clock) as executor:

@@ -682,3 +682,23 @@ async def test_a_step_id_reused_for_other_content_is_refused(
         await send(gate, people["alice"], plan, order_step(side="sell"))
     assert "already sent with other content" in err.value.message
     assert localnet.accepted_count() == 1
+
+
+@pytest.mark.asyncio
+async def test_a_changed_identities_file_is_read_before_the_next_check(
+    paper_gate: ExecutionService, engine: PaperEngine, people: People, tmp_path: Path
+) -> None:
+    from executors.approvals import Gatekeeper, NonceStore
+
+    path = tmp_path / "people.toml"
+    path.write_text(people["bob"].identity_line(["trader"]))
+    paper_gate.gatekeeper = Gatekeeper(None, NonceStore(str(tmp_path / "n.sqlite")), str(path))
+    step = order_step()
+    assert await refused(send(paper_gate, people["alice"], "p1", step)) == "UNKNOWN_IDENTITY"
+    path.write_text(people["alice"].identity_line(["trader"]))  # compliance adds alice
+    done = await send(paper_gate, people["alice"], "p1", step)
+    assert done.orders[0].status == "filled"
+    path.write_text("not toml [")  # a broken file refuses everyone
+    assert await refused(send(paper_gate, people["alice"], "p2", step)) == "NO_IDENTITIES"
+    assert len(engine.trades("BTC/USDT")) == 1
+    paper_gate.gatekeeper.close()
