@@ -410,13 +410,24 @@ class ExecutionService:
             if e.status == "sending" and not (e.plan_id == plan_id and e.step_id in plan_steps)
         )
         assets = {a for s in self.journal.symbols_traded(self.venue) for a in s.split("/")}
+        # the firm-wide state compliance sets (signoff halt/resume: a signed log, read
+        # before each decision, failing closed) and the policy's own: the stricter wins
+        from executors.trading_state import current_state
+        from policy.model import STATE_SEVERITY
+
+        firm = current_state().state
+        state = (
+            policy.trading_state
+            if STATE_SEVERITY[policy.trading_state] >= STATE_SEVERITY[firm]
+            else firm
+        )
         return Counters(
             orders=tuple(orders),
             messages=tuple(messages),
             executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
             pending=pending,
             assets_traded=frozenset(assets),
-            trading_state=policy.trading_state,
+            trading_state=state,
         )
 
     async def market(self) -> MarketData:
@@ -479,6 +490,19 @@ class ExecutionService:
         decisions = evaluate(
             priced,
             policy=policy,
+            account=account,
+            market=market,
+            counters=counters,
+            now=now,
+            plan_id=plan_id,
+            firing=firing,
+        )
+        from executors.shadow import shadow_check
+
+        # shadow mode: a candidate policy decided beside this one, disagreements recorded
+        shadow_check(
+            priced,
+            decisions,
             account=account,
             market=market,
             counters=counters,

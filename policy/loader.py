@@ -47,6 +47,7 @@ from pydantic import BaseModel, ValidationError
 from foundation.errors import PolicyError
 from intent.plan import Asset, Frozen
 from policy.decision import Verdict
+from policy.index import rule_index
 from policy.model import (
     RULE_KINDS,
     ApprovalSettings,
@@ -276,6 +277,7 @@ def load_policy_bytes(data: bytes, source: str) -> Policy:
         hash=sha256_hex(data),
     )
     check_escalation(policy, source)
+    rule_index(policy)  # index the rules by symbol now, not on the first decision
     return policy
 
 

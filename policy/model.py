@@ -22,8 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from fnmatch import fnmatchcase
-from functools import lru_cache
+from fnmatch import translate
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
@@ -173,10 +172,42 @@ RuleId = Annotated[str, AfterValidator(_rule_id)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@lru_cache(maxsize=4096)
+class SymbolMatcher:
+    """Whether a symbol matches a list of patterns: a set lookup for exact symbols, one
+    compiled regular expression for the wildcard ones."""
+
+    __slots__ = ("exact", "wild")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.exact = frozenset(p for p in patterns if "*" not in p and "?" not in p)
+        wild = [p for p in patterns if "*" in p or "?" in p]
+        self.wild = re.compile("|".join(f"(?:{translate(p)})" for p in wild)) if wild else None
+
+    def matches(self, symbol: str) -> bool:
+        if symbol in self.exact:
+            return True
+        return self.wild is not None and self.wild.match(symbol) is not None
+
+
+_MATCHERS: dict[int, tuple[tuple[str, ...], SymbolMatcher]] = {}
+
+
+def symbol_matcher(patterns: tuple[str, ...]) -> SymbolMatcher:
+    """The matcher of a pattern tuple, built once per tuple object (the cache keeps the
+    tuple alive, so its identity is not reused while cached)."""
+    found = _MATCHERS.get(id(patterns))
+    if found is not None and found[0] is patterns:
+        return found[1]
+    if len(_MATCHERS) >= 4096:
+        _MATCHERS.clear()
+    matcher = SymbolMatcher(patterns)
+    _MATCHERS[id(patterns)] = (patterns, matcher)
+    return matcher
+
+
 def matches_symbol(patterns: tuple[str, ...], symbol: str) -> bool:
     """Whether ``symbol`` matches any of ``patterns`` (``*`` and ``?`` wildcards)."""
-    return any(p == symbol or fnmatchcase(symbol, p) for p in patterns)
+    return symbol_matcher(patterns).matches(symbol)
 
 
 # --- thresholds: what "stricter" means, for personal files -----------------------------
@@ -456,7 +487,12 @@ class AllowedAccounts(RuleBase):
 
 
 class MessageRate(RuleBase):
-    """Submits and cancels in the last window (this plan's included) over a maximum."""
+    """Submits and cancels in the last window (this plan's included) over a maximum.
+
+    Every order and cancel step of the plan counts towards the later steps, refused
+    ones included (as for the daily budget: decisions stay monotone in the
+    thresholds); from earlier plans, only the messages that were sent count.
+    """
 
     kind: Literal["message_rate"] = "message_rate"
     code: ClassVar[str] = "MESSAGE_RATE"
@@ -612,7 +648,7 @@ class Balance(RuleBase):
     """An order needing more than the free balance (this plan's earlier orders counted).
 
     Orders waiting on a trigger are left out: the balance that matters is the one
-    when they fire, and they are checked again then.
+    when they fire, and they are checked again then, at the market of that moment.
     """
 
     kind: Literal["balance"] = "balance"

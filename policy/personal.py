@@ -39,6 +39,7 @@ from typing import Any
 from foundation.errors import PolicyError
 from intent.plan import Frozen
 from policy.decision import SEVERITY, Verdict
+from policy.index import rule_index
 from policy.loader import (
     check_escalation,
     check_unknown,
@@ -259,6 +260,7 @@ def apply_personal_bytes(data: bytes, source: str, firm: Policy) -> Policy:
         }
     )
     check_escalation(policy, source)
+    rule_index(policy)  # index the rules by symbol now, not on the first decision
     return policy
 
 

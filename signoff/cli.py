@@ -26,6 +26,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "parse",
     "check",
     "policy",
+    "halt",
+    "report",
     "audit",
     "executor",
     "localnet",

@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
+    from policy.model import TradingState as TradingStateName
+    from signoff.llm import RequestParser
 
 ParseOutcome = Plan | Clarification | Refusal
 
@@ -99,6 +101,8 @@ class Proposal:
     account: AccountSnapshot | None = None
     market: MarketData | None = None
     decision_ids: Mapping[str, str] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    """What the parser wants the person to know (an LLM that failed, a fallback)."""
 
     @property
     def pairs(self) -> tuple[tuple[ResolvedStep, StepDecision], ...]:
@@ -191,6 +195,7 @@ class Session:
         from executors.policy_file import personal_path as resolve_personal
         from executors.process.client import start_executor
         from foundation.files import read_bytes
+        from ledger.history import check_policy_version
         from ledger.service import Ledger
         from policy.loader import load_policy_bytes
         from policy.personal import apply_personal_bytes
@@ -230,6 +235,8 @@ class Session:
                         hint="the firm's policy is the executor's: drop --policy (and "
                         "SIGNOFF_POLICY), or have compliance start the executor with it",
                     )
+            # a known id and version with other content is refused, naming both hashes
+            check_policy_version(ledger, firm.stamp)
             policy = firm
             personal_text: str | None = None
             personal = resolve_personal(personal_path)
@@ -267,15 +274,37 @@ class Session:
         self.close()
 
     # ------------------------------------------------------------------ propose
-    def propose(self, text: str, *, parser_name: str = "deterministic") -> Proposal:
-        """Read the request and decide each step; record every stage. Executes nothing."""
+    def propose(
+        self, text: str, *, parser_name: str = "deterministic", parser: RequestParser | None = None
+    ) -> Proposal:
+        """Read the request and decide each step; record every stage. Executes nothing.
+
+        ``parser`` (a :class:`signoff.llm.RequestParser`) reads the text in its mode; the
+        ledger records its name and model with the request, and with the plan how the
+        result was produced (parser, model, token usage, latency, notices).
+        """
         from signoff.intents import parse_request
 
-        request = self.ledger.record_request(text=text, actor=self.actor, parser=parser_name)
-        result = parse_request(text)
-        plan = self.ledger.record_parse(request_id=request.id, result=result, actor=self.actor)
+        model = None
+        if parser is not None:
+            parser_name, model = parser.name, parser.model_label
+        request = self.ledger.record_request(
+            text=text, actor=self.actor, parser=parser_name, model=model
+        )
+        notices: tuple[str, ...] = ()
+        if parser is None:
+            result = parse_request(text)
+            how = None
+        else:
+            report = parser.parse(text)
+            result, how, notices = report.result, report.metadata(), report.notices
+        plan = self.ledger.record_parse(
+            request_id=request.id, result=result, actor=self.actor, parser=how
+        )
         if not isinstance(result, Plan):
-            return Proposal(text=text, request_id=request.id, plan_id=plan.id, result=result)
+            return Proposal(
+                text=text, request_id=request.id, plan_id=plan.id, result=result, notices=notices
+            )
 
         account = self.executor.account()
         rules = self.executor.market_rules()
@@ -315,6 +344,7 @@ class Session:
             account=account,
             market=market,
             decision_ids=decision_ids,
+            notices=notices,
         )
 
     # ------------------------------------------------------------------ approve
@@ -764,6 +794,7 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
     from sqlmodel import Session as DbSession
     from sqlmodel import select
 
+    from executors.trading_state import current_state
     from ledger.tables import OrderRow, ResolvedStepRow
 
     since = now - timedelta(days=1)
@@ -808,5 +839,12 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
         executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
         pending=pending,
         assets_traded=frozenset(assets),
-        trading_state=policy.trading_state,
+        # the firm-wide kill switch (signoff halt/resume), verified; the stricter one wins
+        trading_state=_stricter_state(policy.trading_state, current_state().state),
     )
+
+
+def _stricter_state(a: TradingStateName, b: TradingStateName) -> TradingStateName:
+    from policy.model import STATE_SEVERITY
+
+    return a if STATE_SEVERITY[a] >= STATE_SEVERITY[b] else b
