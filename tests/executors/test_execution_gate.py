@@ -702,3 +702,28 @@ async def test_a_changed_identities_file_is_read_before_the_next_check(
     assert await refused(send(paper_gate, people["alice"], "p2", step)) == "NO_IDENTITIES"
     assert len(engine.trades("BTC/USDT")) == 1
     paper_gate.gatekeeper.close()
+
+
+@pytest.mark.asyncio
+async def test_a_signed_halt_stops_the_next_order_at_the_executor(
+    paper_gate: ExecutionService, engine: PaperEngine, people: People, signoff_home: Path
+) -> None:
+    """signoff halt (compliance's signed trading-state log) is read before each decision."""
+    from executors.trading_state import append_change
+    from foundation.identity import identities_path
+
+    compliance = SigningKey.generate("cora")
+    signoff_home.mkdir(parents=True, exist_ok=True)
+    Path(identities_path()).write_text(compliance.identity_line(["compliance"]))
+    step = order_step()
+    decision = await honest(paper_gate, "p1", step)
+    request = signed(people["alice"], paper_gate, "p1", step, decision)
+    append_change(
+        state="HALTED", reason="test", by="cora", at=paper_gate.clock.now(), key=compliance
+    )
+    code = await refused(
+        paper_gate.execute(plan_id="p1", step=step, decision=decision, request=request)
+    )
+    assert code == "DECISION_MISMATCH"  # decided again under the halt: deny
+    assert engine.trades("BTC/USDT") == []
+    assert await refused(send(paper_gate, people["alice"], "p2", step)) == "DENIED"
