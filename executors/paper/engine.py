@@ -730,6 +730,35 @@ class PaperEngine:
             updated_at=sched.updated_at,
         )
 
+    # ------------------------------------------------------------------ replay
+    def watched_levels(self) -> list[tuple[str, str, Decimal, TriggerDirection]]:
+        """What each open order waits for: (order id, market, price level, direction).
+
+        A trigger not yet fired waits for its market's last price to cross the
+        trigger; a resting limit order waits for the price to come down to a buy's
+        limit ("below") or up to a sell's ("above"). The event-driven replay
+        (:mod:`executors.paper.replay`) looks only at candles that reach a level.
+        """
+        levels: list[tuple[str, str, Decimal, TriggerDirection]] = []
+        for order in self._orders.values():
+            if not order.is_open:
+                continue
+            if order.trigger_price is not None and not order.triggered:
+                assert order.trigger_symbol is not None
+                direction: TriggerDirection = order.trigger_direction or "below"
+                levels.append(
+                    (order.order_id, order.trigger_symbol, order.trigger_price, direction)
+                )
+            elif order.order_type == "limit" and order.limit_price is not None:
+                side: TriggerDirection = "below" if order.side == "buy" else "above"
+                levels.append((order.order_id, order.symbol, order.limit_price, side))
+        return levels
+
+    def next_schedule_at(self) -> datetime | None:
+        """When the next run of any open schedule is due."""
+        due = [s.next_at for s in self._schedules.values() if s.status == "open"]
+        return min(due) if due else None
+
     # ------------------------------------------------------------------ saving
     def dumps(self) -> str:
         """The whole state as JSON (amounts as exact strings)."""
