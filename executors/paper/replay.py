@@ -344,3 +344,67 @@ class EventReplay:
             )
             result.end = closing
         return result
+
+
+def _on_tick(
+    values: FloatArray, rounding: Callable[[FloatArray], FloatArray], tick: float, decimals: int
+) -> FloatArray:
+    return np.maximum(np.round(rounding(values / tick) * tick, decimals), tick)
+
+
+def simulate_candles(
+    start_prices: Mapping[str, Decimal],
+    *,
+    start: datetime,
+    duration: timedelta,
+    interval: timedelta,
+    seed: int,
+    volatility: Mapping[str, Decimal],
+    drift: Decimal = Decimal(0),
+    tick_sizes: Mapping[str, Decimal] | None = None,
+) -> dict[str, CandleSeries]:
+    """Seeded random-walk candles (geometric Brownian motion) for each market, on one grid.
+
+    ``volatility`` and ``drift`` are annualised. The same arguments always give the
+    same candles: each market draws from its own generator, seeded by ``seed`` and
+    the market's position in sorted order.
+    """
+    steps = int(duration / interval)
+    if steps < 1:
+        raise InputError("a simulated session needs at least one candle: lengthen its duration")
+    if steps > 10_000_000:
+        raise InputError(
+            f"{steps:,} candles is more than a simulation makes",
+            hint="use a longer interval or a shorter duration",
+        )
+    years = interval.total_seconds() / (365 * 86_400)
+    start_ms = int((start - _EPOCH) / timedelta(milliseconds=1))
+    step_ms = int(interval / timedelta(milliseconds=1))
+    times = start_ms + np.arange(steps, dtype=np.int64) * step_ms
+    result: dict[str, CandleSeries] = {}
+    for position, symbol in enumerate(sorted(start_prices)):
+        rng = np.random.default_rng([seed, position])
+        sigma = float(volatility[symbol]) * math.sqrt(years)
+        mu = (float(drift) - 0.5 * float(volatility[symbol]) ** 2) * years
+        moves = rng.normal(mu, sigma, steps)
+        first = float(start_prices[symbol])
+        close = first * np.exp(np.cumsum(moves))
+        open_ = np.r_[first, close[:-1]]
+        # a candle's extremes: its open and close, moved out by a share of one step's sigma
+        spread = np.abs(rng.normal(0.0, sigma / 2, (2, steps)))
+        high = np.maximum(open_, close) * (1 + spread[0])
+        low = np.minimum(open_, close) * (1 - spread[1])
+        tick = float((tick_sizes or {}).get(symbol, Decimal("0.01")))
+        decimals = max(0, -Decimal(str(tick)).as_tuple().exponent)  # type: ignore[operator]
+
+        result[symbol] = CandleSeries.from_columns(
+            symbol,
+            times,
+            _on_tick(open_, np.round, tick, decimals),
+            _on_tick(high, np.ceil, tick, decimals),
+            _on_tick(low, np.floor, tick, decimals),
+            _on_tick(close, np.round, tick, decimals),
+            source=f"simulated {symbol}",
+            interval_ms=step_ms,
+        )
+    return result

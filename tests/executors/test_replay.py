@@ -249,3 +249,32 @@ def test_markets_must_share_one_time_grid(catalog: MarketCatalog) -> None:
     with pytest.raises(InputError) as refused:
         EventReplay(engine_at(catalog, D("67500")), {"BTC/USDT": btc, "ETH/USDT": eth})
     assert "same times" in str(refused.value)
+
+
+def test_simulated_candles_are_seeded_valid_and_on_tick() -> None:
+    from executors.paper.replay import simulate_candles
+
+    kwargs = {
+        "start": T0,
+        "duration": timedelta(days=2),
+        "interval": timedelta(minutes=1),
+        "volatility": {"BTC/USDT": D("0.6"), "ETH/USDT": D("0.8")},
+        "tick_sizes": {"BTC/USDT": D("0.01"), "ETH/USDT": D("0.01")},
+    }
+    prices = {"BTC/USDT": D("60000"), "ETH/USDT": D("3000")}
+    a = simulate_candles(prices, seed=7, **kwargs)  # type: ignore[arg-type]
+    b = simulate_candles(prices, seed=7, **kwargs)  # type: ignore[arg-type]
+    c = simulate_candles(prices, seed=8, **kwargs)  # type: ignore[arg-type]
+    assert len(a["BTC/USDT"]) == 2 * 24 * 60
+    assert np.array_equal(a["BTC/USDT"].close, b["BTC/USDT"].close)
+    assert not np.array_equal(a["BTC/USDT"].close, c["BTC/USDT"].close)
+    assert not np.array_equal(a["BTC/USDT"].close, a["ETH/USDT"].close)
+    btc = a["BTC/USDT"]
+    assert btc.candle(0).open == D("60000.0")
+    for index in (0, 1, 500, len(btc) - 1):
+        candle = btc.candle(index)
+        assert candle.low <= min(candle.open, candle.close) <= max(candle.open, candle.high)
+        for price in (candle.open, candle.high, candle.low, candle.close):
+            assert price == price.quantize(D("0.01"))
+    # a day at 60 % a year moves a few per cent, not tenfold
+    assert D("0.7") < btc.candle(len(btc) - 1).close / D(60000) < D("1.4")
