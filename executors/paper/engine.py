@@ -17,7 +17,7 @@ Time is never read here: every call that changes the state takes ``now``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
@@ -182,6 +182,13 @@ class PaperEngine:
     _schedules: dict[str, _Schedule] = field(default_factory=dict, init=False)
     _next_order: int = field(default=1, init=False)
     _next_trade: int = field(default=1, init=False)
+    fire_check: Callable[[OrderState, datetime], str | None] | None = field(
+        default=None, repr=False
+    )
+    """Asked before a conditional order fires; a reason given stops it (it expires with it).
+
+    The gate sets it so that a trigger is decided again by the policy at the moment
+    it fires (a halt, a budget used up meanwhile, a price that makes it too big)."""
 
     def __post_init__(self) -> None:
         self._prices = {s: spec.start_price for s, spec in self.catalog.specs.items()}
@@ -616,6 +623,12 @@ class PaperEngine:
     def _fire(self, order: _Order, now: datetime) -> None:
         order.triggered = True
         order.updated_at = now
+        refused = self.fire_check(order.state(), now) if self.fire_check else None
+        if refused is not None:
+            self._unlock(order)
+            order.status = "expired"
+            order.reason = f"triggered, but refused: {refused}"
+            return
         rules = self.spec(order.symbol).rules
         try:
             self._start(order, rules, now)

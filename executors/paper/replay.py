@@ -247,6 +247,8 @@ class EventReplay:
         events: Iterable[Event] = (),
         on_change: Callable[[OrderState], None] | None = None,
         on_candle: Callable[[int, datetime], None] | None = None,
+        on_time: Callable[[datetime], None] | None = None,
+        next_due: Callable[[], datetime | None] | None = None,
     ) -> None:
         if not series:
             raise InputError("a replay needs at least one market's candles")
@@ -266,6 +268,10 @@ class EventReplay:
         self.events = sorted(events, key=lambda item: item[0])
         self.on_change = on_change
         self.on_candle = on_candle
+        # the caller's clock follows the replay (on_time), and work the caller
+        # schedules itself (the gate's recurring steps) is another kind of event
+        self.on_time = on_time
+        self.next_due = next_due
         # order id -> (candle index the search started from, next candidate index)
         self._next_hit: dict[str, int | None] = {}
 
@@ -292,6 +298,8 @@ class EventReplay:
         for point in range(4):
             when = next(iter(paths.values()))[point][0]
             prices = {symbol: path[point][1] for symbol, path in paths.items()}
+            if self.on_time:
+                self.on_time(when)
             for state in self.engine.set_prices(prices, when):
                 result.changes.append(state)
                 if self.on_change:
@@ -313,9 +321,12 @@ class EventReplay:
         while position < last:
             self._refresh(position)
             candidates = [i for i in self._next_hit.values() if i is not None and i < last]
-            due = self.engine.next_schedule_at()
-            if due is not None:
-                candidates.append(max(grid.index_at(due), position))
+            for due in (
+                self.engine.next_schedule_at(),
+                self.next_due() if self.next_due else None,
+            ):
+                if due is not None:
+                    candidates.append(max(grid.index_at(due), position))
             if events:
                 candidates.append(max(grid.index_at(events[0][0]), position))
             if not candidates:

@@ -32,9 +32,14 @@
     bob = ["approver"]
 
     [[script]]                        # requests at given times, with the answer at each gate
-    at = "0m"                         # offset from the start
+    at = "0m"                         # offset from the start; it runs at the close of
+                                      # the candle that moment falls in
     request = "buy 20 USDT of BTC every day for a week"
     answer = "approve"                # approve | reject | expire | approve-as:NAME
+
+    [[script]]                        # compliance halts all trading (and resumes it later)
+    at = "3d"
+    halt = "rehearsing the kill switch"
 
 Unknown keys and bad values are refused, naming the key and what is wrong. Money
 is read as exact decimals; a number written as a TOML float is refused (write it
@@ -144,11 +149,21 @@ class Fees(_Strict):
 
 class ScriptEntry(_Strict):
     at: Duration
-    request: str = Field(min_length=1, max_length=2000)
+    request: str | None = Field(default=None, min_length=1, max_length=2000)
     answer: str = "approve"
     by: str | None = Field(default=None, description="who types it (default: the trader)")
+    halt: str | None = Field(
+        default=None, min_length=1, max_length=500, description="compliance halts, with why"
+    )
+    resume: bool = False
 
     def model_post_init(self, context: Any, /) -> None:
+        given = [self.request is not None, self.halt is not None, self.resume]
+        if sum(given) != 1:
+            raise ValueError(
+                'script: each entry has exactly one of request = "...", '
+                'halt = "reason" or resume = true'
+            )
         if self.answer in ("approve", "reject", "expire"):
             return
         if self.answer.startswith("approve-as:") and self.answer[len("approve-as:") :]:

@@ -162,7 +162,6 @@ class SessionReport:
     def as_data(self, *, with_run: bool = True) -> dict[str, Any]:
         figures = {k: _money(v) for k, v in self.pnl().items()}
         data: dict[str, Any] = {
-            "session_id": self.session_id,
             "name": self.name,
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
@@ -192,6 +191,7 @@ class SessionReport:
             "fills": [_fill_row(f) for f in sorted(self.fills, key=lambda f: (f.time, f.trade_id))],
         }
         if with_run:
+            data["session_id"] = self.session_id
             data["run"] = {k: v for k, v in sorted(self.run.items()) if k != "start_prices"}
         return data
 
