@@ -23,7 +23,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -189,11 +189,27 @@ class SessionReport:
                 for e in self.gate
             ],
             "fills": [_fill_row(f) for f in sorted(self.fills, key=lambda f: (f.time, f.trade_id))],
+            "over_time": self.over_time(),
         }
         if with_run:
             data["session_id"] = self.session_id
             data["run"] = {k: v for k, v in sorted(self.run.items()) if k != "start_prices"}
         return data
+
+    def over_time(self, points: int = 200) -> list[dict[str, str]]:
+        """Equity and exposure at up to ``points`` evenly spaced candles (the last included)."""
+        n = min(len(self.equity), len(self.equity_times_ms))
+        if n == 0:
+            return []
+        picks = sorted({round(i * (n - 1) / max(points - 1, 1)) for i in range(min(points, n))})
+        return [
+            {
+                "time": datetime.fromtimestamp(self.equity_times_ms[i] / 1000, UTC).isoformat(),
+                "equity": f"{self.equity[i]:.2f}",
+                "exposure_pct": f"{self.exposure[i] * 100:.2f}" if i < len(self.exposure) else "",
+            }
+            for i in picks
+        ]
 
     def deterministic_json(self) -> str:
         """The report without wall-clock facts: equal for equal session files and seeds."""
@@ -250,6 +266,16 @@ class SessionReport:
                 linewidth=0.9,
             )
         equity_ax.set_ylabel(f"equity ({self.reporting_currency})")
+        if self.exposure:
+            share_ax = equity_ax.twinx()
+            share_ax.fill_between(
+                np.asarray(self.equity_times_ms[: len(self.exposure)], dtype="datetime64[ms]"),
+                [100 * x for x in self.exposure],
+                color="#dd8452",
+                alpha=0.25,
+                linewidth=0,
+            )
+            share_ax.set_ylabel("exposure (%)")
         fig.suptitle(f"{self.name} — {self.session_id}")
         fig.tight_layout()
         # a fixed creation date keeps the PNG the same for the same session

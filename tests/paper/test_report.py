@@ -84,6 +84,20 @@ def test_drawdown_and_exposure_from_the_curve() -> None:
     assert r.as_data()["figures"]["max_exposure_pct"] == "90.00"
 
 
+def test_equity_and_exposure_over_time_are_sampled() -> None:
+    times = [int(T0.timestamp() * 1000) + i * 60_000 for i in range(1000)]
+    r = report(
+        [],
+        equity_times_ms=times,
+        equity=[float(i) for i in range(1000)],
+        exposure=[0.5] * 1000,
+    )
+    points = r.over_time(points=10)
+    assert len(points) == 10
+    assert points[0] == {"time": T0.isoformat(), "equity": "0.00", "exposure_pct": "50.00"}
+    assert points[-1]["equity"] == "999.00"
+
+
 def test_equity_curve_steps_at_fills() -> None:
     times = int(T0.timestamp() * 1000) + np.arange(4, dtype=np.int64) * 60_000
     closes = [100.0, 110.0, 120.0, 90.0]
