@@ -1177,8 +1177,17 @@ class ExecutionService:
 
     async def _fire_decision(self, entry: ScheduleEntry) -> str | None:
         """Why a run may not be sent now (None: it may)."""
-        stored = self.journal.step_of(entry.client_order_id)
-        approved = self.journal.decision_of(entry.client_order_id)
+        return await self.firing_refusal(entry.client_order_id, entry.plan_id)
+
+    async def firing_refusal(self, client_order_id: str, plan_id: str) -> str | None:
+        """Why an order sent earlier (a trigger, a scheduled run) may not fire now.
+
+        ``None``: it may. The step is decided again as it fires, with the current
+        quotes, counters and trading state; a decision stricter than the one it was
+        sent with refuses it, with the reasons.
+        """
+        stored = self.journal.step_of(client_order_id)
+        approved = self.journal.decision_of(client_order_id)
         if stored is None or approved is None:
             return None  # a schedule started before decisions were kept with it
         step = _STEP.validate_json(stored)
@@ -1188,7 +1197,7 @@ class ExecutionService:
         except ApprovalRefused as refusal:
             return refusal.message
         decided = await self._decide(
-            entry.plan_id, step, (step,), policy, now, firing=True, actor="executor (firing)"
+            plan_id, step, (step,), policy, now, firing=True, actor="executor (firing)"
         )
         own = decided.decision
         if own.decision == "deny" or SEVERITY[own.decision] > SEVERITY[approved]:

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "identity",
     "parse",
     "check",
+    "session",
     "policy",
     "halt",
     "report",

@@ -17,7 +17,7 @@ Time is never read here: every call that changes the state takes ``now``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
@@ -183,6 +183,13 @@ class PaperEngine:
     _schedules: dict[str, _Schedule] = field(default_factory=dict, init=False)
     _next_order: int = field(default=1, init=False)
     _next_trade: int = field(default=1, init=False)
+    fire_check: Callable[[OrderState, datetime], str | None] | None = field(
+        default=None, repr=False
+    )
+    """Asked before a conditional order fires; a reason given stops it (it expires with it).
+
+    The gate sets it so that a trigger is decided again by the policy at the moment
+    it fires (a halt, a budget used up meanwhile, a price that makes it too big)."""
 
     def __post_init__(self) -> None:
         self._prices = {s: spec.start_price for s, spec in self.catalog.specs.items()}
@@ -617,6 +624,12 @@ class PaperEngine:
     def _fire(self, order: _Order, now: datetime) -> None:
         order.triggered = True
         order.updated_at = now
+        refused = self.fire_check(order.state(), now) if self.fire_check else None
+        if refused is not None:
+            self._unlock(order)
+            order.status = "expired"
+            order.reason = f"triggered, but refused: {refused}"
+            return
         rules = self.spec(order.symbol).rules
         try:
             self._start(order, rules, now)
@@ -732,6 +745,35 @@ class PaperEngine:
             created_at=sched.created_at,
             updated_at=sched.updated_at,
         )
+
+    # ------------------------------------------------------------------ replay
+    def watched_levels(self) -> list[tuple[str, str, Decimal, TriggerDirection]]:
+        """What each open order waits for: (order id, market, price level, direction).
+
+        A trigger not yet fired waits for its market's last price to cross the
+        trigger; a resting limit order waits for the price to come down to a buy's
+        limit ("below") or up to a sell's ("above"). The event-driven replay
+        (:mod:`executors.paper.replay`) looks only at candles that reach a level.
+        """
+        levels: list[tuple[str, str, Decimal, TriggerDirection]] = []
+        for order in self._orders.values():
+            if not order.is_open:
+                continue
+            if order.trigger_price is not None and not order.triggered:
+                assert order.trigger_symbol is not None
+                direction: TriggerDirection = order.trigger_direction or "below"
+                levels.append(
+                    (order.order_id, order.trigger_symbol, order.trigger_price, direction)
+                )
+            elif order.order_type == "limit" and order.limit_price is not None:
+                side: TriggerDirection = "below" if order.side == "buy" else "above"
+                levels.append((order.order_id, order.symbol, order.limit_price, side))
+        return levels
+
+    def next_schedule_at(self) -> datetime | None:
+        """When the next run of any open schedule is due."""
+        due = [s.next_at for s in self._schedules.values() if s.status == "open"]
+        return min(due) if due else None
 
     # ------------------------------------------------------------------ saving
     def dumps(self) -> str:
