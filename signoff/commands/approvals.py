@@ -16,11 +16,15 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     listing = subparsers.add_parser(
         "approvals",
         help="list the escalated steps that wait for a second person",
         description="List the escalated steps that wait for a second person's signature: "
         "the exact step, why it was escalated, who asked, and the time left.",
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     _common(listing)
     listing.set_defaults(handler=run_list)
@@ -31,6 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             description=f"{what.capitalize()} a step that waits for a second person, signed "
             "with your key (you need the approver role and may not be its requester). "
             + ("The executor then sends it, once." if verb == "approve" else ""),
+            epilog=exit_codes_help(0, 1, 4),
+            formatter_class=Formatter,
         )
         parser.add_argument("target", metavar="PLAN:STEP")
         parser.add_argument(

@@ -10,6 +10,8 @@ HELP = "make your signing key (identity new) or list the identities file (identi
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser = subparsers.add_parser(
         "identity",
         help=HELP,
@@ -19,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "$SIGNOFF_HOME/keys), encrypted with a passphrase; the line it prints is what "
             "compliance adds to the identities file. 'identity list' shows that file."
         ),
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     new = actions.add_parser("new", help="make a key pair and print the identities-file entry")

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from signoff.paper.report import SessionReport
 
-EXIT_CODES = "Exit codes: 0 done, 2 a bad session file or unknown session, 70 an internal error."
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
+    epilog = exit_codes_help(0)
     parser = subparsers.add_parser(
         "session",
         help="rehearse in a paper-trading session (scripted, on simulated or replayed prices)",
@@ -23,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "CSVs), the clock, the policy, fees, and a script of requests with the answer at "
         "each gate. Every request goes through the same gate as `signoff run`; the report "
         "gives P&L, fees, turnover, drawdown, exposure, every fill and the gate's figures. "
-        + EXIT_CODES,
+        "A bad session file or an unknown session is a configuration error (2).",
+        epilog=epilog,
+        formatter_class=Formatter,
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     run = actions.add_parser(
@@ -31,7 +34,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run a session file to its end and print its report",
         description="Run FILE to its end with a progress bar (simulated time, fills, "
         "equity), then print the report. The report, fills and chart are written to "
-        "$SIGNOFF_HOME/sessions/<id>/. " + EXIT_CODES,
+        "$SIGNOFF_HOME/sessions/<id>/.",
+        epilog=epilog,
+        formatter_class=Formatter,
     )
     run.add_argument("file", metavar="FILE", help="a session file (TOML)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -39,15 +44,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.set_defaults(handler=run_session_command)
 
     listing = actions.add_parser(
-        "list", help="the sessions run so far", description="Sessions, newest first. " + EXIT_CODES
+        "list",
+        help="the sessions run so far",
+        description="Sessions, newest first.",
+        epilog=epilog,
+        formatter_class=Formatter,
     )
     listing.set_defaults(handler=list_command)
 
     report = actions.add_parser(
         "report",
         help="print a session's report again",
-        description="Print the report of session ID (rich, --json or --csv for its fills). "
-        + EXIT_CODES,
+        description="Print the report of session ID (rich, --json or --csv for its fills).",
+        epilog=epilog,
+        formatter_class=Formatter,
     )
     report.add_argument("session_id", metavar="ID")
     form = report.add_mutually_exclusive_group()
@@ -59,7 +69,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "reset",
         help="delete a session (its ledger, report and keys) or all of them",
         description="Delete session ID, or every session with --all. The firm's own ledger "
-        "is never touched: each session keeps its own. " + EXIT_CODES,
+        "is never touched: each session keeps its own.",
+        epilog=epilog,
+        formatter_class=Formatter,
     )
     reset.add_argument("session_id", metavar="ID", nargs="?")
     reset.add_argument("--all", action="store_true", help="delete every session")
