@@ -68,7 +68,7 @@ def test_a_confirmation_in_german_and_chinese_on_the_real_command(home: Path) ->
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Bestätigen s1: " in done.stdout
     assert "[j/N]" in done.stdout
-    assert "s1 approved by alice" in done.stdout
+    assert "s1 confirmed by alice" in done.stdout
     refused = signoff(home, "run", "buy 10 SOL at 149", stdin="nein\n")
     assert refused.returncode == 1
     assert "Confirm s1: " in refused.stdout
@@ -77,4 +77,4 @@ def test_a_confirmation_in_german_and_chinese_on_the_real_command(home: Path) ->
     chinese = signoff(home, "run", "以148的价格买入10个SOL", stdin="好\n")
     assert chinese.returncode == 0, chinese.stdout + chinese.stderr
     assert "确认 s1" in chinese.stdout
-    assert "s1 approved by alice" in chinese.stdout
+    assert "s1 confirmed by alice" in chinese.stdout
