@@ -398,6 +398,7 @@ def ensure_local_identity(name: str) -> SigningKey:
     exists, this only loads the person's key: nobody is ever added to an existing
     identities file here (that is compliance's job).
     """
+    paths.home(create=True)  # a SIGNOFF_HOME that is not a directory is named, not a crash
     registry_path = identities_path()
     if os.path.exists(registry_path):
         return load_signing_key(name)

@@ -97,7 +97,7 @@ def test_a_denied_step_is_shown_and_never_sent(home: Path) -> None:
     done = signoff(home, "run", "buy 2 BTC", "--approve", "s1")
     assert "DENY" in done.stdout
     assert "executed" not in done.stdout
-    assert done.returncode == 0
+    assert done.returncode == 1  # a denied step: not done (the exit-code table)
     assert "Nothing to run" in done.stdout
     assert "Traceback" not in done.stderr
     assert journal_rows(home) == []  # nothing was sent to the venue
