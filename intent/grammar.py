@@ -1154,6 +1154,11 @@ class Grammar:
 _LEADING_KINDS = ("trigger", "every", "count", "dur", "until")
 
 
+# what may follow the number after "worth" and give it a unit of its own
+_UNIT_AFTER_WORTH = frozenset(
+    ("ASSET", "WASSET", "CUR", "UNITASSET", "PCT", "CLS", "UNKT", "UNK", "PAIR", "EACH")
+)
+
 _IGNORED = frozenset(
     ("FILLER", "COLON", "QMARK", "NEG", "P", "POLITE", "RETRACT", "HYPO", "ASKQ", "INSTEAD")
 )
@@ -1307,6 +1312,16 @@ class _Chunker:
             self.emit("cue", i, role="HAVE")
             self.pending_role = "my"
             return i + 1
+        if tag == "WORTH" and self.out and self.out[-1].kind == "asset":
+            # "BTC worth 1k", "ETH worth 500": the number after "worth" is money, unless a
+            # unit of its own follows ("worth 2 ETH")
+            nxt = self.number(i + 1)
+            if nxt is not None and not nxt[2] and self.tag(nxt[1]) not in _UNIT_AFTER_WORTH:
+                value, j, _kind = nxt
+                if self.toks[i + 1].neg:
+                    self.emit("bad", i, role="Amounts must be positive.")
+                    return j
+                return self.after_money(i, value, j, "DEFAULT")
         if tag in ("OF", "WORTH"):
             if self.pending_role != "my":
                 self.pending_role = "of"
@@ -1605,8 +1620,11 @@ class _Chunker:
                 return j
             ticker = "?" + tok.orig
         k = j + 1
-        # "0.16 BTC each": a price in BTC
-        if self.tag(k) == "EACH":
+        # "0.16 BTC each": a price in BTC; "100 USDT each of SOL and DOGE": money for each
+        if self.tag(k) == "EACH" and not (
+            ticker in (*MONEY_ASSETS, self.default_quote)
+            and self.tag(k + 1) in ("OF", "ASSET", "WASSET")
+        ):
             self.emit("price", i, value=value, cur=ticker)
             return k + 1
         self.emit("qty", i, value=value, asset=ticker, role=role)
@@ -1622,7 +1640,9 @@ class _Chunker:
         if value == 0:
             self.emit("bad", i, role="Amounts must be above zero.")
             return j
-        if self.tag(j) == "EACH":
+        if self.tag(j) == "EACH" and self.tag(j + 1) not in ("OF", "ASSET", "WASSET"):
+            # "2 ETH at $100 each": a price per unit; "$100 each of SOL and DOGE" is an
+            # amount that goes to every asset named after it
             self.emit("price", i, value=value, cur=cur)
             return j + 1
         self.emit(
