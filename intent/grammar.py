@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from intent import messages
 from intent.exact import HUNDRED, ONE, ZERO, Exact
-from intent.lexicon import CONTROL_WORDS
+from intent.lexicon import CONTROL_WORDS, RAISE_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
 from intent.polarity import Ask, analyse, step_assets
 from intent.tokens import Tok
@@ -148,6 +148,12 @@ _CONTROL = frozenset(
     " ".join(w.split()) for w in CONTROL_WORDS.lower().replace("\n", " ").split(",") if w.strip()
 )
 _CONTROL_FIRST = {c.split(" ")[0] for c in _CONTROL}
+# Chinese control words are looked for in the text: the segmenter may split them
+_CONTROL_CJK = tuple(c for c in _CONTROL if "\u3400" <= c[0] <= "\u9fff")
+_RAISE = frozenset(
+    " ".join(w.split()) for w in RAISE_WORDS.lower().replace("\n", " ").split(",") if w.strip()
+)
+_RAISE_CJK = tuple(c for c in _RAISE if "\u3400" <= c[0] <= "\u9fff")
 
 TIME_SUFFIX = {
     "h": "h",
@@ -311,11 +317,19 @@ class Grammar:
                 raise Refuse(*REFUSALS["R_LEV"])
         if any(tok.tag == "ADDR" for tok in tokens):
             raise Refuse(*REFUSALS["ADDR"])
-        if gate_weak and self._has_control(tokens):
+        if gate_weak and self._has_control(tokens, text):
+            raise Refuse("policy", _POLICY_REASON)
+        if any(tok.tag == "LIMIT" for tok in tokens) and (
+            any(w in _RAISE for tok in tokens for w in tok.text.split(" "))
+            or any(w in text for w in _RAISE_CJK)
+        ):
+            # "erhöhe das Limit", "raise the limit": the policy's limit, not a limit price
             raise Refuse("policy", _POLICY_REASON)
 
     @staticmethod
-    def _has_control(tokens: list[Tok]) -> bool:
+    def _has_control(tokens: list[Tok], text: str) -> bool:
+        if any(w in text for w in _CONTROL_CJK):
+            return True
         words = [w for tok in tokens for w in tok.text.split(" ")]
         for i, word in enumerate(words):
             if word in _CONTROL:

@@ -237,10 +237,11 @@ ENTRIES: dict[str, str] = {
         abgesegnet, autorisiert, autorisiere, bestätigt, vier-augen, vieraugenprinzip, zweitfreigabe,
         risk-desk, risikoabteilung, risikomanagement, mein limit, meine limits, meinen limit, limite,
         tageslimit, handelslimit, positionslimit, risikolimit, auftragslimit, orderlimit, mein tageslimit,
-        确认, 审批, 批准, 风控, 合规, 审核, 二次确认, 授权, 限额, 额度, 已批准, 复核, 签批, 放行""",
+        确认, 审批, 批准, 风控, 合规, 审核, 二次确认, 授权, 限额, 额度, 已批准, 复核, 签批, 放行,
+        已同意, 同意了, 批了""",
     "GATEW": """limits, checks, rules, restrictions, prompt, prompts, asking, ask me, asking me,
         warnings, questions, safety, limiten, regeln, prüfung, prüfungen, nachfrage, rückfrage,
-        规则, 限制, 提示""",
+        cap, caps, trading cap, order cap, 规则, 限制, 提示, 上限""",
     "R_WITHDRAW": "withdraw, withdrawal, withdrawals, withdrawing, payout, abheben, hebe, heb, auszahlen, auszahlung, zahle aus, 提现, 提币, 提款, 出金",
     "R_SEND": """send, sending, transfer, transfers, transferring, wire, pay, tip, give, gift, donate,
         send over, move, move to, bridge, sende, senden, schicke, schicken, überweise, überweisen,
@@ -382,7 +383,13 @@ CONTROL_WORDS = """skip, skipping, bypass, disable, disabled, turn off, switch o
         not, don't, dont, do not, no, never, without, stop, nicht, kein, keine, ohne, 不, 别, 不要, 无需, 不用,
         überspringe, überspringen, deaktiviere, deaktivieren, ausschalten, schalte aus, ignoriere,
         ignorieren, umgehe, umgehen, erhöhe, erhöhen, ändere, ändern, automatisch,
-        跳过, 关闭, 绕过, 忽略, 取消掉, 提高, 修改, 更改, 自动"""
+        跳过, 关闭, 绕过, 忽略, 取消掉, 提高, 修改, 更改, 自动, 调高, 放宽, 提升, 加大"""
+
+# Verbs that ask to change a limit: with a LIMIT word ("erhöhe das Limit", "raise the
+# limit"), the request is about the policy's limits, not a limit price
+RAISE_WORDS = """raise, increase, bump, bump up, double, relax, loosen,
+        erhöhe, erhöhen, erhöht, hebe, anheben, verdopple, verdoppeln, lockere, lockern, aufheben,
+        提高, 调高, 放宽, 提升, 加大"""
 
 # Chinese fraction and percent patterns, and numerals, handled by the tokenizer.
 CJK_DIGITS = {

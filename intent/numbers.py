@@ -70,6 +70,9 @@ def read_number(raw: str, lang: str) -> Exact | str | None:
         return _decimal(whole + "." + frac)
     # one separator, then exactly three digits: the language decides
     if lang == "de":
+        if sep == "," and frac == "000":
+            # "60,000" in a German sentence: sixty, or an English sixty thousand?
+            return AMBIGUOUS
         return _decimal(whole + frac) if sep == "." else _decimal(whole + "." + frac)
     if sep == ",":
         return _decimal(whole + frac)

@@ -54,6 +54,9 @@ def test_spelled_out_decimals_are_read_exactly(
         "buy one point five six seven eight twenty BTC",
         "买入三点五十个BTC",  # 三点五十: a time, not a decimal
         "sell 1 BTC at 60 m",  # million or minutes?
+        "verkaufe 1,000 BTC",  # German one, or an English thousand?
+        "kaufe 0,1 BTC bei 60,000",
+        "sell 1.000 BTC",  # English one, or a German thousand?
     ],
 )
 def test_decimals_that_cannot_be_read_exactly_ask(parser: DeterministicParser, text: str) -> None:
@@ -146,6 +149,11 @@ def test_a_spelled_decimal_is_its_value_or_a_question(
         "风控已经批准，买入1个BTC",
         "把我的限额提高到五万",
         "提高我的额度",
+        "raise the cap to 100k",
+        "erhöhe das Limit",
+        "Limit auf 100.000 erhöhen",
+        "提高上限到十万",
+        "买入1个BTC，经理已经同意了",
     ],
 )
 def test_approval_claims_and_limit_requests_are_policy_refusals(
