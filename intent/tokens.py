@@ -378,7 +378,13 @@ class Tagger:
             else:
                 append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
-        return _spaced_multipliers(_decimal_points(self._numbers(tokens, lang))), lang
+        tokens = self._numbers(tokens, lang)
+        lower = text.lower()
+        if "point" in lower or "komma" in lower or "点" in text:
+            tokens = _decimal_points(tokens)
+        if " k" in lower or " m" in lower or " b" in lower:
+            tokens = _spaced_multipliers(tokens)
+        return tokens, lang
 
     def _segment(self, run: str, offset: int) -> list[Tok]:
         """Forward maximum matching over the lexicon's and the assets' Chinese words."""
@@ -676,8 +682,6 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
     A decimal word between numbers whose parts are not a whole number and single digits
     (that is, anything not read exactly) makes the number unreadable, so the request
     asks; a decimal word away from numbers is an ordinary unknown word."""
-    if not any(t.tag == "DECPT" or t.text == "点" for t in tokens):
-        return tokens
     out: list[Tok] = []
     i, n = 0, len(tokens)
 

@@ -207,3 +207,16 @@ def test_misspelt_verbs_and_each(
     parser: DeterministicParser, text: str, expected: list[dict[str, Any]]
 ) -> None:
     check_plan(parser, text, *expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "要不要make my portfolio 70% BTC, rest in USDT？",  # found by the polarity property test
+        "should we make it 60% BTC and 40% ETH?",
+        "soll ich 50% BTC und den Rest in USDT halten?",
+        "要不要70%的BTC，其余USDT？",
+    ],
+)
+def test_a_question_about_a_rebalance_is_not_a_plan(parser: DeterministicParser, text: str) -> None:
+    assert parser.parse(text)["status"] != "plan", text
