@@ -303,12 +303,15 @@ class Grammar:
     # ------------------------------------------------------------------ refusals
     def _screen(self, tokens: list[Tok], text: str) -> None:
         gate_weak = False
+        limit_word = False
         for tok in tokens:
             tag = tok.tag
             if tag == "GATE":
                 raise Refuse("policy", _POLICY_REASON)
             if tag == "GATEW":
                 gate_weak = True
+            elif tag == "LIMIT":
+                limit_word = True
         for tok in tokens:
             if tok.tag in REFUSALS and tok.tag != "ADDR":
                 category, reason = REFUSALS[tok.tag]
@@ -319,7 +322,7 @@ class Grammar:
             raise Refuse(*REFUSALS["ADDR"])
         if gate_weak and self._has_control(tokens, text):
             raise Refuse("policy", _POLICY_REASON)
-        if any(tok.tag == "LIMIT" for tok in tokens) and (
+        if limit_word and (
             any(w in _RAISE for tok in tokens for w in tok.text.split(" "))
             or any(w in text for w in _RAISE_CJK)
         ):

@@ -382,7 +382,7 @@ class Tagger:
         lower = text.lower()
         if "point" in lower or "komma" in lower or "点" in text:
             tokens = _decimal_points(tokens)
-        if " k" in lower or " m" in lower or " b" in lower:
+        if "k" in lower or "m" in lower or "b" in lower:
             tokens = _spaced_multipliers(tokens)
         return tokens, lang
 
@@ -751,17 +751,15 @@ def _spaced_multipliers(tokens: list[Tok]) -> list[Tok]:
     """ "60 k", "three point one k": a multiplier written apart from its number is still
     the number's ("k" is a thousand, "b" a billion). A lone "m" after a number (million
     or minutes?) makes the number unreadable, so the request asks rather than drop it."""
-    previous: Tok | None = None
-    for tok in tokens:
-        if (
-            previous is not None
-            and tok.tag in ("UNK", "UNKT")
-            and ((previous.tag == "NUM" and not previous.suffix) or previous.tag == "NUMW")
-        ):
+    for i in range(1, len(tokens)):
+        tok = tokens[i]
+        if len(tok.text) > 2 or tok.tag not in ("UNK", "UNKT"):
+            continue
+        previous = tokens[i - 1]
+        if (previous.tag == "NUM" and not previous.suffix) or previous.tag == "NUMW":
             word = tok.text.lower()
             if word in _SPACED_MULTIPLIERS:
                 tok.tag, tok.val = "MULT", _SPACED_MULTIPLIERS[word]
             elif word in ("m", "mm", "mn"):
                 tok.tag, tok.val = "BADNUM", None
-        previous = tok
     return tokens
