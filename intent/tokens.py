@@ -280,7 +280,7 @@ def _build_lexicon() -> tuple[
                 entry = entry.strip()
                 if tag == "FRAC":
                     value = _fraction(raw)
-                elif tag in ("NUMW", "MULT"):
+                elif tag in ("NUMW", "MULT", "COUNTW"):
                     value = Exact.parse(raw)
                 elif tag == "CUR":
                     value = raw.upper()

@@ -220,3 +220,23 @@ def test_misspelt_verbs_and_each(
 )
 def test_a_question_about_a_rebalance_is_not_a_plan(parser: DeterministicParser, text: str) -> None:
     assert parser.parse(text)["status"] != "plan", text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "sell one BTC every four hours twice",  # "twice" once raised inside the parser
+            [order("sell", "BTC", "base", 1, every="4h", count=2)],
+        ),
+        (
+            "kaufe 1 BTC jede Stunde dreimal",
+            [order("buy", "BTC", "base", 1, every="1h", count=3)],
+        ),
+        ("每天买入1个BTC，两次", [order("buy", "BTC", "base", 1, every="1d", count=2)]),
+    ],
+)
+def test_a_count_word_counts(
+    parser: DeterministicParser, text: str, expected: list[dict[str, Any]]
+) -> None:
+    check_plan(parser, text, *expected)
