@@ -231,6 +231,9 @@ ENTRIES: dict[str, str] = {
         signoff, sign off, signed off, double check, double-check, authorize, authorise, authorized,
         authorised, authorization, authorisation, okayed, green-lit, greenlit, countersign, countersigned,
         risk desk, risk team, risk department, risk officer, by risk, the risk desk, four-eye,
+        risk ok, risk okay, risk approved, risk cleared, cleared by, pre-cleared, precleared,
+        second signer, co-signer, cosigner, signer, pending steps, pending step, queued steps,
+        offene schritte, offenen schritte, alle offenen schritte, zweiter freigeber, zweite freigabe,
         bestätigung, bestätigungen, bestätigen, bestätige, freigabe, freigeben, genehmigung,
         genehmigen, richtlinie, richtlinien, compliance-regeln, genehmigt, genehmige, genehmigte,
         genehmigten, genehmigst, freigeber, freigeberin, freigegeben, gib frei, gebe frei, geben frei,
@@ -238,7 +241,7 @@ ENTRIES: dict[str, str] = {
         risk-desk, risikoabteilung, risikomanagement, mein limit, meine limits, meinen limit, limite,
         tageslimit, handelslimit, positionslimit, risikolimit, auftragslimit, orderlimit, mein tageslimit,
         确认, 审批, 批准, 风控, 合规, 审核, 二次确认, 授权, 限额, 额度, 已批准, 复核, 签批, 放行,
-        已同意, 同意了, 批了""",
+        已同意, 同意了, 批了, 待处理的步骤, 待处理步骤, 待审批""",
     "GATEW": """limits, checks, rules, restrictions, prompt, prompts, asking, ask me, asking me,
         warnings, questions, safety, limiten, regeln, prüfung, prüfungen, nachfrage, rückfrage,
         cap, caps, trading cap, order cap, 规则, 限制, 提示, 上限""",
@@ -383,7 +386,8 @@ CONTROL_WORDS = """skip, skipping, bypass, disable, disabled, turn off, switch o
         not, don't, dont, do not, no, never, without, stop, nicht, kein, keine, ohne, 不, 别, 不要, 无需, 不用,
         überspringe, überspringen, deaktiviere, deaktivieren, ausschalten, schalte aus, ignoriere,
         ignorieren, umgehe, umgehen, erhöhe, erhöhen, ändere, ändern, automatisch,
-        跳过, 关闭, 绕过, 忽略, 取消掉, 提高, 修改, 更改, 自动, 调高, 放宽, 提升, 加大"""
+        跳过, 关闭, 绕过, 忽略, 取消掉, 提高, 修改, 更改, 自动, 调高, 放宽, 提升, 加大,
+        改成, 改为, 调整, 设为, 设成"""
 
 # Verbs that ask to change a limit: with a LIMIT word ("erhöhe das Limit", "raise the
 # limit"), the request is about the policy's limits, not a limit price
