@@ -572,6 +572,18 @@ class Grammar:
             if targets and (side == "buy" or targets[0].role == "of"):
                 # "200 USDT worth of SOL", "spend 500 USDT on BTC", "für 500 USDT Bitcoin"
                 tgt = targets[0]
+                if (
+                    tgt.role == "into"
+                    and tgt.asset in self.money_assets
+                    and q.asset not in self.money_assets
+                ):
+                    # "buy 1 ETH in USDT": 1 ETH paid in USDT, or USDT bought with 1 ETH?
+                    raise Clarify(
+                        f"Buy {fmt(q.value)} {q.asset} paying in {tgt.asset}, or buy "
+                        f"{tgt.asset} with {fmt(q.value)} {q.asset}? Say "
+                        f'"buy {fmt(q.value)} {q.asset} with {tgt.asset}" or "convert ...".',
+                        "asset",
+                    )
                 amount = ("quote", q.value)
                 base, quote = tgt.asset, q.asset
                 use(q)

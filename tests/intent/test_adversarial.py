@@ -57,6 +57,8 @@ def test_spelled_out_decimals_are_read_exactly(
         "verkaufe 1,000 BTC",  # German one, or an English thousand?
         "kaufe 0,1 BTC bei 60,000",
         "sell 1.000 BTC",  # English one, or a German thousand?
+        "buy 1 ETH in USDT",  # 1 ETH paid in USDT, or USDT bought with 1 ETH?
+        "kaufe 1 ETH in USDT",
     ],
 )
 def test_decimals_that_cannot_be_read_exactly_ask(parser: DeterministicParser, text: str) -> None:
