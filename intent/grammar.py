@@ -304,10 +304,13 @@ class Grammar:
     def _screen(self, tokens: list[Tok], text: str) -> None:
         gate_weak = False
         limit_word = False
+        past = False
         for tok in tokens:
             tag = tok.tag
             if tag == "GATE":
                 raise Refuse("policy", _POLICY_REASON)
+            if tag == "PAST":
+                past = True
             if tag == "GATEW":
                 gate_weak = True
             elif tag == "LIMIT":
@@ -322,6 +325,16 @@ class Grammar:
             raise Refuse(*REFUSALS["ADDR"])
         if gate_weak and self._has_control(tokens, text):
             raise Refuse("policy", _POLICY_REASON)
+        if not past and any(t.text == "verkauft" for t in tokens):
+            # German perfect: "ich habe 1 BTC verkauft"
+            past = any(t.text in ("habe", "hab", "hat", "haben", "habe ich") for t in tokens)
+        if past:
+            # "I sold 2 ETH": a trade told as done; what it asks for is not said
+            raise Clarify(
+                "That reads as a trade already made, not a request. To trade, say the order "
+                '(for example "sell 2 ETH").',
+                "action",
+            )
         if limit_word and (
             any(w in _RAISE for tok in tokens for w in tok.text.split(" "))
             or any(w in text for w in _RAISE_CJK)

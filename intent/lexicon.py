@@ -33,16 +33,20 @@ from __future__ import annotations
 
 ENTRIES: dict[str, str] = {
     # ------------------------------------------------------------------ actions
-    "BUY": """buy, buys, buying, bought, purchase, purchases, purchasing, acquire, get, get me,
+    "BUY": """buy, buys, buying, purchase, purchases, purchasing, acquire, get, get me,
         grab, grab me, pick up, scoop up, scoop, load up on, load up, accumulate, add, bid, bid for,
         ape into, snag, cop, lift, lift the offer on, lift the ask on, lift the offer for,
         kaufe, kaufen, kauf, kaufst, kauft, erwerbe, erwerben, hol, hole, holen, hol mir, besorge, nachkaufen, kaufe nach,
         买, 买入, 买进, 购买, 购入, 入手, 建仓, 补仓, 抄底买入, 加仓, 买点, 买一些""",
-    "SELL": """sell, sells, selling, sold, dump, offload, unload, offer, trim, reduce, realize, realise,
+    "SELL": """sell, sells, selling, dump, offload, unload, offer, trim, reduce, realize, realise,
         get rid of, take some off, cash in, ask, off the table, take off the table, hit the bid,
         take some chips off the table, lighten up on, lighten, cash out some,
         verkaufe, verkaufen, verkauf, verkaufst, verkauft, veräußere, veräußern, abstoßen, stoße, gib ab,
         卖, 卖出, 卖掉, 出售, 抛, 抛售, 抛出, 出货, 卖了, 减仓""",
+    # a trade reported as done ("I sold 2 ETH", "ich kaufte 1 BTC"): not a request, so it asks
+    "PAST": """sold, bought, purchased, i sold, i bought, we sold, we bought, kaufte, verkaufte,
+        kauften, verkauften, gekauft, verkauft habe, habe verkauft, yesterday, gestern,
+        昨天, 已经买了, 已经卖了, 刚买了, 刚卖了, 买过, 卖过""",
     "ALLOC": "allocate, allot, earmark, widmen, 分配",
     "SPEND": """spend, spending, invest, investing, put, throw, deploy,
         investiere, investieren, stecke, stecken,

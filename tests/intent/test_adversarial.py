@@ -248,3 +248,20 @@ def test_a_count_word_counts(
     parser: DeterministicParser, text: str, expected: list[dict[str, Any]]
 ) -> None:
     check_plan(parser, text, *expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I sold 2 ETH",
+        "I bought 2 ETH yesterday",
+        "bought 2 ETH",
+        "ich kaufte 1 BTC",
+        "ich habe 1 BTC verkauft",
+        "ich habe gestern 1 BTC gekauft",
+        "我昨天买了2个ETH",
+        "我已经卖了1个BTC",
+    ],
+)
+def test_a_trade_told_as_done_is_not_a_request(parser: DeterministicParser, text: str) -> None:
+    assert parser.parse(text)["status"] == "clarify", text
