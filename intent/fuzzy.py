@@ -1,9 +1,9 @@
 """Near misses: a misspelt verb read as the verb, an unknown asset answered with "did you mean".
 
 Edit distance with adjacent transpositions (Damerau), bounded at 1 for verbs: "selll",
-"slel", "buyy", "purchse", "cancle". A verb is only guessed for a word of four letters
+"slel", "buyy", "purchse", "cancle". A verb is only guessed for a word of three letters
 or more that starts with the verb's own first letter and is not an ordinary word close
-to it ("self", "well"); anything less certain stays unknown and the request asks.
+to it ("self", "bus"; "sel" is "sell"); anything less certain stays unknown and the request asks.
 Standard library only.
 """
 
@@ -45,6 +45,33 @@ NOT_VERBS = frozenset(
         "concert",
         "convent",
         "canceled",
+        "bus",
+        "bug",
+        "bud",
+        "boy",
+        "bay",
+        "bun",
+        "bum",
+        "bur",
+        "buzz",
+        "bis",
+        "bei",
+        "sea",
+        "see",
+        "set",
+        "sew",
+        "sex",
+        "sez",
+        "sub",
+        "sun",
+        "sir",
+        "sip",
+        "sit",
+        "six",
+        "ski",
+        "sky",
+        "spy",
+        "sly",
     ]
 )
 
@@ -77,7 +104,7 @@ _SEEN: dict[str, str | None] = {}
 def verb_tag(word: str) -> str | None:
     """The tag of the verb ``word`` misspells, or ``None``."""
     candidates = _BY_FIRST.get(word[:1])
-    if candidates is None or len(word) < 4 or word in NOT_VERBS or not word.isalpha():
+    if candidates is None or len(word) < 3 or word in NOT_VERBS or not word.isalpha():
         return None
     if word in _SEEN:
         return _SEEN[word]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from intent import messages
 from intent.exact import HUNDRED, ONE, ZERO, Exact
-from intent.lexicon import CONTROL_WORDS
+from intent.lexicon import CONTROL_WORDS, RAISE_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
 from intent.polarity import Ask, analyse, step_assets
 from intent.tokens import Tok
@@ -148,6 +148,12 @@ _CONTROL = frozenset(
     " ".join(w.split()) for w in CONTROL_WORDS.lower().replace("\n", " ").split(",") if w.strip()
 )
 _CONTROL_FIRST = {c.split(" ")[0] for c in _CONTROL}
+# Chinese control words are looked for in the text: the segmenter may split them
+_CONTROL_CJK = tuple(c for c in _CONTROL if "\u3400" <= c[0] <= "\u9fff")
+_RAISE = frozenset(
+    " ".join(w.split()) for w in RAISE_WORDS.lower().replace("\n", " ").split(",") if w.strip()
+)
+_RAISE_CJK = tuple(c for c in _RAISE if "\u3400" <= c[0] <= "\u9fff")
 
 TIME_SUFFIX = {
     "h": "h",
@@ -297,12 +303,18 @@ class Grammar:
     # ------------------------------------------------------------------ refusals
     def _screen(self, tokens: list[Tok], text: str) -> None:
         gate_weak = False
+        limit_word = False
+        past = False
         for tok in tokens:
             tag = tok.tag
             if tag == "GATE":
                 raise Refuse("policy", _POLICY_REASON)
+            if tag == "PAST":
+                past = True
             if tag == "GATEW":
                 gate_weak = True
+            elif tag == "LIMIT":
+                limit_word = True
         for tok in tokens:
             if tok.tag in REFUSALS and tok.tag != "ADDR":
                 category, reason = REFUSALS[tok.tag]
@@ -311,11 +323,29 @@ class Grammar:
                 raise Refuse(*REFUSALS["R_LEV"])
         if any(tok.tag == "ADDR" for tok in tokens):
             raise Refuse(*REFUSALS["ADDR"])
-        if gate_weak and self._has_control(tokens):
+        if gate_weak and self._has_control(tokens, text):
+            raise Refuse("policy", _POLICY_REASON)
+        if not past and any(t.text == "verkauft" for t in tokens):
+            # German perfect: "ich habe 1 BTC verkauft"
+            past = any(t.text in ("habe", "hab", "hat", "haben", "habe ich") for t in tokens)
+        if past:
+            # "I sold 2 ETH": a trade told as done; what it asks for is not said
+            raise Clarify(
+                "That reads as a trade already made, not a request. To trade, say the order "
+                '(for example "sell 2 ETH").',
+                "action",
+            )
+        if limit_word and (
+            any(w in _RAISE for tok in tokens for w in tok.text.split(" "))
+            or any(w in text for w in _RAISE_CJK)
+        ):
+            # "erhöhe das Limit", "raise the limit": the policy's limit, not a limit price
             raise Refuse("policy", _POLICY_REASON)
 
     @staticmethod
-    def _has_control(tokens: list[Tok]) -> bool:
+    def _has_control(tokens: list[Tok], text: str) -> bool:
+        if any(w in text for w in _CONTROL_CJK):
+            return True
         words = [w for tok in tokens for w in tok.text.split(" ")]
         for i, word in enumerate(words):
             if word in _CONTROL:
@@ -555,6 +585,18 @@ class Grammar:
             if targets and (side == "buy" or targets[0].role == "of"):
                 # "200 USDT worth of SOL", "spend 500 USDT on BTC", "für 500 USDT Bitcoin"
                 tgt = targets[0]
+                if (
+                    tgt.role == "into"
+                    and tgt.asset in self.money_assets
+                    and q.asset not in self.money_assets
+                ):
+                    # "buy 1 ETH in USDT": 1 ETH paid in USDT, or USDT bought with 1 ETH?
+                    raise Clarify(
+                        f"Buy {fmt(q.value)} {q.asset} paying in {tgt.asset}, or buy "
+                        f"{tgt.asset} with {fmt(q.value)} {q.asset}? Say "
+                        f'"buy {fmt(q.value)} {q.asset} with {tgt.asset}" or "convert ...".',
+                        "asset",
+                    )
                 amount = ("quote", q.value)
                 base, quote = tgt.asset, q.asset
                 use(q)
@@ -1154,6 +1196,11 @@ class Grammar:
 _LEADING_KINDS = ("trigger", "every", "count", "dur", "until")
 
 
+# what may follow the number after "worth" and give it a unit of its own
+_UNIT_AFTER_WORTH = frozenset(
+    ("ASSET", "WASSET", "CUR", "UNITASSET", "PCT", "CLS", "UNKT", "UNK", "PAIR", "EACH")
+)
+
 _IGNORED = frozenset(
     ("FILLER", "COLON", "QMARK", "NEG", "P", "POLITE", "RETRACT", "HYPO", "ASKQ", "INSTEAD")
 )
@@ -1307,6 +1354,16 @@ class _Chunker:
             self.emit("cue", i, role="HAVE")
             self.pending_role = "my"
             return i + 1
+        if tag == "WORTH" and self.out and self.out[-1].kind == "asset":
+            # "BTC worth 1k", "ETH worth 500": the number after "worth" is money, unless a
+            # unit of its own follows ("worth 2 ETH")
+            nxt = self.number(i + 1)
+            if nxt is not None and not nxt[2] and self.tag(nxt[1]) not in _UNIT_AFTER_WORTH:
+                value, j, _kind = nxt
+                if self.toks[i + 1].neg:
+                    self.emit("bad", i, role="Amounts must be positive.")
+                    return j
+                return self.after_money(i, value, j, "DEFAULT")
         if tag in ("OF", "WORTH"):
             if self.pending_role != "my":
                 self.pending_role = "of"
@@ -1605,8 +1662,11 @@ class _Chunker:
                 return j
             ticker = "?" + tok.orig
         k = j + 1
-        # "0.16 BTC each": a price in BTC
-        if self.tag(k) == "EACH":
+        # "0.16 BTC each": a price in BTC; "100 USDT each of SOL and DOGE": money for each
+        if self.tag(k) == "EACH" and not (
+            ticker in (*MONEY_ASSETS, self.default_quote)
+            and self.tag(k + 1) in ("OF", "ASSET", "WASSET")
+        ):
             self.emit("price", i, value=value, cur=ticker)
             return k + 1
         self.emit("qty", i, value=value, asset=ticker, role=role)
@@ -1622,7 +1682,9 @@ class _Chunker:
         if value == 0:
             self.emit("bad", i, role="Amounts must be above zero.")
             return j
-        if self.tag(j) == "EACH":
+        if self.tag(j) == "EACH" and self.tag(j + 1) not in ("OF", "ASSET", "WASSET"):
+            # "2 ETH at $100 each": a price per unit; "$100 each of SOL and DOGE" is an
+            # amount that goes to every asset named after it
             self.emit("price", i, value=value, cur=cur)
             return j + 1
         self.emit(

@@ -33,16 +33,20 @@ from __future__ import annotations
 
 ENTRIES: dict[str, str] = {
     # ------------------------------------------------------------------ actions
-    "BUY": """buy, buys, buying, bought, purchase, purchases, purchasing, acquire, get, get me,
+    "BUY": """buy, buys, buying, purchase, purchases, purchasing, acquire, get, get me,
         grab, grab me, pick up, scoop up, scoop, load up on, load up, accumulate, add, bid, bid for,
         ape into, snag, cop, lift, lift the offer on, lift the ask on, lift the offer for,
         kaufe, kaufen, kauf, kaufst, kauft, erwerbe, erwerben, hol, hole, holen, hol mir, besorge, nachkaufen, kaufe nach,
         买, 买入, 买进, 购买, 购入, 入手, 建仓, 补仓, 抄底买入, 加仓, 买点, 买一些""",
-    "SELL": """sell, sells, selling, sold, dump, offload, unload, offer, trim, reduce, realize, realise,
+    "SELL": """sell, sells, selling, dump, offload, unload, offer, trim, reduce, realize, realise,
         get rid of, take some off, cash in, ask, off the table, take off the table, hit the bid,
         take some chips off the table, lighten up on, lighten, cash out some,
         verkaufe, verkaufen, verkauf, verkaufst, verkauft, veräußere, veräußern, abstoßen, stoße, gib ab,
         卖, 卖出, 卖掉, 出售, 抛, 抛售, 抛出, 出货, 卖了, 减仓""",
+    # a trade reported as done ("I sold 2 ETH", "ich kaufte 1 BTC"): not a request, so it asks
+    "PAST": """sold, bought, purchased, i sold, i bought, we sold, we bought, kaufte, verkaufte,
+        kauften, verkauften, gekauft, verkauft habe, habe verkauft, yesterday, gestern,
+        昨天, 已经买了, 已经卖了, 刚买了, 刚卖了, 买过, 卖过""",
     "ALLOC": "allocate, allot, earmark, widmen, 分配",
     "SPEND": """spend, spending, invest, investing, put, throw, deploy,
         investiere, investieren, stecke, stecken,
@@ -76,10 +80,14 @@ ENTRIES: dict[str, str] = {
         seventy=70, eighty=80, ninety=90, a dozen=12, a couple of=2, a pair of=2,
         eins=1, zwei=2, drei=3, vier=4, fünf=5, sechs=6, sieben=7, acht=8, neun=9, zehn=10,
         elf=11, zwölf=12, zwanzig=20, dreißig=30, fünfzig=50,
+        zero=0, nought=0, naught=0, null=0,
         两=2""",
+    # "zero point five", "null komma fünf": a decimal point between spelled-out numbers
+    # (intent/tokens.py reads them exactly, or marks the number unreadable)
+    "DECPT": "point, komma",
     "MULT": """万=10000, 千=1000, 亿=100000000, hundred=100, thousand=1000, grand=1000, million=1000000, millions=1000000,
         mil=1000000, mio=1000000, billion=1000000000, bn=1000000000,
-        hundert=100, tausend=1000, millionen=1000000, million euro=1000000, mrd=1000000000, milliarde=1000000000""",
+        hundert=100, tausend=1000, tsd=1000, millionen=1000000, million euro=1000000, mrd=1000000000, milliarde=1000000000""",
     "FRAC": """half=1/2, a half=1/2, one half=1/2, halb=1/2, halbe=1/2, halben=1/2, hälfte=1/2, die hälfte=1/2,
         a third=1/3, one third=1/3, third=1/3, a quarter=1/4, one quarter=1/4, quarter=1/4,
         two thirds=2/3, three quarters=3/4, a fifth=1/5, one fifth=1/5, a tenth=1/10, one tenth=1/10,
@@ -224,13 +232,23 @@ ENTRIES: dict[str, str] = {
         risk limits, trading limits, position limits, order limits, second approver, sign-off,
         order limit, my limit, trading limit, daily limit, position limit, risk limit, max order,
         maximum order, spending limit, withdrawal limit,
-        signoff, sign off, double check, double-check,
+        signoff, sign off, signed off, double check, double-check, authorize, authorise, authorized,
+        authorised, authorization, authorisation, okayed, green-lit, greenlit, countersign, countersigned,
+        risk desk, risk team, risk department, risk officer, by risk, the risk desk, four-eye,
+        risk ok, risk okay, risk approved, risk cleared, cleared by, pre-cleared, precleared,
+        second signer, co-signer, cosigner, signer, pending steps, pending step, queued steps,
+        offene schritte, offenen schritte, alle offenen schritte, zweiter freigeber, zweite freigabe,
         bestätigung, bestätigungen, bestätigen, bestätige, freigabe, freigeben, genehmigung,
-        genehmigen, richtlinie, richtlinien, compliance-regeln,
-        确认, 审批, 批准, 风控, 合规, 审核, 二次确认, 授权""",
+        genehmigen, richtlinie, richtlinien, compliance-regeln, genehmigt, genehmige, genehmigte,
+        genehmigten, genehmigst, freigeber, freigeberin, freigegeben, gib frei, gebe frei, geben frei,
+        abgesegnet, autorisiert, autorisiere, bestätigt, vier-augen, vieraugenprinzip, zweitfreigabe,
+        risk-desk, risikoabteilung, risikomanagement, mein limit, meine limits, meinen limit, limite,
+        tageslimit, handelslimit, positionslimit, risikolimit, auftragslimit, orderlimit, mein tageslimit,
+        确认, 审批, 批准, 风控, 合规, 审核, 二次确认, 授权, 限额, 额度, 已批准, 复核, 签批, 放行,
+        已同意, 同意了, 批了, 待处理的步骤, 待处理步骤, 待审批""",
     "GATEW": """limits, checks, rules, restrictions, prompt, prompts, asking, ask me, asking me,
         warnings, questions, safety, limiten, regeln, prüfung, prüfungen, nachfrage, rückfrage,
-        限额, 规则, 限制, 提示""",
+        cap, caps, trading cap, order cap, 规则, 限制, 提示, 上限""",
     "R_WITHDRAW": "withdraw, withdrawal, withdrawals, withdrawing, payout, abheben, hebe, heb, auszahlen, auszahlung, zahle aus, 提现, 提币, 提款, 出金",
     "R_SEND": """send, sending, transfer, transfers, transferring, wire, pay, tip, give, gift, donate,
         send over, move, move to, bridge, sende, senden, schicke, schicken, überweise, überweisen,
@@ -372,7 +390,14 @@ CONTROL_WORDS = """skip, skipping, bypass, disable, disabled, turn off, switch o
         not, don't, dont, do not, no, never, without, stop, nicht, kein, keine, ohne, 不, 别, 不要, 无需, 不用,
         überspringe, überspringen, deaktiviere, deaktivieren, ausschalten, schalte aus, ignoriere,
         ignorieren, umgehe, umgehen, erhöhe, erhöhen, ändere, ändern, automatisch,
-        跳过, 关闭, 绕过, 忽略, 取消掉, 提高, 修改, 更改, 自动"""
+        跳过, 关闭, 绕过, 忽略, 取消掉, 提高, 修改, 更改, 自动, 调高, 放宽, 提升, 加大,
+        改成, 改为, 调整, 设为, 设成"""
+
+# Verbs that ask to change a limit: with a LIMIT word ("erhöhe das Limit", "raise the
+# limit"), the request is about the policy's limits, not a limit price
+RAISE_WORDS = """raise, increase, bump, bump up, double, relax, loosen,
+        erhöhe, erhöhen, erhöht, hebe, anheben, verdopple, verdoppeln, lockere, lockern, aufheben,
+        提高, 调高, 放宽, 提升, 加大"""
 
 # Chinese fraction and percent patterns, and numerals, handled by the tokenizer.
 CJK_DIGITS = {

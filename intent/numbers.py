@@ -70,6 +70,9 @@ def read_number(raw: str, lang: str) -> Exact | str | None:
         return _decimal(whole + "." + frac)
     # one separator, then exactly three digits: the language decides
     if lang == "de":
+        if sep == "," and frac == "000":
+            # "60,000" in a German sentence: sixty, or an English sixty thousand?
+            return AMBIGUOUS
         return _decimal(whole + frac) if sep == "." else _decimal(whole + "." + frac)
     if sep == ",":
         return _decimal(whole + frac)
@@ -97,8 +100,10 @@ def read_cjk_numeral(text: str) -> Exact | None:
     total = 0
     section = 0
     digit: int | None = None
+    scale = 0  # the place value just written, for the abbreviated "一千五" (1500)
     for char in text:
         if char in ("零", "〇") and digit is None:
+            scale = 0
             continue  # a place holder: 一百零五 is 105
         if char in CJK_DIGITS:
             if digit is not None:
@@ -107,14 +112,20 @@ def read_cjk_numeral(text: str) -> Exact | None:
         elif char in CJK_UNITS:
             section += (1 if digit is None else digit) * CJK_UNITS[char]
             digit = None
+            scale = CJK_UNITS[char]
         elif char in CJK_BIG:
             section += 0 if digit is None else digit
             if section == 0:
                 section = 1
             total += section * CJK_BIG[char]
             section, digit = 0, None
+            scale = CJK_BIG[char]
         else:
             return None
+    if digit is not None and scale >= 100 and text[-2] not in ("零", "〇"):
+        # a last digit right after a place of a hundred or more counts in the next place
+        # down: 一千五 is 1500, 一万五 is 15000, 三百五 is 350 (一千零五 is 1005)
+        digit *= scale // 10
     return Exact(total + section + (digit or 0))
 
 

@@ -62,6 +62,8 @@ VERB_TAGS = frozenset(
     )
 )
 TRADE_VERB_TAGS = VERB_TAGS - {"PLACE"}
+# what makes a request a rebalance without a verb ("70% BTC, rest in USDT")
+_REBALANCE_CUES = frozenset(("REST", "PCT", "PCTNUM", "EQUAL", "WEIGHT"))
 CONTENT_TAGS = VERB_TAGS | frozenset(
     (
         "ASSET",
@@ -267,7 +269,10 @@ def analyse(tokens: list[Tok], lang: str) -> Reading:
     # 2. questions and hypotheticals
     if _has(tokens, frozenset(("HYPO",))) and _has(tokens, CONTENT_TAGS):
         raise Ask("hypothetical", lang)
-    if _has(tokens, frozenset(("ASKQ",))) and _has(tokens, TRADE_VERB_TAGS):
+    if _has(tokens, frozenset(("ASKQ",))) and (
+        _has(tokens, TRADE_VERB_TAGS) or _has(tokens, _REBALANCE_CUES)
+    ):
+        # "should I sell ...?", "要不要 make my portfolio 70% BTC?": a rebalance needs no verb
         raise Ask("question", lang)
 
     if cut < 0 and not any(_is_negation(t) for t in tokens):

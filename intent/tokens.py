@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from intent.assets import AssetRegistry
 from intent.exact import Exact
 from intent.fuzzy import verb_tag
-from intent.lexicon import ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
+from intent.lexicon import CJK_DIGITS, ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
     is_cjk_numeral_char,
@@ -280,7 +280,7 @@ def _build_lexicon() -> tuple[
                 entry = entry.strip()
                 if tag == "FRAC":
                     value = _fraction(raw)
-                elif tag in ("NUMW", "MULT"):
+                elif tag in ("NUMW", "MULT", "COUNTW"):
                     value = Exact.parse(raw)
                 elif tag == "CUR":
                     value = raw.upper()
@@ -378,13 +378,26 @@ class Tagger:
             else:
                 append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
-        return self._numbers(tokens, lang), lang
+        tokens = self._numbers(tokens, lang)
+        lower = text.lower()
+        if "point" in lower or "komma" in lower or "点" in text:
+            tokens = _decimal_points(tokens)
+        if "k" in lower or "m" in lower or "b" in lower:
+            tokens = _spaced_multipliers(tokens)
+        return tokens, lang
 
     def _segment(self, run: str, offset: int) -> list[Tok]:
         """Forward maximum matching over the lexicon's and the assets' Chinese words."""
         out: list[Tok] = []
         i, n = 0, len(run)
         while i < n:
+            if is_cjk_numeral_char(run[i]):
+                decimal = _cjk_decimal(run, i)
+                if decimal is not None:
+                    tag, value, k = decimal
+                    out.append(Tok(tag, value, run[i:k], run[i:k], offset + i, offset + k))
+                    i = k
+                    continue
             for size in range(min(self.cjk_max, n - i), 0, -1):
                 piece = run[i : i + size]
                 found = self.cjk.get(piece)
@@ -618,3 +631,135 @@ class Tagger:
             out.append(tok)
             i += 1
         return out
+
+
+def _cjk_decimal(run: str, i: int) -> tuple[str, Exact | None, int] | None:
+    """ "零点五", "一点五", "三点二五": a numeral, 点, then single digits is a decimal. Digits
+    followed by a unit ("三点五十", a time) cannot be read exactly: the number is marked
+    unreadable (``BADNUM``) so the request asks."""
+    n = len(run)
+    j = i
+    while j < n and is_cjk_numeral_char(run[j]):
+        j += 1
+    if j >= n - 1 or run[j] != "点" or run[j + 1] not in CJK_DIGITS:
+        return None
+    whole = read_cjk_numeral(run[i:j])
+    k = j + 1
+    digits = ""
+    while k < n and run[k] in CJK_DIGITS:
+        digits += str(CJK_DIGITS[run[k]])
+        k += 1
+    if whole is None or (k < n and is_cjk_numeral_char(run[k])) or whole.den != 1:
+        while k < n and is_cjk_numeral_char(run[k]):
+            k += 1
+        return "BADNUM", None, k
+    return "NUM", Exact.parse(f"{whole.num}.{digits}"), k
+
+
+def _spelled_whole(tokens: list[Tok], end: int) -> tuple[int, int] | None:
+    """The whole part before a decimal point ending at ``end`` (exclusive): a digit
+    integer, or number words ("twenty five"); (start index, value) or None."""
+    if end <= 0:
+        return None
+    last = tokens[end - 1]
+    if last.tag == "NUM" and last.text.isdigit() and not last.suffix:
+        return end - 1, int(last.text)
+    if last.tag != "NUMW" or last.val.den != 1:
+        return None
+    value = int(last.val.num)
+    start = end - 1
+    if value < 10 and start > 0:
+        before = tokens[start - 1]
+        if before.tag == "NUMW" and before.val.den == 1 and before.val.num in range(20, 100, 10):
+            start -= 1
+            value += int(before.val.num)
+    return start, value
+
+
+def _decimal_points(tokens: list[Tok]) -> list[Tok]:
+    """ "zero point one", "one point five", "null komma fünf", "0 point 5": read exactly.
+
+    A decimal word between numbers whose parts are not a whole number and single digits
+    (that is, anything not read exactly) makes the number unreadable, so the request
+    asks; a decimal word away from numbers is an ordinary unknown word."""
+    out: list[Tok] = []
+    i, n = 0, len(tokens)
+
+    def numeric(t: Tok) -> bool:
+        return t.tag in ("NUM", "NUMW", "MULT", "BADNUM", "AMBNUM")
+
+    while i < n:
+        tok = tokens[i]
+        is_point = tok.tag == "DECPT" or (
+            tok.text == "点"
+            and tok.tag == "UNK"
+            and 0 < i < n - 1
+            and tokens[i - 1].end == tok.start
+        )
+        if not is_point:
+            out.append(tok)
+            i += 1
+            continue
+        near = (out and numeric(out[-1])) or (i + 1 < n and numeric(tokens[i + 1]))
+        if not near:
+            tok.tag = "UNK"
+            out.append(tok)
+            i += 1
+            continue
+        whole = _spelled_whole(out, len(out))
+        start = whole[0] if whole is not None else len(out)
+        k = i + 1
+        digits = ""
+        while k < n:
+            nxt = tokens[k]
+            if nxt.tag == "NUMW" and nxt.val.den == 1 and 0 <= nxt.val.num <= 9:
+                digits += str(nxt.val.num)
+            elif nxt.tag == "NUM" and nxt.text.isdigit() and not digits:
+                digits += nxt.text
+                if nxt.suffix:
+                    break
+            else:
+                break
+            k += 1
+        last = tokens[k - 1]
+        readable = (
+            digits != ""
+            and (whole is not None or start == len(out))
+            and not (start > 0 and numeric(out[start - 1]))
+            and not (k < n and tokens[k].tag in ("NUMW", "NUM") and not last.suffix)
+        )
+        first = out[start] if start < len(out) else tok
+        del out[start:]
+        if readable:
+            value = Exact.parse(f"{whole[1] if whole is not None else 0}.{digits}")
+            merged = Tok("NUM", value, "", first.orig, first.start, last.end)
+            merged.text = f"{whole[1] if whole is not None else 0}.{digits}"
+            merged.suffix = last.suffix if last.tag == "NUM" else ""
+        else:
+            merged = Tok("BADNUM", None, tok.text, tok.orig, first.start, last.end)
+            while k < n and numeric(tokens[k]):
+                k += 1
+        out.append(merged)
+        i = k
+    return out
+
+
+_SPACED_MULTIPLIERS = {"k": Exact(1000), "b": Exact(1_000_000_000)}
+
+
+def _spaced_multipliers(tokens: list[Tok]) -> list[Tok]:
+    """ "60 k", "three point one k": a multiplier written apart from its number is still
+    the number's ("k" is a thousand, "b" a billion). A lone "m" after a number (million
+    or minutes?) makes the number unreadable, so the request asks rather than drop it."""
+    for i in range(1, len(tokens)):
+        tok = tokens[i]
+        if len(tok.text) > 2 or tok.tag not in ("UNK", "UNKT"):
+            continue
+        previous = tokens[i - 1]
+        if (previous.tag == "NUM" and not previous.suffix) or previous.tag == "NUMW":
+            word = tok.text.lower()
+            if word in _SPACED_MULTIPLIERS:
+                tok.tag, tok.val = "MULT", _SPACED_MULTIPLIERS[word]
+            elif word in ("m", "mm", "mn"):
+                tok.tag, tok.val = "BADNUM", None
+    return tokens

@@ -68,7 +68,7 @@ def test_allocation_jargon_is_a_rebalance(
         "sell 1 SOL if it breaks 100",  # a break up or down?
         "allocate 25% to ETH",  # of the portfolio, or of the cash?
         "sell 1 eht",
-        "sel 2 ETH",  # too short to guess a verb from
+        "bus 2 ETH",  # an ordinary word, not a misspelt verb
         "self 2 ETH",  # an ordinary word, not a misspelt verb
     ],
 )
