@@ -1,0 +1,651 @@
+"""The TUI's one door to the session: every call into :class:`signoff.session.Session` is here.
+
+The screens run these methods in thread workers (``@work(thread=True)``) and get back
+the plain data of :mod:`tui.views`; nothing else in ``tui/`` imports the session, the
+ledger or the executor. When the session API changes, this file changes.
+
+Calls are serialised with a lock (the session holds one ledger and one executor
+connection); a slow executor makes a worker wait, never the screen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from foundation.clock import Clock, SystemClock
+from foundation.errors import ApprovalError, SignoffError
+from intent.describe import fmt_number
+from intent.plan import Clarification, Plan, Refusal
+from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, ResolvedStep
+from policy.decision import StepDecision
+from tui import i18n
+from tui.views import (
+    Activity,
+    Approved,
+    FillLine,
+    Holding,
+    OrderLine,
+    Outcome,
+    Pending,
+    PlanView,
+    PolicyText,
+    Portfolio,
+    Status,
+    StepRow,
+    StepState,
+)
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from signoff.session import Approval, Proposal, Session
+
+# the executor answers in milliseconds; slower than this is worth saying
+SLOW_SECONDS = 1.0
+# above this value (reporting currency) the person types the amount or symbol to confirm,
+# unless the policy's [approvals] sets ``type_to_confirm_above``
+DEFAULT_TYPE_TO_CONFIRM_ABOVE = Decimal("5000")
+SPARK_POINTS = 24
+# the request the cancel-all key sends through the same session path as any request
+CANCEL_ALL = "cancel all my orders"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to open the session (``signoff`` with no arguments: all defaults, offline)."""
+
+    exchange: str = "local"
+    policy_path: str | None = None
+    personal_path: str | None = None
+    db_url: str | None = None
+    actor: str | None = None
+    executor_args: tuple[str, ...] = ()
+    # start the executor the TUI uses; False for a session handed in ready-made
+    local_identity: bool = True
+
+
+@dataclass
+class _PlanState:
+    proposal: Proposal
+    view: PlanView
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    rejected: set[str] = field(default_factory=set)
+
+
+class Service:
+    """The session, as the TUI uses it. Thread-safe; every method may block."""
+
+    def __init__(
+        self,
+        options: Options | None = None,
+        *,
+        session: Session | None = None,
+        clock: Clock | None = None,
+        opener: Callable[[Options], Session] | None = None,
+    ) -> None:
+        self.options = options or Options()
+        self.clock: Clock = clock or (session.clock if session is not None else SystemClock())
+        self._session = session
+        self._opener = opener or _open_session
+        self._lock = threading.RLock()
+        self._plans: dict[str, _PlanState] = {}
+        self._prices: dict[str, deque[Decimal]] = {}
+        self._opening_value: Decimal | None = None
+        self._role = "trader"
+        self._health: Status | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    @property
+    def started(self) -> bool:
+        return self._session is not None
+
+    def start(self) -> list[str]:
+        """Open the session (starting the executor when needed); reconcile after a restart."""
+        with self._lock:
+            if self._session is None:
+                if self.options.local_identity:
+                    self._role = _local_identity(self.options.actor)
+                self._session = self._opener(self.options)
+            else:
+                self._role = _role_of(self._session.actor) or self._role
+            return self._session.reconcile()
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise SignoffError("the session has not started", hint="wait for the executor")
+        return self._session
+
+    def close(self, *, stop_executor: bool = False) -> None:
+        with self._lock:
+            if self._session is None:
+                return
+            if stop_executor:
+                self._session.executor.shutdown()
+            self._session.close()
+            self._session = None
+
+    def status(self) -> Status:
+        """Identity, account, venue, policy, trading state and the executor's health."""
+        session = self.session
+        stamp = session.policy.stamp
+        policy = f"{stamp.id} {stamp.version} #{stamp.hash[:8]}"
+        began = time.monotonic()
+        state = "ok"
+        detail = ""
+        account = self._health.account if self._health else "—"
+        try:
+            with self._lock:
+                health = session.executor.health()
+                if account == "—":
+                    account = session.executor.account().account_id
+        except SignoffError as error:
+            state, detail = "down", error.message
+        else:
+            elapsed = time.monotonic() - began
+            if elapsed > SLOW_SECONDS:
+                state, detail = "slow", f"answered in {elapsed:.1f} s"
+            else:
+                detail = f"pid {health.pid}"
+        self._health = Status(
+            identity=session.actor,
+            role=self._role,
+            account=account,
+            venue=session.venue,
+            policy=policy,
+            trading_state=str(session.policy.trading_state),
+            executor=state,  # type: ignore[arg-type]
+            executor_detail=detail,
+        )
+        return self._health
+
+    # ------------------------------------------------------------------ requests
+    def propose(self, text: str) -> PlanView:
+        """Read and decide a request; every stage is recorded. Executes nothing."""
+        with self._lock:
+            proposal = self.session.propose(text)
+            view = plan_view(proposal, self.clock.now())
+            self._plans[proposal.plan_id] = _PlanState(proposal, view)
+            return view
+
+    def states(self, plan_id: str) -> dict[str, tuple[StepState, str]]:
+        """Where each step stands before anything ran."""
+        plan = self._plans[plan_id]
+        out: dict[str, tuple[StepState, str]] = {}
+        for step in plan.view.steps:
+            if step.step_id in plan.rejected:
+                out[step.step_id] = ("rejected", "you said no")
+            elif step.step_id in plan.approvals:
+                until = plan.approvals[step.step_id].expires_at
+                out[step.step_id] = ("approved", f"until {until:%H:%M:%S}")
+            elif step.decision == "deny":
+                out[step.step_id] = ("denied", "refused by the policy")
+            elif step.decision == "confirm":
+                out[step.step_id] = ("needs-confirm", "press x to review and confirm")
+            elif step.decision == "escalate":
+                out[step.step_id] = ("waiting", " or ".join(self.approvers()))
+            else:
+                out[step.step_id] = ("ready", "runs when you press x")
+        return out
+
+    def approvers(self) -> tuple[str, ...]:
+        return tuple(self.session.policy.approvals.second_approvers) or ("nobody",)
+
+    def valid_for_seconds(self) -> int:
+        return int(self.session.policy.approvals.valid_for.total_seconds())
+
+    def type_to_confirm_above(self) -> Decimal:
+        configured = getattr(self.session.policy.approvals, "type_to_confirm_above", None)
+        return Decimal(configured) if configured is not None else DEFAULT_TYPE_TO_CONFIRM_ABOVE
+
+    def needs_typing(self, row: StepRow) -> bool:
+        value = row.notional_value
+        return value is not None and value > self.type_to_confirm_above()
+
+    def approve(self, plan_id: str, step_id: str) -> Approved:
+        """Approve a gated step as the signed-in identity (the executor re-checks it)."""
+        with self._lock:
+            plan = self._plans[plan_id]
+            session = self.session
+            approval = session.approve(plan.proposal, step_id, session.actor)
+            plan.approvals[step_id] = approval
+            plan.rejected.discard(step_id)
+            return Approved(step_id, approval.approver, approval.expires_at)
+
+    def reject(self, plan_id: str, step_id: str) -> None:
+        with self._lock:
+            plan = self._plans[plan_id]
+            self.session.reject(plan.proposal, step_id, self.session.actor)
+            plan.rejected.add(step_id)
+            plan.approvals.pop(step_id, None)
+
+    def execute(self, plan_id: str) -> list[Outcome]:
+        """Send what the policy allows and what was approved; the executor decides again.
+
+        An approval that expired, or that the executor voided because the price drifted,
+        is dropped and the step asks again; nothing is lost and nothing is sent twice.
+        """
+        with self._lock:
+            plan = self._plans[plan_id]
+            now = self.clock.now()
+            asked_again: list[Outcome] = []
+            for sid, approval in list(plan.approvals.items()):
+                if approval.expires_at <= now:
+                    del plan.approvals[sid]
+                    asked_again.append(Outcome(sid, "ask-again", "the approval expired"))
+            outcomes = self.session.execute(plan.proposal, dict(plan.approvals))
+            out: list[Outcome] = []
+            again = {o.step_id for o in asked_again}
+            for outcome in outcomes:
+                sid = outcome.step_id
+                if outcome.status == "executed":
+                    out.append(Outcome(sid, "executed", outcome.detail))
+                elif outcome.status == "refused":
+                    if _error_code(outcome.detail) in ("EXPIRED", "CONFIRM_AGAIN", "REPLAYED"):
+                        plan.approvals.pop(sid, None)
+                        out.append(Outcome(sid, "ask-again", outcome.detail))
+                    else:
+                        out.append(Outcome(sid, "refused", outcome.detail))
+                elif outcome.status == "failed":
+                    out.append(Outcome(sid, "failed", outcome.detail))
+                elif sid in again:
+                    out.append(next(o for o in asked_again if o.step_id == sid))
+                elif outcome.detail.startswith("already sent"):
+                    out.append(Outcome(sid, "executed", outcome.detail))
+                else:
+                    state, detail = self.states(plan_id)[sid]
+                    out.append(Outcome(sid, state, detail))
+            for sid in list(plan.approvals):
+                if any(o.step_id == sid and o.state == "executed" for o in out):
+                    del plan.approvals[sid]  # used: an approval is good for one send
+            return out
+
+    def cancel_all(self) -> list[Outcome]:
+        """Cancel this account's open orders and stop its schedules, as a recorded request."""
+        with self._lock:
+            view = self.propose(CANCEL_ALL)
+            return self.execute(view.plan_id)
+
+    def pending(self) -> list[Pending]:
+        """Escalated steps of this session's plans that wait for a second approver."""
+        session = self.session
+        out: list[Pending] = []
+        for plan_id, plan in self._plans.items():
+            for row in plan.view.steps:
+                if row.decision != "escalate":
+                    continue
+                if row.step_id in plan.approvals or row.step_id in plan.rejected:
+                    continue
+                if session.ledger.order(_coid(plan_id, row.step_id)) is not None:
+                    continue
+                out.append(
+                    Pending(
+                        plan_id=plan_id,
+                        step_id=row.step_id,
+                        summary=row.summary,
+                        decision=row.decision,
+                        requester=session.actor,
+                        approvers=self.approvers(),
+                        reasons=row.reasons,
+                        may_approve=session.may_approve(plan.proposal, row.step_id, session.actor),
+                    )
+                )
+        return out
+
+    # ------------------------------------------------------------------ the account
+    def portfolio(self) -> Portfolio:
+        """Balances and their value in the reporting currency; prices kept for sparklines."""
+        with self._lock:
+            session = self.session
+            account = session.executor.account()
+            currency = session.policy.currency
+            held = [a for a, b in sorted(account.balances.items()) if b.total > 0]
+            symbols = [f"{a}/{currency}" for a in held if a != currency]
+            quotes = session.executor.quotes(symbols) if symbols else {}
+        holdings: list[Holding] = []
+        total = Decimal(0)
+        for asset in held:
+            balance = account.balances[asset]
+            if asset == currency:
+                price: Decimal | None = Decimal(1)
+            else:
+                quote = quotes.get(f"{asset}/{currency}")
+                price = quote.last if quote is not None else None
+            value = balance.total * price if price is not None else None
+            if price is not None and asset != currency:
+                self._prices.setdefault(asset, deque(maxlen=SPARK_POINTS)).append(price)
+            if value is not None:
+                total += value
+            holdings.append(Holding(asset, balance.total, balance.locked, value, price))
+        if self._opening_value is None:
+            self._opening_value = total
+        return Portfolio(
+            account_id=account.account_id,
+            currency=currency,
+            holdings=tuple(holdings),
+            total_value=total,
+            taken_at=account.taken_at,
+        )
+
+    @property
+    def opening_value(self) -> Decimal | None:
+        return self._opening_value
+
+    def price_history(self, asset: str) -> tuple[Decimal, ...]:
+        return tuple(self._prices.get(asset, ()))
+
+    def activity(self, *, fills: int = 8) -> Activity:
+        """Open orders and pending triggers at the venue, schedules and recent fills."""
+        from sqlmodel import Session as DbSession
+        from sqlmodel import col, select
+
+        from ledger.tables import FillRow, OrderRow
+
+        with self._lock:
+            session = self.session
+            venue_orders = session.executor.open_orders()
+            unfinished = session.ledger.unfinished_orders()
+            with DbSession(session.ledger.engine) as db:
+                rows = db.exec(
+                    select(FillRow, OrderRow)
+                    .join(OrderRow, col(OrderRow.client_order_id) == col(FillRow.client_order_id))
+                    .order_by(col(FillRow.filled_at).desc(), col(FillRow.audit_seq).desc())
+                    .limit(fills)
+                ).all()
+        lines: list[OrderLine] = []
+        at_venue = set()
+        for order in venue_orders:
+            at_venue.add(order.client_order_id)
+            if order.trigger_price is not None:
+                price = f"when {order.trigger_direction} {fmt_number(order.trigger_price)}"
+                kind = "trigger"
+            else:
+                price = fmt_number(order.limit_price) if order.limit_price else "market"
+                kind = "order"
+            lines.append(
+                OrderLine(
+                    order.client_order_id,
+                    order.symbol,
+                    order.side,
+                    fmt_number(order.remaining),
+                    price,
+                    order.status.replace("_", " "),
+                    kind,  # type: ignore[arg-type]
+                )
+            )
+        for view in unfinished:
+            order = view.order
+            detail = next((e.detail for e in reversed(view.events) if e.detail), "") or ""
+            if order.client_order_id in at_venue or not detail.startswith("every "):
+                continue
+            lines.append(
+                OrderLine(
+                    order.client_order_id,
+                    order.symbol,
+                    order.side,
+                    fmt_number(order.quantity),
+                    detail,
+                    "scheduled",
+                    "schedule",
+                )
+            )
+        fill_lines = tuple(
+            FillLine(
+                f.client_order_id,
+                o.symbol,
+                o.side,
+                fmt_number(f.quantity),
+                fmt_number(f.price),
+                f.filled_at,
+            )
+            for f, o in rows
+        )
+        return Activity(open_orders=tuple(lines), fills=fill_lines)
+
+    # ------------------------------------------------------------------ other screens
+    def story(self, plan_id: str) -> RenderableType:
+        """The plan's story from the audit trail (as ``signoff audit show``)."""
+        from ledger.render import story_renderable
+
+        with self._lock:
+            story = self.session.ledger.plan_story(plan_id)
+        if story is None:
+            raise SignoffError(f"no plan {plan_id} in the ledger")
+        return story_renderable(story)
+
+    def policy_text(self) -> PolicyText:
+        from policy.explain import explain
+
+        explanation = explain(self.session.policy)
+        return PolicyText(
+            title=explanation.title,
+            sections=tuple(
+                (heading, tuple(items)) for heading, items in explanation.sections() if items
+            ),
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+def _open_session(options: Options) -> Session:
+    from signoff.session import Session
+
+    return Session.start(
+        exchange=options.exchange,
+        policy_path=options.policy_path,
+        personal_path=options.personal_path,
+        db_url=options.db_url,
+        actor=options.actor,
+        executor_args=options.executor_args,
+    )
+
+
+def _local_identity(actor: str | None) -> str:
+    """The signed-in identity's role; the offline first run gets a one-trader identities file."""
+    from foundation.identity import IdentityError, ensure_local_identity
+    from signoff.session import default_actor
+
+    name = actor or default_actor()
+    try:
+        ensure_local_identity(name)
+    except (IdentityError, ValueError):
+        return "unknown"
+    return _role_of(name) or "unknown"
+
+
+def _role_of(name: str) -> str | None:
+    import os
+
+    from foundation.identity import IdentityError, IdentityRegistry, identities_path
+
+    path = identities_path()
+    if not os.path.exists(path):
+        return None
+    try:
+        identity = IdentityRegistry.load(path).get(name)
+    except IdentityError:
+        return "not in the identities file"
+    return ", ".join(sorted(identity.roles)) or "no role"
+
+
+def _coid(plan_id: str, step_id: str) -> str:
+    from executors.ids import client_order_id
+
+    return client_order_id(plan_id, step_id)
+
+
+def _error_code(detail: str) -> str:
+    head = detail.split(":", 1)[0].strip()
+    return head if head.isupper() else ""
+
+
+def plan_view(proposal: Proposal, now: datetime) -> PlanView:
+    """The proposal in plain words, in the request's language."""
+    language = i18n.language_of(proposal.text)
+    result = proposal.result
+    if isinstance(result, Clarification):
+        return PlanView(
+            plan_id=proposal.plan_id,
+            text=proposal.text,
+            language=language,
+            status="clarify",
+            question=i18n.question(result.question, tuple(result.missing), language),
+        )
+    if isinstance(result, Refusal):
+        return PlanView(
+            plan_id=proposal.plan_id,
+            text=proposal.text,
+            language=language,
+            status="unsupported",
+            refusal=result.reason,
+        )
+    assert isinstance(result, Plan)
+    rows = tuple(step_row(step, decision, proposal.plan_id) for step, decision in proposal.pairs)
+    decided = min((d.decided_at for _, d in proposal.pairs), default=now)
+    return PlanView(
+        plan_id=proposal.plan_id,
+        text=proposal.text,
+        language=language,
+        status="plan",
+        steps=rows,
+        decided_at=decided,
+    )
+
+
+def _reasons(decision: StepDecision) -> tuple[str, ...]:
+    return tuple(f"{r.message} [{r.rule}]" for r in decision.reasons)
+
+
+def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRow:
+    from signoff.steps_text import describe_resolved
+
+    reasons = _reasons(decision)
+    verdict = decision.decision
+    summary = describe_resolved(step)
+    if isinstance(step, ResolvedOrder):
+        if step.trigger is not None:
+            price = f"when {step.trigger.base} {step.trigger.direction} " + fmt_number(
+                step.trigger.level
+            )
+            if step.limit_price is not None:
+                price += f", limit {fmt_number(step.limit_price)}"
+        elif step.limit_price is not None:
+            price = f"limit {fmt_number(step.limit_price)} {step.quote}"
+        else:
+            price = "market"
+        if step.schedule is not None:
+            count = step.schedule.count
+            price += f", every {step.schedule.every}" + (f" ×{count}" if count else "")
+        exact: list[tuple[str, str]] = [
+            ("market", step.symbol),
+            ("side", step.side),
+            ("type", step.order_type),
+            ("quantity", f"{fmt_number(step.quantity)} {step.base}"),
+            (
+                "limit price",
+                f"{fmt_number(step.limit_price)} {step.quote}" if step.limit_price else "none",
+            ),
+        ]
+        if step.trigger is not None:
+            exact.append(("trigger", f"{step.trigger.direction} {fmt_number(step.trigger.level)}"))
+        if step.schedule is not None:
+            exact.append(("schedule", f"every {step.schedule.every}"))
+        exact += [
+            ("reference price", f"{fmt_number(step.reference_price)} {step.quote}"),
+            (
+                "estimated value",
+                f"{fmt_number(step.notional_reporting)} {step.reporting_currency}",
+            ),
+            ("client order id", _coid(plan_id, step.step_id)),
+            ("policy", f"{decision.policy.id} {decision.policy.version}"),
+        ]
+        return StepRow(
+            step_id=step.step_id,
+            kind="order",
+            action=step.side.capitalize(),
+            amount=fmt_number(step.quantity),
+            asset=step.base,
+            price=price,
+            notional=f"≈{fmt_number(step.notional_reporting)} {step.reporting_currency}",
+            decision=verdict,
+            reasons=reasons,
+            summary=summary,
+            exact=tuple(exact),
+            notional_value=step.notional_reporting,
+            symbol=step.symbol,
+            quantity=fmt_number(step.quantity),
+        )
+    if isinstance(step, ResolvedCancel):
+        count = len(step.order_ids)
+        return StepRow(
+            step_id=step.step_id,
+            kind="cancel",
+            action="Cancel",
+            amount=f"{count} order{'s' if count != 1 else ''}",
+            asset=step.base or "all",
+            price=f"{step.side} side" if step.side else "—",
+            notional="—",
+            decision=verdict,
+            reasons=reasons,
+            summary=summary,
+            exact=(("cancel", summary),),
+        )
+    if isinstance(step, ResolvedQuery):
+        return StepRow(
+            step_id=step.step_id,
+            kind="query",
+            action="Show",
+            amount="",
+            asset=step.base or "all",
+            price=step.what,
+            notional="—",
+            decision=verdict,
+            reasons=reasons,
+            summary=summary,
+            exact=(("show", summary),),
+        )
+    return StepRow(
+        step_id=step.step_id,
+        kind="unresolved",
+        action="—",
+        amount="",
+        asset="",
+        price=step.reason,
+        notional="—",
+        decision=verdict,
+        reasons=reasons or (step.reason,),
+        summary=summary,
+        exact=(),
+    )
+
+
+def sparkline(values: Sequence[Decimal], width: int = 12) -> str:
+    """Prices as block characters (lowest ▁ to highest █)."""
+    blocks = "▁▂▃▄▅▆▇█"
+    points = list(values)[-width:]
+    if not points:
+        return ""
+    low, high = min(points), max(points)
+    if high == low:
+        return blocks[3] * len(points)
+    span = high - low
+    return "".join(blocks[int((p - low) / span * (len(blocks) - 1))] for p in points)
+
+
+def describe_error(error: BaseException) -> str:
+    if isinstance(error, SignoffError):
+        text = error.message
+        if error.hint:
+            text += f" ({error.hint})"
+        return text
+    return f"{type(error).__name__}: {error}"
+
+
+def is_refusal(error: BaseException) -> bool:
+    return isinstance(error, ApprovalError)
