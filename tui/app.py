@@ -28,6 +28,8 @@ class SignoffApp(App[None]):
         poll: bool = True,
     ) -> None:
         super().__init__()
+        # a service handed in belongs to the caller, who closes it
+        self._owns_service = service is None
         self.service = service or Service(options, clock=clock)
         self.poll = poll
 
@@ -52,7 +54,8 @@ class SignoffApp(App[None]):
         yield SystemCommand("Help", "every key binding", main.action_help)
 
     def on_unmount(self) -> None:
-        self.service.close()  # the executor keeps running resting and scheduled orders
+        if self._owns_service:
+            self.service.close()  # the executor keeps running resting and scheduled orders
 
 
 def run(options: Options | None = None) -> int:

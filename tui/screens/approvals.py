@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,7 +20,7 @@ from tui.widgets.plan_table import decision_text
 class ApprovalsScreen(Screen[None]):
     BINDINGS = [  # noqa: RUF012
         Binding("escape", "app.pop_screen", "back"),
-        Binding("enter", "approve", "approve"),
+        Binding("enter", "approve", "approve", show=True),
         Binding("n", "reject", "reject"),
         Binding("f5", "reload", "reload"),
     ]
@@ -29,6 +29,7 @@ class ApprovalsScreen(Screen[None]):
         super().__init__()
         self.service = service
         self.pending: list[Pending] = []
+        self.note_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("Approvals waiting for you", id="approvals-title", classes="screen-title")
@@ -41,13 +42,20 @@ class ApprovalsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.action_reload()
 
+    def _note(self, text: Text) -> None:
+        self.note_text = text.plain
+        self.query_one("#approvals-note", Static).update(text)
+
+    @on(DataTable.RowSelected, "#approvals-table")
+    def _selected_row(self) -> None:
+        self.action_approve()
+
     @work(exclusive=True, group="approvals")
     async def action_reload(self) -> None:
-        note = self.query_one("#approvals-note", Static)
         try:
             pending = await asyncio.to_thread(self.service.pending)
         except Exception as error:  # shown where it happened
-            note.update(Text(f"Cannot list approvals: {describe_error(error)}", style="red"))
+            self._note(Text(f"Cannot list approvals: {describe_error(error)}", style="red"))
             return
         self.pending = pending
         table = self.query_one("#approvals-table", DataTable)
@@ -63,9 +71,9 @@ class ApprovalsScreen(Screen[None]):
                 key=f"{item.plan_id}:{item.step_id}",
             )
         if not pending:
-            note.update(Text("Nothing waits for you.", style="dim"))
+            self._note(Text("Nothing waits for you.", style="dim"))
         else:
-            note.update(
+            self._note(
                 Text(
                     "Enter approves (signed as you), n rejects. The requester never approves "
                     "their own escalation; the executor checks again.",
@@ -83,28 +91,26 @@ class ApprovalsScreen(Screen[None]):
     @work(exclusive=True, group="approvals")
     async def action_approve(self) -> None:
         item = self._selected()
-        note = self.query_one("#approvals-note", Static)
         if item is None:
             return
         try:
             await asyncio.to_thread(self.service.approve, item.plan_id, item.step_id)
         except Exception as error:
-            note.update(Text(f"{item.step_id} not approved: {describe_error(error)}", style="red"))
+            self._note(Text(f"{item.step_id} not approved: {describe_error(error)}", style="red"))
             return
-        note.update(Text(f"{item.step_id} approved.", style="green"))
+        self._note(Text(f"{item.step_id} approved.", style="green"))
         self.app.post_message(ApprovalGiven(item.plan_id))
         self.action_reload()
 
     @work(exclusive=True, group="approvals")
     async def action_reject(self) -> None:
         item = self._selected()
-        note = self.query_one("#approvals-note", Static)
         if item is None:
             return
         try:
             await asyncio.to_thread(self.service.reject, item.plan_id, item.step_id)
         except Exception as error:
-            note.update(Text(f"{item.step_id}: {describe_error(error)}", style="red"))
+            self._note(Text(f"{item.step_id}: {describe_error(error)}", style="red"))
             return
-        note.update(Text(f"{item.step_id} rejected; it will not run.", style="dim"))
+        self._note(Text(f"{item.step_id} rejected; it will not run.", style="dim"))
         self.action_reload()

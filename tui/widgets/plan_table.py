@@ -36,6 +36,7 @@ class PlanPanel(Vertical):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.plan: PlanView | None = None
         self.states: dict[str, tuple[StepState, str]] = {}
+        self.note_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static("No plan yet: type a request below.", id="plan-note")
@@ -52,6 +53,7 @@ class PlanPanel(Vertical):
         return self.query_one("#plan-table", DataTable)
 
     def note(self, text: str | Text) -> None:
+        self.note_text = text.plain if isinstance(text, Text) else text
         self.query_one("#plan-note", Static).update(text)
 
     def show(self, plan: PlanView, states: dict[str, tuple[StepState, str]]) -> None:

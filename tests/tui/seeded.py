@@ -1,0 +1,69 @@
+"""A seeded, clock-frozen executor for the snapshot tests: the real market catalogue, the
+demo paper account and the paper engine's simulated feed (seed 7), one tick per read.
+
+The flow tests use the real executor process; screenshots need prices, ids and times
+that are the same on every run, which a process on the wall clock cannot give.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from executors.base import OrderState
+from executors.catalog import load_demo_account, load_market_catalog
+from executors.paper.feeds import SimulatedFeed
+from executors.process.wire import Health
+from foundation.clock import FakeClock
+from intent.market import AccountSnapshot, MarketRules, Quote
+
+START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+
+class SeededExecutor:
+    """Read-only executor answers from a seeded feed; it never sends anything."""
+
+    def __init__(self, clock: FakeClock, *, seed: int = 7) -> None:
+        self.clock = clock
+        self.catalog = load_market_catalog()
+        self.feed = SimulatedFeed(self.catalog, seed=seed, start=START)
+        self.policy_hash: str | None = None
+
+    def health(self) -> Health:
+        return Health(venue="local", pid=4242, started_at=START, policy_hash=self.policy_hash)
+
+    def market_rules(self) -> dict[str, MarketRules]:
+        return {s: spec.rules for s, spec in self.catalog.specs.items()}
+
+    def quotes(self, symbols: Sequence[str]) -> dict[str, Quote]:
+        self.feed.step()
+        data = self.catalog.market_data(self.feed.prices(), self.clock.now())
+        return {s: q for s, q in data.quotes.items() if s in symbols}
+
+    def account(self) -> AccountSnapshot:
+        return load_demo_account(self.clock.now())
+
+    def open_orders(self, symbol: str | None = None) -> list[OrderState]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+def counter_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ledger ids from a counter, so that plan ids on the screen are the same every run."""
+    import ledger.service
+
+    numbers: Iterator[int] = itertools.count(1)
+    monkeypatch.setattr(ledger.service, "new_id", lambda prefix: f"{prefix}-{next(numbers):016x}")
+
+
+def seeded_prices(executor: SeededExecutor) -> dict[str, Decimal]:
+    return executor.feed.prices()

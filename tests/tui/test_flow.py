@@ -1,0 +1,264 @@
+"""The real app, driven by key presses, against the real executor process and ledger.
+
+Each test asserts on the screen, on the ledger and on the venue (through the executor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from rich.text import Text
+
+from executors.ids import client_order_id
+from tui.app import SignoffApp
+from tui.screens.approvals import ApprovalsScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.yes_no import YesNoScreen
+from tui.service import Service
+
+from .conftest import propose, ready, state_of, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
+SIZE = (100, 30)
+
+
+def row_text(app: SignoffApp, step_id: str) -> str:
+    table = app.screen_stack[0].query_one("#plan-table")
+    cells = table.get_row(step_id)  # type: ignore[attr-defined]
+    return " ".join(c.plain if isinstance(c, Text) else str(c) for c in cells)
+
+
+def venue_status(service: Service, symbol: str, coid: str) -> str | None:
+    state = service.session.executor.order(symbol, coid)
+    return None if state is None else state.status
+
+
+def ledger_status(service: Service, coid: str) -> str | None:
+    view = service.session.ledger.order(coid)
+    return None if view is None else view.status
+
+
+async def test_an_allowed_order_fills(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.01 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None and plan.status == "plan"
+        assert "✓ allow" in row_text(app, "s1")
+        assert "Buy 0.01 BTC market" in row_text(app, "s1")
+        await pilot.press("x")
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        assert "done" in row_text(app, "s1")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None and story.orders[0].fills
+
+
+async def test_a_confirm_step_approved_in_the_modal_fills(
+    make_service: Callable[..., Service],
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.02 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert "? confirm" in row_text(app, "s1")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
+        modal = app.screen
+        assert isinstance(modal, ConfirmScreen)
+        assert modal.row.symbol == "BTC/USDT" and modal.row.quantity == "0.02"
+        assert any("value-confirm" in r for r in modal.row.reasons)
+        assert modal.seconds_left() > 0
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        assert [a.approval.approver for a in story.approvals] == ["alice"]
+        assert story.approvals[0].used
+
+
+async def test_a_rejected_confirm_step_does_not_run(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.02 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
+        await pilot.press("escape")
+        await state_of(pilot, "s1", "rejected")
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        assert "rejected" in row_text(app, "s1")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) is None
+        assert venue_status(service, "BTC/USDT", coid) is None
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        assert [a.approval.outcome for a in story.approvals] == ["rejected"]
+
+
+async def test_a_denied_step_cannot_be_run_by_any_key(
+    make_service: Callable[..., Service],
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 1 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert "✗ deny" in row_text(app, "s1")
+        assert "never runs" in row_text(app, "s1")
+        screen.plan_panel.table.focus()
+        for key in ("x", "enter", "escape", "x", "ctrl+y", "y", "space", "x"):
+            await pilot.press(key)
+            await pilot.pause(0.05)
+            assert not isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
+        approvals = app.screen
+        assert isinstance(approvals, ApprovalsScreen)
+        await pilot.pause(0.3)
+        assert approvals.pending == []
+        await pilot.press("enter", "escape")
+        assert screen.plan_panel.states["s1"][0] == "denied"
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) is None
+        assert venue_status(service, "BTC/USDT", coid) is None
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None and story.approvals == [] and story.orders == []
+
+
+async def test_an_escalated_step_waits_and_the_requester_cannot_approve_it(
+    make_service: Callable[..., Service],
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.2 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert "⇧ escalate" in row_text(app, "s1")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        assert screen.plan_panel.states["s1"][0] == "waiting"
+        assert "risk-desk" in row_text(app, "s1")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
+        approvals = app.screen
+        assert isinstance(approvals, ApprovalsScreen)
+        await wait_for(pilot, lambda: len(approvals.pending) == 1, "the waiting step")
+        assert approvals.pending[0].may_approve is False
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "not approved" in approvals.note_text, "the refusal")
+        assert "may not approve" in approvals.note_text
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) is None
+        assert venue_status(service, "BTC/USDT", coid) is None
+
+
+async def test_an_expired_approval_asks_again(make_service: Callable[..., Service]) -> None:
+    # approvals last one second: the first step's approval expires while the second is
+    # being confirmed, so it is asked again, and the second press of x sends it
+    service = make_service(executor_args=("--approval-validity", "1"))
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.02 BTC and buy 0.021 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the first modal")
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "approved")
+        await asyncio.sleep(1.5)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the second modal")
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "ask-again")
+        await state_of(pilot, "s2", "executed", "ask-again")
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) is None  # never sent on an expired approval
+        assert venue_status(service, "BTC/USDT", coid) is None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.row.step_id == "s1"
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        s1 = [a for a in story.approvals if a.approval.step_id == "s1"]
+        assert len(s1) == 2 and [a.used for a in s1] == [False, True]
+
+
+async def test_a_question_is_answered_in_place(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "kaufe etwas Bitcoin")
+        asked = screen.plan_panel.plan
+        assert asked is not None and asked.status == "clarify"
+        note = screen.plan_panel.note_text
+        assert "Rückfrage" in note and "Wie viel" in note
+        assert screen.request_box.has_focus
+        screen = await propose(pilot, "0,01")
+        plan = screen.plan_panel.plan
+        assert plan is not None and plan.status == "plan"
+        assert "Buy 0.01 BTC" in row_text(app, "s1")
+        await pilot.press("x")
+        await state_of(pilot, "s1", "executed", "failed")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        first = service.session.ledger.plan_story(asked.plan_id)
+        assert first is not None and first.request is not None
+        assert first.request.text == "kaufe etwas Bitcoin"
+
+
+async def test_cancel_all_cancels(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.001 BTC at 60000")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        if plan.steps[0].decision != "allow":  # the collar: pick a price near the market
+            screen = await propose(pilot, "buy 0.001 BTC at 66500")
+            plan = screen.plan_panel.plan
+            assert plan is not None
+        await pilot.press("x")
+        await state_of(pilot, "s1", "executed")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert venue_status(service, "BTC/USDT", coid) == "open"
+        screen.plan_panel.table.focus()
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, YesNoScreen), "its confirmation")
+        await pilot.press("escape")  # "keep them" keeps them
+        await pilot.pause(0.2)
+        assert venue_status(service, "BTC/USDT", coid) == "open"
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, YesNoScreen), "its confirmation")
+        await pilot.click("#yesno-yes")
+        await wait_for(pilot, lambda: ledger_status(service, coid) == "canceled", "the cancel", 30)
+        assert venue_status(service, "BTC/USDT", coid) == "canceled"
+        assert service.session.executor.open_orders() == []
