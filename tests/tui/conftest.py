@@ -69,7 +69,12 @@ async def propose(pilot: Pilot[None], text: str) -> MainScreen:
     screen.request_box.focus()
     screen.request_box.value = text
     await pilot.press("enter")
-    await wait_for(pilot, lambda: screen.plan_panel.plan is not before, f"the plan of {text!r}")
+    def done() -> bool:
+        failed = screen.plan_panel.note_text.startswith("Could not read")
+        assert not failed, screen.plan_panel.note_text
+        return screen.plan_panel.plan is not before
+
+    await wait_for(pilot, done, f"the plan of {text!r}")
     await pilot.pause()
     return screen
 

@@ -154,7 +154,7 @@ class MainScreen(Screen[None]):
             self.query_one(PortfolioPanel).show(
                 message.portfolio,
                 self.service.opening_value,
-                lambda asset: sparkline(self.service.price_history(asset)),
+                lambda asset: sparkline(self.service.price_history(asset), width=6),
             )
         if message.activity is not None:
             self.query_one(ActivityPanel).show(message.activity)

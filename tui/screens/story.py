@@ -25,6 +25,7 @@ class StoryScreen(Screen[None]):
         super().__init__()
         self.service = service
         self.plan_id = plan_id
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
         yield Static(f"The story of plan {self.plan_id}", classes="screen-title")
@@ -44,4 +45,5 @@ class StoryScreen(Screen[None]):
             target.update(Text(f"Cannot read the story: {describe_error(error)}", style="red"))
             return
         target.update(story)
+        self.loaded = True
         self.query_one("#story-scroll", VerticalScroll).focus()

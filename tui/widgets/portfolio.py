@@ -29,6 +29,7 @@ class PortfolioPanel(Vertical):
         yield table
 
     def show(self, portfolio: Portfolio, opening: Decimal | None, spark: Spark) -> None:
+        """``spark(asset)``: that asset's recent prices as a sparkline."""
         total = Text()
         total.append("Portfolio ", style="bold")
         total.append(f"{money(portfolio.total_value)} {portfolio.currency}")

@@ -22,14 +22,16 @@ class StatusBar(Static):
             text.append("… starting the executor", style="yellow")
         else:
             mark, colour = _HEALTH[status.executor]
+            text.append(f"executor {mark} {status.executor}", style=colour)
+            if status.executor != "ok" and status.executor_detail:
+                text.append(f": {status.executor_detail}", style=colour)
+            text.append(" · ")
             text.append(f"{status.identity} ({status.role})", style="bold")
-            text.append(f" · {status.account} · {status.venue} · policy {status.policy} · ")
+            text.append(f" · {status.account} · {status.venue} · ")
             text.append(
                 status.trading_state, style="green" if status.trading_state == "ACTIVE" else "red"
             )
-            text.append(f" · executor {mark} {status.executor}", style=colour)
-            if status.executor != "ok" and status.executor_detail:
-                text.append(f": {status.executor_detail}", style=colour)
+            text.append(f" · policy {status.policy}")
         if note:
             text.append(f" · {note}", style="yellow")
         self.update(text)
