@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -12,10 +13,12 @@ from foundation.clock import Clock
 from tui.screens.main import MainScreen
 from tui.service import Options, Service
 
+_STYLES = Path(__file__).parent / "styles"
+
 
 class SignoffApp(App[None]):
     TITLE = "signoff"
-    CSS_PATH = ["styles/app.tcss", "styles/screens.tcss"]  # noqa: RUF012
+    CSS_PATH = [_STYLES / "app.tcss", _STYLES / "screens.tcss"]  # noqa: RUF012
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [Binding("ctrl+q", "quit", "quit", priority=True)]  # noqa: RUF012
 
