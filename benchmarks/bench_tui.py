@@ -40,9 +40,7 @@ class Probe({base}):
 app.run(headless=True, size=(100, 30))
 """
 
-EMPTY = PAINT.format(
-    imports="from textual.app import App", base="App[None]", make="app = Probe()"
-)
+EMPTY = PAINT.format(imports="from textual.app import App", base="App[None]", make="app = Probe()")
 SIGNOFF = PAINT.format(
     imports=(
         "from tui.app import SignoffApp\n"

@@ -22,9 +22,6 @@ from typing import TYPE_CHECKING
 from foundation.clock import Clock, SystemClock
 from foundation.errors import ApprovalError, SignoffError
 from intent.describe import fmt_number
-from intent.plan import Clarification, Plan, Refusal
-from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, ResolvedStep
-from policy.decision import StepDecision
 from tui import i18n
 from tui.views import (
     Activity,
@@ -42,9 +39,13 @@ from tui.views import (
     StepState,
 )
 
+# the domain's models (pydantic) are imported where they are used, so that the first
+# paint does not wait for them
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from intent.resolved import ResolvedStep
+    from policy.decision import StepDecision
     from signoff.session import Approval, Proposal, Session
 
 # the executor answers in milliseconds; slower than this is worth saying
@@ -381,16 +382,16 @@ class Service:
                 )
             )
         for view in unfinished:
-            order = view.order
+            row = view.order
             detail = next((e.detail for e in reversed(view.events) if e.detail), "") or ""
-            if order.client_order_id in at_venue or not detail.startswith("every "):
+            if row.client_order_id in at_venue or not detail.startswith("every "):
                 continue
             lines.append(
                 OrderLine(
-                    order.client_order_id,
-                    order.symbol,
-                    order.side,
-                    fmt_number(order.quantity),
+                    row.client_order_id,
+                    row.symbol,
+                    row.side,
+                    fmt_number(row.quantity),
                     detail,
                     "scheduled",
                     "schedule",
@@ -448,7 +449,8 @@ def _open_session(options: Options) -> Session:
 
 def _local_identity(actor: str | None) -> str:
     """The signed-in identity's role; the offline first run gets a one-trader identities file."""
-    from foundation.identity import IdentityError, ensure_local_identity
+    from foundation.errors import IdentityError
+    from foundation.identity import ensure_local_identity
     from signoff.session import default_actor
 
     name = actor or default_actor()
@@ -462,7 +464,8 @@ def _local_identity(actor: str | None) -> str:
 def _role_of(name: str) -> str | None:
     import os
 
-    from foundation.identity import IdentityError, IdentityRegistry, identities_path
+    from foundation.errors import IdentityError
+    from foundation.identity import IdentityRegistry, identities_path
 
     path = identities_path()
     if not os.path.exists(path):
@@ -487,6 +490,8 @@ def _error_code(detail: str) -> str:
 
 def plan_view(proposal: Proposal, now: datetime) -> PlanView:
     """The proposal in plain words, in the request's language."""
+    from intent.plan import Clarification, Refusal
+
     language = i18n.language_of(proposal.text)
     result = proposal.result
     if isinstance(result, Clarification):
@@ -505,7 +510,6 @@ def plan_view(proposal: Proposal, now: datetime) -> PlanView:
             status="unsupported",
             refusal=result.reason,
         )
-    assert isinstance(result, Plan)
     rows = tuple(step_row(step, decision, proposal.plan_id) for step, decision in proposal.pairs)
     decided = min((d.decided_at for _, d in proposal.pairs), default=now)
     return PlanView(
@@ -523,6 +527,7 @@ def _reasons(decision: StepDecision) -> tuple[str, ...]:
 
 
 def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRow:
+    from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery
     from signoff.steps_text import describe_resolved
 
     reasons = _reasons(decision)

@@ -69,6 +69,7 @@ async def propose(pilot: Pilot[None], text: str) -> MainScreen:
     screen.request_box.focus()
     screen.request_box.value = text
     await pilot.press("enter")
+
     def done() -> bool:
         failed = screen.plan_panel.note_text.startswith("Could not read")
         assert not failed, screen.plan_panel.note_text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +20,9 @@ from executors.paper.feeds import SimulatedFeed
 from executors.process.wire import Health
 from foundation.clock import FakeClock
 from intent.market import AccountSnapshot, MarketRules, Quote
+
+if TYPE_CHECKING:
+    from signoff.session import Session
 
 START = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
@@ -65,5 +68,27 @@ def counter_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ledger.service, "new_id", lambda prefix: f"{prefix}-{next(numbers):016x}")
 
 
-def seeded_prices(executor: SeededExecutor) -> dict[str, Decimal]:
-    return executor.feed.prices()
+def seeded_session(actor: str = "alice") -> Session:
+    """A real session (ledger in ``$SIGNOFF_HOME``, the shipped policy) on the seeded executor."""
+    from executors.policy_file import load_policy_file, policy_path
+    from foundation.files import read_bytes
+    from ledger.service import Ledger
+    from signoff.session import Session
+
+    clock = FakeClock(START)
+    executor = SeededExecutor(clock)
+    source = policy_path(None)
+    policy = load_policy_file(source, None)
+    executor.policy_hash = policy.hash
+    ledger = Ledger.open(None, clock=clock)
+    text = read_bytes(source).decode("utf-8")
+    ledger.record_policy_version(stamp=policy.stamp, text=text, actor=actor)
+    return Session(
+        ledger=ledger,
+        policy=policy,
+        policy_text=text,
+        executor=executor,  # type: ignore[arg-type]
+        actor=actor,
+        clock=clock,
+        owns=False,
+    )

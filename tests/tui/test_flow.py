@@ -47,7 +47,8 @@ async def test_an_allowed_order_fills(make_service: Callable[..., Service]) -> N
         await ready(pilot)
         screen = await propose(pilot, "buy 0.01 BTC")
         plan = screen.plan_panel.plan
-        assert plan is not None and plan.status == "plan"
+        assert plan is not None
+        assert plan.status == "plan"
         assert "✓ allow" in row_text(app, "s1")
         assert "Buy 0.01 BTC market" in row_text(app, "s1")
         await pilot.press("x")
@@ -57,7 +58,8 @@ async def test_an_allowed_order_fills(make_service: Callable[..., Service]) -> N
         assert ledger_status(service, coid) == "filled"
         assert venue_status(service, "BTC/USDT", coid) == "filled"
         story = service.session.ledger.plan_story(plan.plan_id)
-        assert story is not None and story.orders[0].fills
+        assert story is not None
+        assert story.orders[0].fills
 
 
 async def test_a_confirm_step_approved_in_the_modal_fills(
@@ -75,7 +77,8 @@ async def test_a_confirm_step_approved_in_the_modal_fills(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
         modal = app.screen
         assert isinstance(modal, ConfirmScreen)
-        assert modal.row.symbol == "BTC/USDT" and modal.row.quantity == "0.02"
+        assert modal.row.symbol == "BTC/USDT"
+        assert modal.row.quantity == "0.02"
         assert any("value-confirm" in r for r in modal.row.reasons)
         assert modal.seconds_left() > 0
         await pilot.click("#confirm-yes")
@@ -141,7 +144,9 @@ async def test_a_denied_step_cannot_be_run_by_any_key(
         assert ledger_status(service, coid) is None
         assert venue_status(service, "BTC/USDT", coid) is None
         story = service.session.ledger.plan_story(plan.plan_id)
-        assert story is not None and story.approvals == [] and story.orders == []
+        assert story is not None
+        assert story.approvals == []
+        assert story.orders == []
 
 
 async def test_an_escalated_step_waits_and_the_requester_cannot_approve_it(
@@ -198,7 +203,8 @@ async def test_an_expired_approval_asks_again(make_service: Callable[..., Servic
         assert venue_status(service, "BTC/USDT", coid) is None
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
-        assert isinstance(app.screen, ConfirmScreen) and app.screen.row.step_id == "s1"
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.row.step_id == "s1"
         await pilot.click("#confirm-yes")
         await state_of(pilot, "s1", "executed", "failed", "refused")
         assert ledger_status(service, coid) == "filled"
@@ -206,7 +212,8 @@ async def test_an_expired_approval_asks_again(make_service: Callable[..., Servic
         story = service.session.ledger.plan_story(plan.plan_id)
         assert story is not None
         s1 = [a for a in story.approvals if a.approval.step_id == "s1"]
-        assert len(s1) == 2 and [a.used for a in s1] == [False, True]
+        assert len(s1) == 2
+        assert [a.used for a in s1] == [False, True]
 
 
 async def test_a_question_is_answered_in_place(make_service: Callable[..., Service]) -> None:
@@ -216,13 +223,16 @@ async def test_a_question_is_answered_in_place(make_service: Callable[..., Servi
         await ready(pilot)
         screen = await propose(pilot, "kaufe etwas Bitcoin")
         asked = screen.plan_panel.plan
-        assert asked is not None and asked.status == "clarify"
+        assert asked is not None
+        assert asked.status == "clarify"
         note = screen.plan_panel.note_text
-        assert "Rückfrage" in note and "Wie viel" in note
+        assert "Rückfrage" in note
+        assert "Wie viel" in note
         assert screen.request_box.has_focus
         screen = await propose(pilot, "0,01")
         plan = screen.plan_panel.plan
-        assert plan is not None and plan.status == "plan"
+        assert plan is not None
+        assert plan.status == "plan"
         assert "Buy 0.01 BTC" in row_text(app, "s1")
         await pilot.press("x")
         await state_of(pilot, "s1", "executed", "failed")
@@ -230,7 +240,8 @@ async def test_a_question_is_answered_in_place(make_service: Callable[..., Servi
         assert ledger_status(service, coid) == "filled"
         assert venue_status(service, "BTC/USDT", coid) == "filled"
         first = service.session.ledger.plan_story(asked.plan_id)
-        assert first is not None and first.request is not None
+        assert first is not None
+        assert first.request is not None
         assert first.request.text == "kaufe etwas Bitcoin"
 
 

@@ -13,19 +13,15 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from executors.policy_file import load_policy_file, policy_path
-from foundation.clock import FakeClock
-from foundation.files import read_bytes
-from ledger.service import Ledger
-from signoff.session import Session
 from tui.app import SignoffApp
 from tui.screens.approvals import ApprovalsScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.main import MainScreen
 from tui.screens.story import StoryScreen
 from tui.service import Options, Service
 
 from .conftest import propose, ready, wait_for
-from .seeded import START, SeededExecutor, counter_ids
+from .seeded import counter_ids, seeded_session
 
 SIZE = (100, 30)
 PLAN = "buy 0.01 BTC and buy 10 SOL at 150 and buy 0.001 BTC at 50000 and buy 0.2 ETH"
@@ -35,37 +31,24 @@ Snap = Callable[..., bool]
 @pytest.fixture
 def seeded_app(signoff_home: Path, monkeypatch: pytest.MonkeyPatch) -> SignoffApp:
     counter_ids(monkeypatch)
-    clock = FakeClock(START)
-    executor = SeededExecutor(clock)
-    source = policy_path(None)
-    policy = load_policy_file(source, None)
-    executor.policy_hash = policy.hash
-    ledger = Ledger.open(None, clock=clock)
-    text = read_bytes(source).decode("utf-8")
-    ledger.record_policy_version(stamp=policy.stamp, text=text, actor="alice")
-    session = Session(
-        ledger=ledger,
-        policy=policy,
-        policy_text=text,
-        executor=executor,  # type: ignore[arg-type]
-        actor="alice",
-        clock=clock,
-        owns=False,
-    )
-    service = Service(Options(local_identity=False), session=session)
+    service = Service(Options(local_identity=False), session=seeded_session())
     for _ in range(16):  # a price history for the sparklines
         service.portfolio()
     return SignoffApp(service, poll=False)
 
 
-def steady(pilot: Pilot[None]) -> None:
+async def steady(pilot: Pilot[None]) -> None:
+    """No blinking cursor, and the portfolio drawn once, before anything is typed."""
     screen = pilot.app.screen_stack[0]
-    screen.request_box.cursor_blink = False  # type: ignore[attr-defined]
+    assert isinstance(screen, MainScreen)
+    screen.request_box.cursor_blink = False
+    await wait_for(pilot, lambda: screen.refreshes > 0, "the portfolio")
+    await pilot.pause(0.1)
 
 
 async def _main(pilot: Pilot[None]) -> None:
     await ready(pilot)
-    steady(pilot)
+    await steady(pilot)
     await propose(pilot, PLAN)
     await pilot.pause(0.2)
 
@@ -87,7 +70,7 @@ def test_confirmation_modal(snap_compare: Snap, seeded_app: SignoffApp) -> None:
 def test_approvals_screen(snap_compare: Snap, seeded_app: SignoffApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await ready(pilot)
-        steady(pilot)
+        await steady(pilot)
         await propose(pilot, "buy 0.2 BTC")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ApprovalsScreen), "approvals")

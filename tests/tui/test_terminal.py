@@ -59,7 +59,7 @@ def screen_of(name: str) -> str:
         check=False,
         timeout=30,
     )
-    return done.stdout
+    return str(done.stdout)
 
 
 def wait_for_text(name: str, *needles: str, timeout: float = 90.0) -> str:

@@ -34,7 +34,7 @@ class ApprovalsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("Approvals waiting for you", id="approvals-title", classes="screen-title")
         table: DataTable[Text | str] = DataTable(id="approvals-table", cursor_type="row")
-        table.add_columns("plan", "step", "what", "decision", "asked by", "who may approve")
+        table.add_columns("plan:step", "what", "decision", "asked by", "who may approve")
         yield table
         yield Static("", id="approvals-note")
         yield Footer()
@@ -62,8 +62,7 @@ class ApprovalsScreen(Screen[None]):
         table.clear()
         for item in pending:
             table.add_row(
-                item.plan_id,
-                item.step_id,
+                f"{item.plan_id}:{item.step_id}",
                 item.summary,
                 decision_text(item.decision),
                 item.requester,

@@ -66,6 +66,7 @@ class MainScreen(Screen[None]):
         self.submitted: set[str] = set()
         self._polling = False
         self.busy = False
+        self.refreshes = 0  # polls shown so far
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -158,6 +159,7 @@ class MainScreen(Screen[None]):
             )
         if message.activity is not None:
             self.query_one(ActivityPanel).show(message.activity)
+        self.refreshes += 1
 
     # ------------------------------------------------------------------ requests
     @on(Input.Submitted, "#request")
