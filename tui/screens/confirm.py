@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -45,17 +45,27 @@ class ConfirmScreen(ModalScreen[bool | None]):
 
     def compose(self) -> ComposeResult:
         row = self.row
-        with Vertical(id="confirm-box"):
+        with VerticalScroll(id="confirm-box"):
             title = Text()
             title.append(f"Confirm {row.step_id}: ", style="bold")
             title.append(row.summary)
             yield Static(title, id="confirm-title")
-            exact = Table.grid(padding=(0, 2))
-            exact.add_column(style="dim", no_wrap=True)
-            exact.add_column()
-            for name, value in row.exact:
-                exact.add_row(name, value)
+            # two fields a line, so that the whole dialog fits in 80×24
+            exact = Table.grid(padding=(0, 1))
+            for _ in range(2):
+                exact.add_column(style="dim", no_wrap=True)
+                exact.add_column()
+            long = ("client order id", "policy")
+            fields = [f for f in row.exact if f[0] not in long]
+            for left, right in zip(fields[0::2], [*fields[1::2], ("", "")], strict=False):
+                exact.add_row(left[0], left[1], right[0], right[1])
             yield Static(exact, id="confirm-exact")
+            ids = Text()
+            for name, value in row.exact:
+                if name in long:
+                    ids.append(f"{name} ", style="dim")
+                    ids.append(f"{value}   ")
+            yield Static(ids, id="confirm-ids")
             why = Text()
             why.append("Why: ")
             why.append_text(decision_text(row.decision))
@@ -76,8 +86,9 @@ class ConfirmScreen(ModalScreen[bool | None]):
                     id="confirm-yes",
                     variant="success",
                     disabled=self.type_to_confirm,
+                    compact=True,
                 )
-                yield Button("Reject (Esc)", id="confirm-no", variant="error")
+                yield Button("Reject (Esc)", id="confirm-no", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self._tick()
