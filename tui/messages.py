@@ -16,9 +16,13 @@ class SessionReady(Message):
 
 
 class SessionFailed(Message):
-    def __init__(self, error: str) -> None:
+    """The session could not start; ``retry`` unless only the person can fix it."""
+
+    def __init__(self, error: str, *, retry: bool = True, locked: bool = False) -> None:
         super().__init__()
         self.error = error
+        self.retry = retry
+        self.locked = locked
 
 
 class PlanProposed(Message):

@@ -44,6 +44,7 @@ from tui.views import (
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from foundation.identity import SigningKey
     from intent.resolved import ResolvedStep
     from policy.decision import StepDecision
     from signoff.session import Approval, Proposal, Session
@@ -101,6 +102,8 @@ class Service:
         self._opening_value: Decimal | None = None
         self._role = "trader"
         self._health: Status | None = None
+        self._passphrase: bytes | None = None
+        self.key: SigningKey | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -112,11 +115,16 @@ class Service:
         with self._lock:
             if self._session is None:
                 if self.options.local_identity:
-                    self._role = _local_identity(self.options.actor)
+                    self.key = _signing_key(self.options.actor, self._passphrase)
+                    self._role = _role_of(self.key.name) or "unknown"
                 self._session = self._opener(self.options)
             else:
                 self._role = _role_of(self._session.actor) or self._role
             return self._session.reconcile()
+
+    def unlock(self, passphrase: str) -> None:
+        """The passphrase of the person's key, for the next :meth:`start`."""
+        self._passphrase = passphrase.encode("utf-8")
 
     @property
     def session(self) -> Session:
@@ -447,18 +455,19 @@ def _open_session(options: Options) -> Session:
     )
 
 
-def _local_identity(actor: str | None) -> str:
-    """The signed-in identity's role; the offline first run gets a one-trader identities file."""
-    from foundation.errors import IdentityError
-    from foundation.identity import ensure_local_identity
+def _signing_key(actor: str | None, passphrase: bytes | None) -> SigningKey:
+    """The person's key; the offline first run gets a one-trader identities file.
+
+    IdentityError KEY_LOCKED when the key needs a passphrase (the screen asks for it),
+    NO_KEY when the identities file exists but this person has no key here.
+    """
+    from foundation.identity import ensure_local_identity, load_signing_key
     from signoff.session import default_actor
 
     name = actor or default_actor()
-    try:
-        ensure_local_identity(name)
-    except (IdentityError, ValueError):
-        return "unknown"
-    return _role_of(name) or "unknown"
+    if passphrase is not None:
+        return load_signing_key(name, passphrase)
+    return ensure_local_identity(name)
 
 
 def _role_of(name: str) -> str | None:

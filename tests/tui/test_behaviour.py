@@ -156,3 +156,31 @@ def test_the_command_line_does_not_import_textual() -> None:
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert "usage: signoff" in done.stdout
+
+
+@pytest.mark.asyncio
+async def test_a_locked_key_asks_for_its_passphrase(
+    signoff_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from foundation.identity import SigningKey, identities_path, key_path
+    from tui.screens.passphrase import PassphraseScreen
+
+    counter_ids(monkeypatch)
+    key = SigningKey.generate("alice")
+    os.makedirs(os.path.dirname(key_path("alice")), mode=0o700, exist_ok=True)
+    key.save(key_path("alice"), b"correct horse")
+    Path(identities_path()).write_text(key.identity_line(["trader"]) + "\n", encoding="utf-8")
+
+    service = Service(Options(actor="alice"), opener=lambda options: seeded_session())
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, PassphraseScreen), "the prompt")
+        await pilot.press(*"wrong", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PassphraseScreen), "asked again")
+        await pilot.press(*"correct", "space", *"horse", "enter")
+        screen = await ready(pilot)
+        assert service.key is not None
+        assert service.key.key_id == key.key_id
+        assert screen.status is not None
+        assert screen.status.role == "trader"
+    service.close()

@@ -26,6 +26,7 @@ from tui.messages import (
 from tui.screens.approvals import ApprovalsScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.screens.passphrase import PassphraseScreen
 from tui.screens.policy import PolicyScreen
 from tui.screens.reasons import ReasonsScreen
 from tui.screens.story import StoryScreen
@@ -94,10 +95,17 @@ class MainScreen(Screen[None]):
     # ------------------------------------------------------------------ session
     @work(thread=True, exclusive=True, group="start")
     def start_session(self) -> None:
+        from foundation.errors import IdentityError
+
         try:
             reconciled = self.service.start()
             past = history.load()
             status = self.service.status()
+        except IdentityError as error:
+            # only the person can fix these: their key is locked or missing
+            locked = error.code == "KEY_LOCKED"
+            self.post_message(SessionFailed(describe_error(error), retry=False, locked=locked))
+            return
         except Exception as error:
             self.post_message(SessionFailed(describe_error(error)))
             return
@@ -115,6 +123,13 @@ class MainScreen(Screen[None]):
         self.refresh_data()
 
     def on_session_failed(self, message: SessionFailed) -> None:
+        if message.locked:
+            self.app.push_screen(PassphraseScreen(message.error), self._unlock)
+            return
+        if not message.retry:
+            self.query_one(StatusBar).show(None, note=message.error)
+            self.plan_panel.note(Text(f"Cannot sign as you: {message.error}", style="red"))
+            return
         self.query_one(StatusBar).show(
             None, note=f"executor down: {message.error}; retrying in {RETRY_SECONDS:.0f} s"
         )
@@ -122,6 +137,15 @@ class MainScreen(Screen[None]):
             Text(f"The executor is not available: {message.error}. Retrying…", style="red")
         )
         self.set_timer(RETRY_SECONDS, self.start_session)
+
+    def _unlock(self, passphrase: str | None) -> None:
+        if passphrase is None:
+            self.plan_panel.note(
+                Text("Your key stays locked: nothing can be signed. Quit with ctrl+q.", "red")
+            )
+            return
+        self.service.unlock(passphrase)
+        self.start_session()
 
     def refresh_data(self) -> None:
         if self.service.started and not self._polling:
