@@ -66,8 +66,9 @@ class Refreshed(Message):
 
 
 class ApprovalGiven(Message):
-    """A step of ``plan_id`` was approved on the approvals screen."""
+    """A step of ``plan_id`` was approved on the approvals screen; what happened since."""
 
-    def __init__(self, plan_id: str) -> None:
+    def __init__(self, plan_id: str, outcomes: list[Outcome]) -> None:
         super().__init__()
         self.plan_id = plan_id
+        self.outcomes = outcomes

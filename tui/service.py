@@ -79,6 +79,7 @@ class _PlanState:
     view: PlanView
     approvals: dict[str, Approval] = field(default_factory=dict)
     rejected: set[str] = field(default_factory=set)
+    submitted: bool = False
 
 
 class Service:
@@ -103,6 +104,7 @@ class Service:
         self._role = "trader"
         self._health: Status | None = None
         self._passphrase: bytes | None = None
+        self.slow_seconds = SLOW_SECONDS
         self.key: SigningKey | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -159,7 +161,7 @@ class Service:
             state, detail = "down", error.message
         else:
             elapsed = time.monotonic() - began
-            if elapsed > SLOW_SECONDS:
+            if elapsed > self.slow_seconds:
                 state, detail = "slow", f"answered in {elapsed:.1f} s"
             else:
                 detail = f"pid {health.pid}"
@@ -243,6 +245,7 @@ class Service:
         """
         with self._lock:
             plan = self._plans[plan_id]
+            plan.submitted = True
             now = self.clock.now()
             asked_again: list[Outcome] = []
             for sid, approval in list(plan.approvals.items()):
@@ -275,6 +278,28 @@ class Service:
                 if any(o.step_id == sid and o.state == "executed" for o in out):
                     del plan.approvals[sid]  # used: an approval is good for one send
             return out
+
+    def approve_waiting(self, plan_id: str, step_id: str) -> list[Outcome]:
+        """The signed-in person approves a step that waits for a second person."""
+        self.approve(plan_id, step_id)
+        return self.follow(plan_id)
+
+    def reject_waiting(self, plan_id: str, step_id: str) -> None:
+        self.reject(plan_id, step_id)
+
+    def follow(self, plan_id: str) -> list[Outcome]:
+        """Where a submitted plan's waiting steps stand now (an approved one is sent)."""
+        with self._lock:
+            plan = self._plans.get(plan_id)
+            if plan is None:
+                return []
+            if not plan.submitted:  # approved; it runs when the person submits the plan
+                return [
+                    Outcome(sid, state, detail)
+                    for sid, (state, detail) in self.states(plan_id).items()
+                    if state == "approved"
+                ]
+            return self.execute(plan_id)
 
     def cancel_all(self) -> list[Outcome]:
         """Cancel this account's open orders and stop its schedules, as a recorded request."""

@@ -32,6 +32,7 @@ Snap = Callable[..., bool]
 def seeded_app(signoff_home: Path, monkeypatch: pytest.MonkeyPatch) -> SignoffApp:
     counter_ids(monkeypatch)
     service = Service(Options(local_identity=False), session=seeded_session())
+    service.slow_seconds = float("inf")  # a loaded machine must not change the screen
     for _ in range(16):  # a price history for the sparklines
         service.portfolio()
     return SignoffApp(service, poll=False)

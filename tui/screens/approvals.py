@@ -93,12 +93,16 @@ class ApprovalsScreen(Screen[None]):
         if item is None:
             return
         try:
-            await asyncio.to_thread(self.service.approve, item.plan_id, item.step_id)
+            outcomes = await asyncio.to_thread(
+                self.service.approve_waiting, item.plan_id, item.step_id
+            )
         except Exception as error:
             self._note(Text(f"{item.step_id} not approved: {describe_error(error)}", style="red"))
             return
-        self._note(Text(f"{item.step_id} approved.", style="green"))
-        self.app.post_message(ApprovalGiven(item.plan_id))
+        done = next((o for o in outcomes if o.step_id == item.step_id), None)
+        said = f"{item.step_id} approved" + (f": {done.detail}" if done else ".")
+        self._note(Text(said, style="green"))
+        self.app.post_message(ApprovalGiven(item.plan_id, outcomes))
         self.action_reload()
 
     @work(exclusive=True, group="approvals")
@@ -107,7 +111,7 @@ class ApprovalsScreen(Screen[None]):
         if item is None:
             return
         try:
-            await asyncio.to_thread(self.service.reject, item.plan_id, item.step_id)
+            await asyncio.to_thread(self.service.reject_waiting, item.plan_id, item.step_id)
         except Exception as error:
             self._note(Text(f"{item.step_id}: {describe_error(error)}", style="red"))
             return

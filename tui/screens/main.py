@@ -328,17 +328,7 @@ class MainScreen(Screen[None]):
             self.notify(f"{outcome.step_id} {word}: {outcome.detail}")
 
     def on_approval_given(self, message: ApprovalGiven) -> None:
-        plan = self.plan_panel.plan
-        if plan is not None and plan.plan_id == message.plan_id:
-            for step_id, (state, detail) in self.service.states(plan.plan_id).items():
-                if state == "approved":
-                    self.plan_panel.set_state(step_id, state, detail)
-        if message.plan_id in self.submitted:
-            self._release(message.plan_id)
-
-    @work(exclusive=True, group="run")
-    async def _release(self, plan_id: str) -> None:
-        await self._execute(plan_id)
+        self.post_message(StepsChanged(message.plan_id, message.outcomes))
 
     # ------------------------------------------------------------------ other keys
     def action_reasons(self) -> None:
