@@ -325,10 +325,13 @@ class Ledger:
         result: ParseResult,
         actor: str,
         plan_id: str | None = None,
+        parser: Mapping[str, Any] | None = None,
     ) -> RecordedId:
         """The parse result of a request: a plan with its steps, a question or a refusal.
 
         Every result gets a plan id, so a clarification or a refusal has a story too.
+        ``parser`` is how it was produced (mode, parser, model, token usage, latency,
+        notices), as :meth:`signoff.llm.ParseReport.metadata` gives it.
         """
         pid = plan_id or new_id("p")
         now = self._clock.now()
@@ -341,6 +344,7 @@ class Ledger:
                 parsed_at=now,
                 content_hash=content_hash(result),
                 result_json=_json(result),
+                parser_json=None if parser is None else _json(dict(parser)),
             )
         ]
         if isinstance(result, Plan):

@@ -27,7 +27,7 @@ from sqlmodel import Field, SQLModel
 
 from ledger.types import Money, UTCDateTime
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bump on any change of tables or of how digests are computed; never alter silently."""
 
 _SEQ_FK = "audit_records.seq"
@@ -85,6 +85,8 @@ class PlanRow(SQLModel, table=True):
     parsed_at: datetime = Field(sa_type=UTCDateTime)
     content_hash: str = Field(max_length=64)
     result_json: str = Field(sa_type=Text)
+    parser_json: str | None = Field(default=None, sa_type=Text)
+    """How the result was produced: mode, parser, model, token usage, latency, notices."""
 
 
 class PlanStepRow(SQLModel, table=True):

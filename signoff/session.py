@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
+    from signoff.llm import RequestParser
 
 ParseOutcome = Plan | Clarification | Refusal
 
@@ -83,6 +84,8 @@ class Proposal:
     account: AccountSnapshot | None = None
     market: MarketData | None = None
     decision_ids: Mapping[str, str] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+    """What the parser wants the person to know (an LLM that failed, a fallback)."""
 
     @property
     def pairs(self) -> tuple[tuple[ResolvedStep, StepDecision], ...]:
@@ -196,15 +199,37 @@ class Session:
         self.close()
 
     # ------------------------------------------------------------------ propose
-    def propose(self, text: str, *, parser_name: str = "deterministic") -> Proposal:
-        """Read the request and decide each step; record every stage. Executes nothing."""
+    def propose(
+        self, text: str, *, parser_name: str = "deterministic", parser: RequestParser | None = None
+    ) -> Proposal:
+        """Read the request and decide each step; record every stage. Executes nothing.
+
+        ``parser`` (a :class:`signoff.llm.RequestParser`) reads the text in its mode; the
+        ledger records its name and model with the request, and with the plan how the
+        result was produced (parser, model, token usage, latency, notices).
+        """
         from signoff.intents import parse_request
 
-        request = self.ledger.record_request(text=text, actor=self.actor, parser=parser_name)
-        result = parse_request(text)
-        plan = self.ledger.record_parse(request_id=request.id, result=result, actor=self.actor)
+        model = None
+        if parser is not None:
+            parser_name, model = parser.name, parser.model_label
+        request = self.ledger.record_request(
+            text=text, actor=self.actor, parser=parser_name, model=model
+        )
+        notices: tuple[str, ...] = ()
+        if parser is None:
+            result = parse_request(text)
+            how = None
+        else:
+            report = parser.parse(text)
+            result, how, notices = report.result, report.metadata(), report.notices
+        plan = self.ledger.record_parse(
+            request_id=request.id, result=result, actor=self.actor, parser=how
+        )
         if not isinstance(result, Plan):
-            return Proposal(text=text, request_id=request.id, plan_id=plan.id, result=result)
+            return Proposal(
+                text=text, request_id=request.id, plan_id=plan.id, result=result, notices=notices
+            )
 
         account = self.executor.account()
         rules = self.executor.market_rules()
@@ -243,6 +268,7 @@ class Session:
             account=account,
             market=market,
             decision_ids=decision_ids,
+            notices=notices,
         )
 
     # ------------------------------------------------------------------ approve

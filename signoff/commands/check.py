@@ -61,6 +61,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--now", metavar="TIME", help="decide as of this ISO time (default: the clock's now)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
+    from signoff.commands.parse import add_parser_options
+
+    add_parser_options(parser)
     parser.set_defaults(handler=run_check)
 
 
@@ -105,7 +108,18 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
             ) from None
     if not args.text or not args.text.strip():
         raise UsageError("nothing to check", hint="signoff check 'buy 0.1 BTC', or --plan FILE")
-    return request_parser()(args.text)
+    from signoff.commands.parse import request_parser as modes_for
+
+    modes = modes_for(args)
+    if modes is None:
+        return request_parser()(args.text)
+    try:
+        report = modes.parse(args.text)
+    finally:
+        modes.close()
+    for notice in report.notices:
+        sys.stderr.write(f"notice: {notice}\n")
+    return report.result
 
 
 def _situation(args: argparse.Namespace, now: datetime) -> tuple[AccountSnapshot, MarketData]:

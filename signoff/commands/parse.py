@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import argparse
     from typing import Any, TextIO
 
+    from signoff.llm import ParseReport, RequestParser
+
 HELP = "parse a request into a plan (nothing is traded)"
 
 
@@ -50,7 +52,50 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--assets", metavar="FILE", help="an extra asset list (same format as configs/assets.txt)"
     )
+    add_parser_options(parser)
     parser.set_defaults(handler=run)
+
+
+def add_parser_options(parser: argparse.ArgumentParser) -> None:
+    """``--parser``, ``--model`` and ``--base-url`` (also used by ``check`` and ``run``)."""
+    group = parser.add_argument_group("parser (see 'LLM parsing' in the README)")
+    group.add_argument(
+        "--parser",
+        choices=("rules", "llm", "hybrid", "cross-check"),
+        default=None,
+        help="rules: the deterministic parser (default); llm: a model; "
+        "hybrid: the model only where the rules cannot read the phrasing; cross-check: "
+        "both, and a question where they differ",
+    )
+    group.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="a pydantic-ai model string (openai-chat:gpt-4o-mini, anthropic:..., "
+        "ollama:qwen3:8b) or, with --base-url, the served model's name "
+        "(default: $SIGNOFF_LLM_MODEL)",
+    )
+    group.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="an OpenAI-compatible endpoint (vLLM, Ollama, a private gateway); its key is "
+        "read from $SIGNOFF_LLM_API_KEY (default: $SIGNOFF_LLM_BASE_URL)",
+    )
+
+
+def request_parser(args: argparse.Namespace, assets: str | None = None) -> RequestParser | None:
+    """The :class:`signoff.llm.RequestParser` the options ask for, or ``None`` for the rules."""
+    mode = getattr(args, "parser", None) or "rules"
+    if mode == "rules":
+        return None
+    from signoff.intents import load_parser
+    from signoff.llm import MODES, LLMSettings, RequestParser
+
+    mode = next(m for m in MODES if m == mode)  # argparse's choices are the modes
+
+    settings = LLMSettings.from_env(
+        model=getattr(args, "model", None), base_url=getattr(args, "base_url", None)
+    )
+    return RequestParser(load_parser(assets), mode, settings)
 
 
 def _annotated(result: dict[str, Any]) -> dict[str, Any]:
@@ -108,10 +153,15 @@ def result_line(result: dict[str, Any]) -> str:
     return f'{{"status":"plan","steps":[{",".join(steps)}],"summary":{summary}}}'
 
 
-def run_jsonl(stdin: TextIO, stdout: TextIO, assets: str | None = None) -> int:
+def run_jsonl(
+    stdin: TextIO, stdout: TextIO, assets: str | None = None, *, modes: RequestParser | None = None
+) -> int:
+    """``modes``: a :class:`signoff.llm.RequestParser` (None: the rules alone, fast)."""
     from signoff.intents import load_parser
     from signoff.jsonout import dumps
 
+    if modes is not None:
+        return _run_jsonl_modes(stdin, stdout, modes)
     parser = load_parser(assets)
     write = stdout.write
     for line in stdin:
@@ -126,6 +176,35 @@ def run_jsonl(stdin: TextIO, stdout: TextIO, assets: str | None = None) -> int:
     return 0
 
 
+def _report_dict(report: ParseReport) -> dict[str, Any]:
+    """A :class:`signoff.llm.ParseReport` as a result dict plus how it was produced."""
+    out: dict[str, Any] = report.result.model_dump(by_alias=True)
+    if report.result.status == "plan":
+        out["steps"] = [dict(step) for step in out["steps"]]
+    if report.result.status == "clarify":
+        out["missing"] = list(out["missing"])
+    out["parser"] = report.metadata()
+    return out
+
+
+def _run_jsonl_modes(stdin: TextIO, stdout: TextIO, modes: RequestParser) -> int:
+    from signoff.jsonout import dumps
+
+    try:
+        for line in stdin:
+            text = line.rstrip("\r\n")
+            try:
+                out = dumps(_annotated(_report_dict(modes.parse(text))))
+            except Exception as error:  # one bad line must not stop the stream
+                out = dumps(_failed_line(error))
+            stdout.write(out)
+            stdout.write("\n")
+            stdout.flush()  # a model is slow: let the reader see each answer as it comes
+    finally:
+        modes.close()
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from foundation.errors import UsageError
 
@@ -135,10 +214,15 @@ def run(args: argparse.Namespace) -> int:
                 "--jsonl reads requests from stdin; do not also give TEXT",
                 hint="echo 'buy 0.1 BTC' | signoff parse --jsonl",
             )
-        return run_jsonl(sys.stdin, sys.stdout, args.assets)
+        return run_jsonl(
+            sys.stdin, sys.stdout, args.assets, modes=request_parser(args, args.assets)
+        )
     text = " ".join(args.text).strip()
     if not text:
         raise UsageError("give the request to parse", hint='signoff parse "buy 0.1 BTC at 58k"')
+    modes = request_parser(args, args.assets)
+    if modes is not None:
+        return _run_modes(text, modes, as_json=args.json)
     from intent.plan import parse_result_from_data
     from signoff.intents import load_parser
     from signoff.jsonout import dumps
@@ -152,3 +236,23 @@ def run(args: argparse.Namespace) -> int:
 
     print_parse_result(text, result)
     return 0 if result.status == "plan" else 1
+
+
+def _run_modes(text: str, modes: RequestParser, *, as_json: bool) -> int:
+    from signoff.jsonout import dumps
+
+    try:
+        report = modes.parse(text)
+    finally:
+        modes.close()
+    for notice in report.notices:
+        sys.stderr.write(f"notice: {notice}\n")
+    if as_json:
+        sys.stdout.write(dumps(_annotated(_report_dict(report)), indent=2) + "\n")
+        return 0 if report.result.status == "plan" else 1
+    from signoff.render import print_parse_result
+
+    print_parse_result(text, report.result)
+    who = report.parser if report.model is None else f"{report.parser}, model {report.model}"
+    sys.stderr.write(f"parsed by: {who} ({report.mode} mode)\n")
+    return 0 if report.result.status == "plan" else 1

@@ -75,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="never ask: gated steps not given with --approve are left unapproved",
     )
     parser.add_argument("--db", metavar="URL", help="another ledger (default: $SIGNOFF_DB_URL)")
+    from signoff.commands.parse import add_parser_options
+
+    add_parser_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -112,10 +115,12 @@ def _approvals_given(values: list[str]) -> dict[str, str | None]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from signoff.commands.parse import request_parser
     from signoff.session import Session
 
     text = " ".join(args.text).strip()
     given = _approvals_given(args.approve)
+    modes = request_parser(args)  # a usage error (no model, no key) before anything starts
     # off a terminal rich would wrap at 80 columns
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     # answers may come from a terminal or a pipe ("yes | signoff run ..."); the end of
@@ -134,7 +139,13 @@ def run(args: argparse.Namespace) -> int:
     with session:
         for line in session.reconcile():
             console.print(f"[dim]reconciled after a restart: {escape(line)}[/]")
-        proposal = session.propose(text)
+        try:
+            proposal = session.propose(text, parser=modes)
+        finally:
+            if modes is not None:
+                modes.close()
+        for notice in proposal.notices:
+            console.print(f"[yellow]notice:[/] {escape(notice)}")
         _print_proposal(console, session, proposal)
         if proposal.gated is None:
             return 1
