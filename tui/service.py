@@ -528,6 +528,7 @@ def plan_view(proposal: Proposal, now: datetime) -> PlanView:
 
     language = i18n.language_of(proposal.text)
     result = proposal.result
+    notices = tuple(proposal.notices)
     if isinstance(result, Clarification):
         return PlanView(
             plan_id=proposal.plan_id,
@@ -535,6 +536,7 @@ def plan_view(proposal: Proposal, now: datetime) -> PlanView:
             language=language,
             status="clarify",
             question=i18n.question(result.question, tuple(result.missing), language),
+            notices=notices,
         )
     if isinstance(result, Refusal):
         return PlanView(
@@ -543,6 +545,7 @@ def plan_view(proposal: Proposal, now: datetime) -> PlanView:
             language=language,
             status="unsupported",
             refusal=result.reason,
+            notices=notices,
         )
     rows = tuple(step_row(step, decision, proposal.plan_id) for step, decision in proposal.pairs)
     decided = min((d.decided_at for _, d in proposal.pairs), default=now)
@@ -553,6 +556,7 @@ def plan_view(proposal: Proposal, now: datetime) -> PlanView:
         status="plan",
         steps=rows,
         decided_at=decided,
+        notices=notices,
     )
 
 

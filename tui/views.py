@@ -55,6 +55,7 @@ class PlanView:
     question: str = ""
     refusal: str = ""
     decided_at: datetime | None = None
+    notices: tuple[str, ...] = ()  # what the parser wants the person to know
 
 
 StepState = Literal[

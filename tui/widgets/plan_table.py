@@ -61,27 +61,28 @@ class PlanPanel(Vertical):
         self.states = dict(states)
         table = self.table
         table.clear()
+        notices = Text("".join(f"\n⚠ {n}" for n in plan.notices), style="yellow")
         if plan.status == "clarify":
             note = Text()
             note.append(f"{i18n.word('question', plan.language)}: ", style="bold yellow")
             note.append(plan.question)
             note.append(f"\n{i18n.word('answer_hint', plan.language)}. ", style="dim")
             note.append(i18n.word("nothing", plan.language), style="dim")
-            self.note(note)
+            self.note(note + notices)
             return
         if plan.status == "unsupported":
             note = Text()
             note.append(f"{i18n.word('refused', plan.language)}: ", style="bold red")
             note.append(plan.refusal)
             note.append(f"\n{i18n.word('nothing', plan.language)}", style="dim")
-            self.note(note)
+            self.note(note + notices)
             return
         header = Text()
         header.append("Plan ", style="bold")
         header.append(plan.plan_id, style="dim")
         header.append(": ")
         header.append(plan.text)
-        self.note(header)
+        self.note(header + notices)
         for row in plan.steps:
             table.add_row(*self._cells(row), key=row.step_id)
 
