@@ -30,7 +30,9 @@ def make_service(signoff_home: Path) -> Iterator[Callable[..., Service]]:
     from foundation.errors import ExecutionError
 
     for service in made:
-        service.close(stop_executor=True)
+        # the one that started the executor stops it (and waits for its process)
+        started = service.started and service.session.executor.process is not None
+        service.close(stop_executor=started)
     try:
         client = ExecutorClient.connect(str(signoff_home))
     except ExecutionError:

@@ -168,7 +168,8 @@ async def test_an_escalated_step_waits_and_the_requester_cannot_approve_it(
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
         approvals = app.screen
         assert isinstance(approvals, ApprovalsScreen)
-        await wait_for(pilot, lambda: len(approvals.pending) == 1, "the waiting step")
+        await wait_for(pilot, lambda: approvals.note_text.startswith("Enter"), "the waiting step")
+        assert len(approvals.pending) == 1
         assert approvals.pending[0].may_approve is False
         await pilot.press("enter")
         await wait_for(pilot, lambda: "not approved" in approvals.note_text, "the refusal")

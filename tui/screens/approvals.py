@@ -44,7 +44,8 @@ class ApprovalsScreen(Screen[None]):
 
     def _note(self, text: Text) -> None:
         self.note_text = text.plain
-        self.query_one("#approvals-note", Static).update(text)
+        if self.is_attached:  # the person may have left the screen meanwhile
+            self.query_one("#approvals-note", Static).update(text)
 
     @on(DataTable.RowSelected, "#approvals-table")
     def _selected_row(self) -> None:
@@ -58,6 +59,8 @@ class ApprovalsScreen(Screen[None]):
             self._note(Text(f"Cannot list approvals: {describe_error(error)}", style="red"))
             return
         self.pending = pending
+        if not self.is_attached:
+            return
         table = self.query_one("#approvals-table", DataTable)
         table.clear()
         for item in pending:

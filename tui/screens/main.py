@@ -266,11 +266,12 @@ class MainScreen(Screen[None]):
             if row.decision != "confirm" or state not in ("needs-confirm", "ask-again"):
                 continue
             decided = plan.decided_at or service.clock.now()
-            deadline = decided + timedelta(seconds=valid_for)
-            if deadline <= service.clock.now():
+            if decided + timedelta(seconds=valid_for) <= service.clock.now():
                 self.notify("This decision is too old to confirm: it is decided again.")
                 self.propose(plan.text)
                 return
+            # the person has as long to decide as an approval would last
+            deadline = service.clock.now() + timedelta(seconds=valid_for)
             answer = await self.app.push_screen_wait(
                 ConfirmScreen(
                     row,
