@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, ValidationError
 
+from foundation.display import number
 from foundation.errors import ApprovalError, ConfigError
 from foundation.secrets import register_secret
 from intent.canonical import canonical_bytes, content_hash
@@ -474,7 +475,9 @@ def check_drift(claims: ApprovalClaims, current: Decimal | None) -> None:
     if moved > claims.drift_limit_pct:
         raise ApprovalRefused(
             "CONFIRM_AGAIN",
-            f"{claims.price_symbol} moved {moved.quantize(Decimal('0.01'))}% since approval "
-            f"({claims.price_at_approval} → {current}); the limit is {claims.drift_limit_pct}%",
+            f"{claims.price_symbol} moved "
+            f"{number(moved, places=2, limit=claims.drift_limit_pct)}% since approval "
+            f"({number(claims.price_at_approval, group=False)} → {number(current, group=False)}); "
+            f"the limit is {number(claims.drift_limit_pct)}%",
             hint="review the step at the new price and confirm it again",
         )

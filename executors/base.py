@@ -73,6 +73,11 @@ class OrderRequest(Frozen):
     trigger_price: PositiveDecimal | None = None
     trigger_direction: TriggerDirection | None = None
     schedule: Schedule | None = None
+    quote_amount: PositiveDecimal | None = Field(
+        default=None,
+        description="a scheduled market order spending this quote amount at each run's price "
+        "(executors/schedule_runs.py sizes each run); quantity is the first run's",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -101,6 +106,7 @@ class OrderRequest(Frozen):
             trigger_price=trigger.level if trigger else None,
             trigger_direction=trigger.direction if trigger else None,
             schedule=order.schedule,
+            quote_amount=order.quote_amount if order.schedule is not None else None,
         )
 
 

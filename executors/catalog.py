@@ -7,7 +7,6 @@ naming the file, the market and the key.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -16,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from foundation.errors import ConfigError
+from foundation.files import parse_toml
 from foundation.files import read_text as _read
 from foundation.paths import shipped_config
 from intent.market import AccountSnapshot, Balance, MarketData, MarketRules, Quote
@@ -105,10 +105,7 @@ def _decimal(value: Any, *, source: str, where: str, key: str) -> Decimal:
 
 
 def parse_market_catalog(text: str, *, source: str) -> MarketCatalog:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=source) from None
+    data = parse_toml(text, source, exact=False)
     unknown = set(data) - {"market"}
     if unknown:
         raise ConfigError(
@@ -186,10 +183,7 @@ def load_market_catalog(path: str | None = None) -> MarketCatalog:
 
 
 def parse_demo_account(text: str, *, source: str, when: datetime) -> AccountSnapshot:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=source) from None
+    data = parse_toml(text, source, exact=False)
     unknown = set(data) - {"account_id", "reporting_currency", "balances"}
     if unknown:
         raise ConfigError(f"unknown key(s): {', '.join(sorted(unknown))}", source=source)

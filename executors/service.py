@@ -41,6 +41,7 @@ from executors.approvals import (
 from executors.base import Executor, OrderRequest, OrderState
 from executors.ids import client_order_id, run_id
 from executors.journal import ExecutionJournal, ScheduleEntry
+from executors.schedule_runs import next_run
 from foundation.clock import Clock
 from foundation.errors import ExchangeError, ExecutionError, OrderNotFound, OrderStateUnknown
 from intent.plan import Frozen
@@ -343,8 +344,9 @@ class ExecutionService:
             run = self._runs_done(entry) + 1
             due = entry.first_at + schedule.interval * (run - 1)
             while due <= now and (schedule.count is None or run <= schedule.count):
-                request = entry.request.model_copy(
-                    update={"schedule": None, "client_order_id": run_id(entry.client_order_id, run)}
+                # a quote-amount schedule spends its amount at this run's price
+                request = await next_run(
+                    self.executor, entry.request, run_id(entry.client_order_id, run)
                 )
                 if due + schedule.interval <= now:
                     sent.append(self._record_missed(entry, request, due))

@@ -10,13 +10,13 @@ it.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from foundation.errors import AuthenticationFailed, ConfigError, SandboxViolation
+from foundation.files import parse_toml, read_text
 from foundation.paths import shipped_config
 from foundation.secrets import register_secrets
 
@@ -100,10 +100,7 @@ def _int(value: Any, *, source: str, where: str, key: str) -> int:
 
 
 def parse_venue_profiles(text: str, *, source: str) -> dict[str, VenueProfile]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", source=source) from None
+    data = parse_toml(text, source, exact=False)
     unknown = set(data) - {"exchange"}
     if unknown:
         raise ConfigError(
@@ -170,12 +167,7 @@ def parse_venue_profiles(text: str, *, source: str) -> dict[str, VenueProfile]:
 
 def load_venue_profiles(path: str | None = None) -> dict[str, VenueProfile]:
     source = path or shipped_config("exchanges.toml")
-    try:
-        with open(source, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"cannot read: {exc.strerror or exc}", source=source) from None
-    return parse_venue_profiles(text, source=source)
+    return parse_venue_profiles(read_text(source), source=source)
 
 
 def venue_profile(name: str, path: str | None = None) -> VenueProfile:

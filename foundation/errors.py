@@ -16,6 +16,7 @@ Library errors (ccxt, pydantic-ai, SQLAlchemy) are mapped at the boundary with
     │   ├── SchemaVersionError        a database from a newer or unknown schema
     │   └── AuditIntegrityError       the audit chain does not verify
     └── ExecutionError                a step could not be carried out
+        ├── ExecutorConflict          another executor holds this home (exit 2)
         ├── ApprovalError             missing, expired, altered, replayed or foreign token
         ├── SandboxViolation          an endpoint that is not a testnet or the local exchange
         └── ExchangeError             the exchange refused or could not be reached
@@ -27,11 +28,49 @@ Library errors (ccxt, pydantic-ai, SQLAlchemy) are mapped at the boundary with
             ├── RateLimited
             └── AuthenticationFailed  keys missing or refused
 
+Exit codes (the one table; README "Exit codes" and every command's help repeat it,
+and ``tests/display/test_exit_codes.py`` checks all three against real runs):
+
+    0    done
+    1    not done, and nothing is wrong with signoff: a question, a refusal, a step the
+         policy denies or nobody approved (also when other steps ran), a tampered audit
+         trail, a failing policy test
+    2    a usage or configuration error: bad arguments, a file that cannot be read or is
+         invalid, missing or refused exchange keys, a non-sandbox endpoint, an executor
+         already running for another exchange, a ledger that cannot be opened
+    4    carrying out failed: a step failed at the executor or the exchange, or they
+         could not be reached
+    70   an internal error (a bug in signoff; details in $SIGNOFF_HOME/logs)
+    130  interrupted
+
 This module imports nothing but the standard library, so the domain packages
 (``intent``, ``policy``) may use it.
 """
 
 from __future__ import annotations
+
+EXIT_DONE = 0
+EXIT_NOT_DONE = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 4
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_DONE, "done"),
+    (EXIT_NOT_DONE, "not done: a question, a refusal, a step denied or not approved"),
+    (EXIT_USAGE, "usage or configuration error (arguments, files, keys, executor)"),
+    (EXIT_FAILED, "a step failed at the executor or the exchange"),
+    (EXIT_INTERNAL, "internal error: a bug in signoff"),
+)
+"""The table every command's help and the README print."""
+
+
+def exit_codes_help(*codes: int) -> str:
+    """The exit-code lines of a command's ``--help`` (the codes it can return)."""
+    wanted = set(codes) | {EXIT_USAGE, EXIT_INTERNAL}
+    lines = [f"  {code:<3} {text}" for code, text in EXIT_CODES if code in wanted]
+    return "exit codes:\n" + "\n".join(lines)
 
 
 class SignoffError(Exception):
@@ -53,13 +92,13 @@ class SignoffError(Exception):
 class UsageError(SignoffError):
     """The command line was used wrongly."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class InputError(SignoffError):
     """A file or a text cannot be used as asked."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class ConfigError(InputError):
@@ -100,6 +139,8 @@ class IdentityError(SignoffError):
 class LedgerError(SignoffError):
     """The ledger cannot be opened or written."""
 
+    exit_code = EXIT_USAGE
+
 
 class SchemaVersionError(LedgerError):
     """The database was written by a newer or unknown version of signoff."""
@@ -108,17 +149,31 @@ class SchemaVersionError(LedgerError):
 class AuditIntegrityError(LedgerError):
     """The audit chain does not verify."""
 
+    exit_code = EXIT_NOT_DONE
+
 
 class ExecutionError(SignoffError):
     """A step could not be carried out."""
+
+    exit_code = EXIT_FAILED
+
+
+class ExecutorConflict(ExecutionError):
+    """Another executor holds this $SIGNOFF_HOME, or runs for another exchange."""
+
+    exit_code = EXIT_USAGE
 
 
 class ApprovalError(ExecutionError):
     """An approval token is missing, expired, altered, replayed or foreign."""
 
+    exit_code = EXIT_NOT_DONE
+
 
 class SandboxViolation(ExecutionError):
     """An endpoint that is not a sandbox, a testnet or the local exchange."""
+
+    exit_code = EXIT_USAGE
 
 
 class ExchangeError(ExecutionError):
@@ -150,4 +205,6 @@ class RateLimited(ExchangeError):
 
 
 class AuthenticationFailed(ExchangeError):
-    """API keys are missing or were refused."""
+    """API keys are missing or were refused: configuration, not a failed step."""
+
+    exit_code = EXIT_USAGE

@@ -7,6 +7,7 @@ Standard library only: it sits on the ``signoff parse --jsonl`` path.
 
 from __future__ import annotations
 
+from foundation.display import number, percent
 from intent.exact import Exact
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
@@ -22,27 +23,9 @@ def _exact(value: Any) -> Exact | None:
     return value if isinstance(value, Exact) else Exact.parse(str(value))
 
 
-def _grouped(text: str) -> str:
-    """Thousands separators in the whole part of a plain decimal string."""
-    sign = "-" if text.startswith("-") else ""
-    whole, dot, fraction = text.lstrip("-").partition(".")
-    return f"{sign}{int(whole):,}{dot}{fraction}"
-
-
 def fmt_number(value: Any) -> str:
-    """``1500`` → ``1,500``; ``33.3333333`` → ``33.33``; exact otherwise."""
-    number = _exact(value)
-    if number is None:
-        return str(value)
-    if number.is_integer():
-        return f"{int(number):,}"
-    places = 2 if abs(number) >= 1 else 8
-    rounded = number.places(places)
-    if rounded != number:
-        text = _grouped(str(rounded)).rstrip("0").rstrip(".")
-        return f"~{text}" if abs(number) < 1 else text
-    text = _grouped(str(number))
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """A number as people read it: the one formatter, :func:`foundation.display.number`."""
+    return number(value)
 
 
 def _amount(amount: Mapping[str, Any], base: str, quote: str, side: str | None) -> str:
@@ -54,7 +37,7 @@ def _amount(amount: Mapping[str, Any], base: str, quote: str, side: str | None) 
     holding = quote if side == "buy" else base
     if value is not None and _exact(value) == 100:
         return f"all of your {holding}" if side == "buy" else f"all your {base}"
-    share = f"{fmt_number(value)}% of your {holding}"
+    share = f"{percent(value)} of your {holding}"
     return f"{share} in {base}" if side == "buy" else share
 
 
@@ -94,7 +77,7 @@ def describe_step(step: Mapping[str, Any]) -> str:
         return f"cancel all open {side}orders{where}"
     if action == "rebalance":
         targets = step.get("targets") or {}
-        parts = ", ".join(f"{fmt_number(v)}% {k}" for k, v in targets.items())
+        parts = ", ".join(f"{percent(v)} {k}" for k, v in targets.items())
         return f"rebalance the portfolio to {parts} (the rest in the quote currency)"
     if action == "convert":
         source = str(step.get("from"))

@@ -14,12 +14,17 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from intent import messages
 from intent.assets import AssetRegistry
-from intent.grammar import Grammar
+from intent.credentials import has_credential
+from intent.fuzzy import suggest
+from intent.grammar import REFUSALS, Grammar
+from intent.steering import REASON as STEERING_REASON
+from intent.steering import steering
 from intent.tokens import Tagger
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -33,7 +38,16 @@ class DeterministicParser:
     def __init__(self, registry: AssetRegistry, *, default_quote: str | None = None) -> None:
         self.registry = registry
         self.tagger = Tagger(registry)
-        self.grammar = Grammar(default_quote or registry.default_quote)
+        self._suggested: dict[str, str | None] = {}
+        self.grammar = Grammar(default_quote or registry.default_quote, suggest=self._suggest)
+
+    def _suggest(self, word: str) -> str | None:
+        """The asset an unknown word is nearest to ("eht" → ETH), remembered per word."""
+        if word not in self._suggested:
+            if len(self._suggested) >= 10_000:
+                self._suggested.clear()
+            self._suggested[word] = suggest(word, self.registry.names)
+        return self._suggested[word]
 
     def parse(self, text: str) -> dict[str, Any]:
         """Parse one request. Never raises for any text."""
@@ -44,5 +58,11 @@ class DeterministicParser:
                 f"fewer than {MAX_TEXT}.",
                 "missing": ["text"],
             }
+        if steering(text) is not None:
+            return {"status": "unsupported", "category": "policy", "reason": STEERING_REASON}
         tokens, lang = self.tagger.tag(text)
+        if has_credential(text):
+            category, reason = REFUSALS["R_CRED"]
+            reason = messages.reason(category, reason, lang)
+            return {"status": "unsupported", "category": category, "reason": reason}
         return self.grammar.parse(tokens, lang, text)

@@ -23,14 +23,17 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from intent import messages
 from intent.exact import HUNDRED, ONE, ZERO, Exact
 from intent.lexicon import CONTROL_WORDS
 from intent.numbers import SUFFIX_MULTIPLIERS
+from intent.polarity import Ask, analyse, step_assets
 from intent.tokens import Tok
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     Result = dict[str, Any]
@@ -48,6 +51,7 @@ ACTIONS = {
     "LIQ": "liq",
     "CLOSE": "close",
     "PLACE": "place",
+    "ALLOC": "alloc",
 }
 BUYISH = {"buy", "spend", "dca"}
 # motion words that carry their own level ("跌破" breaks below, "drop to"): a number may follow
@@ -222,8 +226,11 @@ class Ch:
 class Grammar:
     """Parses one request; holds nothing between requests but configuration."""
 
-    def __init__(self, default_quote: str) -> None:
+    def __init__(
+        self, default_quote: str, suggest: Callable[[str], str | None] | None = None
+    ) -> None:
         self.default_quote = default_quote
+        self.suggest = suggest
         # currencies people pay with: "5 USDT SOL" is five USDT's worth of SOL
         self.money_assets = frozenset({default_quote, *MONEY_ASSETS})
 
@@ -233,13 +240,59 @@ class Grammar:
             self._screen(tokens, text)
             if not tokens:
                 raise Clarify('What would you like to do? For example: "buy 0.1 BTC".', "text")
-            chunks = _Chunker(tokens, lang, self.default_quote).run()
+            reading = analyse(tokens, lang)
+            chunks = _Chunker(reading.kept, lang, self.default_quote).run()
             steps = self._steps(chunks)
+            for denied in reading.denied:
+                self._check_denied(steps, denied, lang)
+        except Ask as ask:
+            return {"status": "clarify", "question": ask.question, "missing": ["action"]}
         except Refuse as refusal:
-            return {"status": "unsupported", "category": refusal.category, "reason": refusal.reason}
+            return {
+                "status": "unsupported",
+                "category": refusal.category,
+                "reason": messages.reason(refusal.category, refusal.reason, lang),
+            }
         except Clarify as ask:
-            return {"status": "clarify", "question": ask.question, "missing": list(ask.missing)}
+            return {
+                "status": "clarify",
+                "question": messages.question(ask.question, ask.missing, lang),
+                "missing": list(ask.missing),
+            }
         return {"status": "plan", "steps": steps}
+
+    def _check_denied(self, steps: list[Result], denied: list[Tok], lang: str) -> None:
+        """No step may be one that a negated or retracted part of the request asks for; when
+        that part is too vague to read as steps, no step may trade an asset it names."""
+        try:
+            forbidden: list[Result] | None = self._steps(
+                _Chunker(denied, lang, self.default_quote).run()
+            )
+        except (Clarify, Refuse):
+            forbidden = None
+        if forbidden is not None:
+            if any(step in forbidden for step in steps):
+                raise Ask("negated", lang)
+            return
+        named = {
+            t.val if t.tag != "PAIR" else t.val[0]
+            for t in denied
+            if t.tag in ("ASSET", "WASSET", "PAIR") and isinstance(t.val, (str, tuple))
+        }
+        named -= self.money_assets
+        if any(step_assets(step) & named for step in steps):
+            raise Ask("negated", lang)
+
+    def _unknown_asset(self, name: str) -> Clarify:
+        """The question for an asset no list knows: "did you mean ETH?" when one is near."""
+        guess = self.suggest(name) if self.suggest is not None else None
+        if guess is not None:
+            return Clarify(f"I don't know the asset {name!r}. Did you mean {guess}?", "asset")
+        return Clarify(
+            f"I don't know the asset {name!r}. Use its ticker, or add it to assets.txt in "
+            "SIGNOFF_HOME.",
+            "asset",
+        )
 
     # ------------------------------------------------------------------ refusals
     def _screen(self, tokens: list[Tok], text: str) -> None:
@@ -295,8 +348,27 @@ class Grammar:
 
     def _action_segment(self, segment: list[Ch], context: list[str]) -> list[Result]:
         verbs = [c.value for c in segment if c.kind == "verb"]
+        allocated = "alloc" in verbs
+        if allocated:
+            # "allocate 500 USDT to BTC" spends an amount; "allocate 70% to BTC and 30% to ETH"
+            # sets the portfolio's shares
+            spend = _has_kind(segment, "money", "qty", "num")
+            for c in segment:
+                if c.kind == "verb" and c.value == "alloc":
+                    c.value = "spend" if spend else "rebal"
+            verbs = [c.value for c in segment if c.kind == "verb"]
         if "rebal" in verbs or _looks_like_rebalance(segment, verbs):
-            return [self._rebalance(segment)]
+            step = self._rebalance(segment)
+            if allocated and len(step["targets"]) == 1 and not _has_kind(segment, "rest"):
+                total = sum(step["targets"].values(), ZERO)
+                if total != HUNDRED:
+                    # "allocate 25% to ETH": of the portfolio (selling the rest) or of the cash?
+                    raise Clarify(
+                        f'Allocate {fmt(total)}% of what? Say "rebalance to {fmt(total)}% ...'
+                        '" for the portfolio, or "use 25% of my USDT to buy ..." for the cash.',
+                        "amount",
+                    )
+            return [step]
         if not verbs and not any(c.kind in ("sl", "tp") for c in segment):
             # a segment of its own with no verb: "...; 2 ETH" — only a query makes sense
             if _has_query_cue(segment):
@@ -329,6 +401,18 @@ class Grammar:
             return self._cancel(frame)
         if "convert" in verbs:
             return [self._convert(frame, context)]
+        if _has_kind(frame, "each"):
+            # "sell 25% each of BTC and ETH", "buy $100 each of SOL and DOGE": one order per
+            # asset, each with the whole amount
+            held = [c for c in frame if c.kind == "asset" and c.role in (None, "plain", "of", "my")]
+            names = list(dict.fromkeys(str(c.asset) for c in held))
+            if len(names) > 1:
+                return [
+                    self._order(
+                        [c for c in frame if not (c in held and c.asset != name)], verbs, context
+                    )
+                    for name in names
+                ]
         return [self._order(frame, verbs, context)]
 
     # ------------------------------------------------------------------ orders
@@ -345,6 +429,14 @@ class Grammar:
             if c.kind == "vague":
                 raise Clarify(
                     "How much exactly? Give an amount (0.1 BTC, $500) or a share (25%, half).",
+                    "amount",
+                )
+            if c.kind == "ofamb":
+                figure = fmt(c.value)
+                cur = self.default_quote
+                raise Clarify(
+                    f'"{figure} of" what: {figure} units of the asset, or {figure} {cur} worth '
+                    f'of it? Say "{figure} BTC" or "{figure} {cur} of BTC" (or "{figure}%").',
                     "amount",
                 )
             if c.kind == "trail":
@@ -403,11 +495,7 @@ class Grammar:
         its = kinds.get("it", [])
         for c in qtys + assets:
             if isinstance(c.asset, str) and c.asset.startswith("?"):
-                raise Clarify(
-                    f"I don't know the asset {c.asset[1:]!r}. Use its ticker, or add "
-                    "it to assets.txt in SIGNOFF_HOME.",
-                    "asset",
-                )
+                raise self._unknown_asset(c.asset[1:])
 
         base: str | None = None
         quote: str | None = None
@@ -499,6 +587,17 @@ class Grammar:
             if m.cur and m.cur not in ("DEFAULT",):
                 quote = quote or m.cur
             use(m)
+        elif (
+            len(moneys) == 1
+            and moneys[0].role == "for"
+            and amount is not None
+            and amount[0] == "base"
+            and moneys[0].cur in ("DEFAULT", quote, None)
+            and not prices
+        ):
+            # "buy 1 BTC for $60k": a base amount for a price is a limit
+            prices.append(Ch("price", value=moneys[0].value, cur=moneys[0].cur))
+            use(moneys[0])
         elif moneys:
             raise Clarify("Two amounts in one order: which one is it?", "amount")
         if shares and amount is None:
@@ -513,6 +612,10 @@ class Grammar:
         # loss or take profit ("SOL止损120")
         for n in nums:
             if (sl or tp) and not prices and not triggers:
+                prices.append(Ch("price", value=n.value))
+                use(n)
+            elif n.role == "for" and amount is not None and amount[0] == "base" and not prices:
+                # "buy 1 BTC for 60k", "sell 2 ETH for 3500": the price of a base amount
                 prices.append(Ch("price", value=n.value))
                 use(n)
             elif amount is None:
@@ -720,6 +823,25 @@ class Grammar:
                     "trigger",
                 )
             direction = "above" if side == "sell" else "below"
+        if direction == "cross":
+            # "sell when it crosses 4000" takes profit upwards; a buy on a cross could be a
+            # breakout or a dip: ask
+            if side != "sell":
+                raise Clarify(
+                    f"Should the order trigger when {subject} rises above or falls below "
+                    f"{fmt(level)}?",
+                    "trigger",
+                )
+            direction = "above"
+        if direction == "break":
+            # "buy if it breaks 70k": a breakout, upwards; a sell on a break could be either
+            if side != "buy":
+                raise Clarify(
+                    f"Should the order trigger when {subject} rises above or falls below "
+                    f"{fmt(level)}?",
+                    "trigger",
+                )
+            direction = "above"
         if direction not in ("below", "above"):
             raise Clarify("Should the order trigger above or below that price?", "trigger")
         return {"base": subject, direction: level}
@@ -782,7 +904,7 @@ class Grammar:
             elif c.kind in ("asset", "qty", "pair"):
                 ticker = c.asset
                 if isinstance(ticker, str) and ticker.startswith("?"):
-                    raise Clarify(f"I don't know the asset {ticker[1:]!r}.", "asset")
+                    raise self._unknown_asset(ticker[1:])
                 if c.kind == "qty":
                     raise Clarify(
                         "Cancel orders by asset and side; an amount is not needed.", "amount"
@@ -796,7 +918,7 @@ class Grammar:
                 side = side or "sell"
                 saw_target = True
             elif c.kind == "unk" and c.tok is not None and c.tok.tag == "UNKT":
-                raise Clarify(f"I don't know the asset {c.tok.orig!r}.", "asset")
+                raise self._unknown_asset(c.tok.orig)
             elif c.kind in ("num", "money", "price", "id"):
                 raise Clarify(
                     "Cancelling a single order by number or price is not supported; "
@@ -820,7 +942,7 @@ class Grammar:
     # ------------------------------------------------------------------ convert
     def _convert(self, frame: list[Ch], context: list[str]) -> Result:
         for c in frame:
-            if c.kind in ("bad", "ambnum", "vague"):
+            if c.kind in ("bad", "ambnum", "vague", "ofamb"):
                 return self._order(frame, {"convert"}, context)  # raises the right question
             if c.kind in ("price", "trigger", "every", "sl", "tp", "limit"):
                 raise Clarify(
@@ -887,8 +1009,13 @@ class Grammar:
         equal = _has_kind(segment, "equal")
         rest_assets = [c.asset for c in segment if c.kind == "rest" and c.asset]
         for c in segment:
-            if c.kind in ("bad", "ambnum"):
+            if c.kind in ("bad", "ambnum", "ofamb"):
                 raise Clarify("Which percentages? A number could not be read.", "amount")
+        if len(numlists) == 1 and not assetlists:
+            # "50/50 BTC ETH", "60/40 in BTC and ETH": the assets named one by one, in order
+            named = [c.asset for c in segment if c.kind == "asset"]
+            if len(named) == len(numlists[0].items or []) and len(set(named)) == len(named):
+                assetlists = [Ch("assetlist", items=named)]
         if numlists or assetlists:
             if len(numlists) != 1 or len(assetlists) != 1:
                 raise Clarify('Give as many percentages as assets ("60/40 BTC/ETH").', "amount")
@@ -947,7 +1074,7 @@ class Grammar:
             raise Clarify('Rebalance to what? Give target shares ("60% BTC, 40% ETH").', "amount")
         for name, value in targets.items():
             if isinstance(name, str) and name.startswith("?"):
-                raise Clarify(f"I don't know the asset {name[1:]!r}.", "asset")
+                raise self._unknown_asset(name[1:])
             if value <= 0:
                 raise Clarify(f"The target for {name} must be above 0%.", "amount")
         total = sum(targets.values(), ZERO)
@@ -981,7 +1108,7 @@ class Grammar:
                 assets.append(c.asset)
         if any(isinstance(a, str) and a.startswith("?") for a in assets):
             bad = next(a for a in assets if a.startswith("?"))
-            raise Clarify(f"I don't know the asset {bad[1:]!r}.", "asset")
+            raise self._unknown_asset(bad[1:])
         unknown = [c for c in segment if c.kind == "unk"]
         if not cues:
             if unknown or not (assets or _has_kind(segment, "qty", "money", "share", "num")):
@@ -1027,11 +1154,16 @@ class Grammar:
 _LEADING_KINDS = ("trigger", "every", "count", "dur", "until")
 
 
+_IGNORED = frozenset(
+    ("FILLER", "COLON", "QMARK", "NEG", "P", "POLITE", "RETRACT", "HYPO", "ASKQ", "INSTEAD")
+)
+
+
 class _Chunker:
     """Tokens → constituents, left to right."""
 
     def __init__(self, tokens: list[Tok], lang: str, default_quote: str) -> None:
-        self.toks = [t for t in tokens if t.tag not in ("FILLER", "COLON", "QMARK", "NEG", "P")]
+        self.toks = [t for t in tokens if t.tag not in _IGNORED]
         self.lang = lang
         self.default_quote = default_quote
         self.out: list[Ch] = []
@@ -1232,10 +1364,11 @@ class _Chunker:
                 return self.every(i)
             if self.tag(i + 1) in ("NUM", "CUR") and lang == "de":  # "zu je 70.000"
                 return self.limit_price(i + 1)
+            self.emit("each", i)  # "25% each of BTC and ETH": the amount goes to every asset
             return i + 1
         if tag == "COND":
             return self.condition(i)
-        if tag in ("DOWN", "UP", "REACH"):
+        if tag in ("DOWN", "UP", "REACH", "BREAK", "CROSS"):
             return self.bare_motion(i)
         if tag in ("BELOW", "ABOVE"):
             nxt = self.number(i + 1)
@@ -1309,10 +1442,15 @@ class _Chunker:
                 return j + 1
             self.emit("rest", i, asset=None)
             return i + 1
-        if tag in ("AND", "COMMA", "THEN", "SEMI", "END"):
-            role = {"AND": "and", "COMMA": "comma", "THEN": "then", "SEMI": "end", "END": "end"}[
-                tag
-            ]
+        if tag in ("AND", "COMMA", "THEN", "SEMI", "END", "BUT"):
+            role = {
+                "AND": "and",
+                "COMMA": "comma",
+                "THEN": "then",
+                "SEMI": "end",
+                "END": "end",
+                "BUT": "comma",
+            }[tag]
             self.emit("sep", i, role=role)
             self.pending_role = None
             return i + 1
@@ -1418,6 +1556,26 @@ class _Chunker:
         if nxt == "EACH":
             self.emit("price", i, value=value)
             return j + 1
+        if nxt == "WORTH" and not (self.out and self.out[-1].kind == "every_pending"):
+            # "500 worth of BTC", "5k worth of SOL": a value, in the quote currency
+            return self.after_money(i, value, j, "DEFAULT")
+        if nxt == "OF" and not (self.out and self.out[-1].kind == "every_pending"):
+            k = j + 1
+            while self.tag(k) == "MY":
+                k += 1
+            after = self.toks[k] if k < len(self.toks) else None
+            if after is not None and (
+                after.tag == "CUR"
+                or (after.tag == "ASSET" and after.val in (*MONEY_ASSETS, self.default_quote))
+            ):
+                # "500 of my USDT": units of a currency are money either way
+                if after.tag == "CUR":
+                    return self.after_money(i, value, k + 1, str(after.val))
+                return self.after_quantity(i, value, k)
+            if after is not None and after.tag in ("ASSET", "WASSET", "UNKT", "IT"):
+                # "10 of BTC", "5k of my ETH": ten BTC, or ten dollars' worth? ask
+                self.emit("ofamb", i, value=value, tok=tok)
+                return j
         if self.out and self.out[-1].kind == "every_pending":
             self.out.pop()
         self.emit("num", i, value=value, role=self.take_role())
@@ -1661,11 +1819,22 @@ class _Chunker:
             elif tag == "REACH":
                 direction = direction or "reach"
                 marker = True
+            elif tag in ("BREAK", "CROSS"):
+                direction = direction or tag.lower()
+                marker = True
             elif tag == "BELOW":
-                direction = "below" if direction in (None, "reach", "below") else "conflict"
+                direction = (
+                    "below"
+                    if direction in (None, "reach", "break", "cross", "below")
+                    else "conflict"
+                )
                 marker = True
             elif tag == "ABOVE":
-                direction = "above" if direction in (None, "reach", "above") else "conflict"
+                direction = (
+                    "above"
+                    if direction in (None, "reach", "break", "cross", "above")
+                    else "conflict"
+                )
                 marker = True
             elif tag in ("NUM", "NUMW"):
                 parsed = self.number(j)
@@ -1725,14 +1894,24 @@ class _Chunker:
             self.out.pop()
             subject = "IT"
         tag = self.tag(i)
-        direction = {"DOWN": "below", "UP": "above", "REACH": "reach"}[tag]
+        direction = {
+            "DOWN": "below",
+            "UP": "above",
+            "REACH": "reach",
+            "BREAK": "break",
+            "CROSS": "cross",
+        }[tag]
         j = i + 1
         while self.tag(j) in ("BELOW", "ABOVE", "TO", "MOVE"):
             t = self.tag(j)
             if t == "BELOW":
-                direction = _merge_direction(direction if direction != "reach" else None, "below")
+                direction = _merge_direction(
+                    direction if direction not in ("reach", "break", "cross") else None, "below"
+                )
             elif t == "ABOVE":
-                direction = _merge_direction(direction if direction != "reach" else None, "above")
+                direction = _merge_direction(
+                    direction if direction not in ("reach", "break", "cross") else None, "above"
+                )
             j += 1
         relative = self.tag(j) == "BY"
         if relative:
@@ -1824,7 +2003,7 @@ class _Chunker:
 
 
 def _merge_direction(current: str | None, new: str) -> str:
-    if current in (None, "reach", new):
+    if current in (None, "reach", "break", "cross", new):
         return new
     return "conflict"
 

@@ -35,14 +35,16 @@ ENTRIES: dict[str, str] = {
     # ------------------------------------------------------------------ actions
     "BUY": """buy, buys, buying, bought, purchase, purchases, purchasing, acquire, get, get me,
         grab, grab me, pick up, scoop up, scoop, load up on, load up, accumulate, add, bid, bid for,
-        ape into, snag, cop,
+        ape into, snag, cop, lift, lift the offer on, lift the ask on, lift the offer for,
         kaufe, kaufen, kauf, kaufst, kauft, erwerbe, erwerben, hol, hole, holen, hol mir, besorge, nachkaufen, kaufe nach,
         买, 买入, 买进, 购买, 购入, 入手, 建仓, 补仓, 抄底买入, 加仓, 买点, 买一些""",
     "SELL": """sell, sells, selling, sold, dump, offload, unload, offer, trim, reduce, realize, realise,
-        get rid of, take some off, cash in,
+        get rid of, take some off, cash in, ask, off the table, take off the table, hit the bid,
+        take some chips off the table, lighten up on, lighten, cash out some,
         verkaufe, verkaufen, verkauf, verkaufst, verkauft, veräußere, veräußern, abstoßen, stoße, gib ab,
         卖, 卖出, 卖掉, 出售, 抛, 抛售, 抛出, 出货, 卖了, 减仓""",
-    "SPEND": """spend, spending, invest, investing, put, allocate to, throw,
+    "ALLOC": "allocate, allot, earmark, widmen, 分配",
+    "SPEND": """spend, spending, invest, investing, put, throw, deploy,
         investiere, investieren, stecke, stecken,
         投入, 投资, 花""",
     "DCA": """dca, dollar cost average, dollar-cost average, dollar cost averaging, dollar-cost averaging,
@@ -55,7 +57,7 @@ ENTRIES: dict[str, str] = {
         storniere, stornieren, storno, lösche, löschen, annulliere, annullieren, abbrechen, brich,
         撤销, 取消, 撤回, 撤掉, 撤单, 撤""",
     "REBAL": """rebalance, rebalancing, re-balance, reallocate, re-allocate, rebalance my portfolio,
-        target allocation, allocation, allocate, split, split my portfolio, diversify,
+        target allocation, allocation, split, split my portfolio, diversify,
         rebalanciere, rebalancieren, umschichten, schichte um, neu gewichten, gewichte,
         调仓, 再平衡, 重新平衡, 重新分配, 配置""",
     "SHOW": """show, show me, list, display, view, check, see, tell me, give me, print, fetch, look up,
@@ -98,6 +100,8 @@ ENTRIES: dict[str, str] = {
     # ------------------------------------------------------------------ money
     "CUR": """$=DEFAULT, usd=DEFAULT, us dollars=DEFAULT, dollar=DEFAULT, dollars=DEFAULT, buck=DEFAULT,
         bucks=DEFAULT, us$=DEFAULT, cash=DEFAULT, money=DEFAULT, dollar's=DEFAULT,
+        stablecoins=DEFAULT, stablecoin=DEFAULT, stables=DEFAULT, stable coins=DEFAULT, stablecoin=DEFAULT,
+        stablecoins=DEFAULT, 稳定币=DEFAULT,
         美元=DEFAULT, 美金=DEFAULT, 刀=DEFAULT, u=DEFAULT,
         €=EUR, eur=EUR, euro=EUR, euros=EUR, 欧元=EUR""",
     # ------------------------------------------------------------------ roles
@@ -127,7 +131,7 @@ ENTRIES: dict[str, str] = {
         市价, 市价单, 马上, 立即, 现在, 立刻""",
     "PRICE": """price, prices, rate, quote, trading at, going for, the price of, price of, cost, costs,
         how much is, how much are, how much does, what does, wie viel kostet, wieviel kostet,
-        preis, kurs, kostet, kosten, steht,
+        preis, kurs, kostet, kosten, steht, trading,
         价格, 价, 价位, 多少钱, 现价, 行情, 报价""",
     # ------------------------------------------------------------------ triggers
     "COND": """if, when, once, as soon as, whenever, in case, should, after, wenn, sobald, sofern,
@@ -143,7 +147,9 @@ ENTRIES: dict[str, str] = {
         突破, 站上, 冲到, 冲破""",
     "MOVE": """goes, go, gets, moves, trades, is trading, stays, comes, climbs back, heads, is, are, sits,
         ist, steht, liegt, geht, notiert, 位于, 处于""",
-    "REACH": """hits, hit, reaches, reach, touches, touch, gets to, get to, crosses, cross, goes to, go to,
+    "BREAK": """breaks, break, broke, breaking, breaks through, break through, breaks past, bricht, durchbricht, bricht durch""",
+    "CROSS": "crosses, cross, crossed, crossing, kreuzt, durchkreuzt",
+    "REACH": """hits, hit, reaches, reach, touches, touch, gets to, get to, goes to, go to,
         trades at, is at, is trading at, comes to, lands at, erreicht, erreichen, 到达, 达到, 触及, 碰到""",
     "BELOW": """below, under, beneath, less than, lower than, <, <=, or lower, or less, or below,
         unter, unterhalb, weniger als, 低于, 以下, 之下""",
@@ -202,7 +208,14 @@ ENTRIES: dict[str, str] = {
     "AND": "and, plus, also, as well as, &, und, sowie, 和, 并, 并且, 同时, 以及, 跟, 与",
     "THEN": """then, and then, after that, afterwards, followed by, after which,
         dann, danach, anschließend, und dann, 然后, 之后, 接着, 再""",
-    "NEG": "not, don't, dont, do not, no, never, without, nicht, kein, keine, ohne, 不, 别, 不要, 无需, 不用, 没有",
+    "NEG": """not, don't, dont, do not, no, never, without, doesn't, won't, wouldn't, shouldn't, can't, cannot,
+        didn't, isn't, mustn't, avoid, instead of, rather than, in place of, under no circumstances,
+        except, except for, apart from, other than, excluding, but not, unless, forget about, skip,
+        hold off on, hold off, refrain from, no need to, not yet, not sure,
+        nicht, kein, keine, keinen, keinem, keiner, keines, nie, niemals, ohne, statt, anstatt, anstelle von,
+        außer, ausgenommen, es sei denn, verzichte auf, lass das,
+        auf keinen fall, keinesfalls,
+        不, 别, 不要, 无需, 不用, 没有, 不想, 勿, 甭, 不必, 千万别, 绝不, 决不, 从不, 不能, 不准, 禁止, 而不是, 而非, 除了, 除非, 先别, 暂时不要""",
     # ------------------------------------------------------------------ refusals
     "GATE": """confirm, confirms, confirmed, confirming, confirmation, confirmations, reconfirm,
         approve, approves, approved, approving, approval, approvals, approver, approvers,
@@ -251,8 +264,34 @@ ENTRIES: dict[str, str] = {
         at the open, end of day, by friday, in an hour, in a few hours, in a week,
         morgen, übermorgen, heute abend, nächste woche, später, am montag, am freitag,
         明天, 后天, 今晚, 下周, 稍后, 晚上, 明早, 下午""",
+    # ------------------------------------------------------------------ polarity
+    # (intent/polarity.py) a retraction takes back what came before it; BUT and the
+    # forward negations ("instead of") mark a contrast; HYPO and ASKQ make a trade a
+    # question; POLITE makes a question a request ("can you buy ...?")
+    "RETRACT": """scratch that, no wait, wait, actually, never mind, nevermind, forget that, forget it,
+        forget about it, ignore that, strike that, disregard that, disregard, on second thought,
+        on second thoughts, i mean, i meant, make that, make it, correction, oops, sorry, hold on,
+        change of plan, change of plans, or rather, no no, nope, cancel that order, belay that,
+        nein, nee, nein warte, warte, moment, vergiss das, vergiss es, vergiss, doch nicht, ich meine, ich meinte,
+        korrektur, äh, ähm, quatsch, mach daraus, lieber doch,
+        不对, 算了, 等等, 等一下, 等下, 我是说, 我的意思是, 改成, 改为, 更正, 说错了, 错了, 不是这个""",
+    "BUT": """but, but rather, aber, sondern, 但是, 但, 而是, 可是""",
+    "INSTEAD": """instead, rather, stattdessen, lieber, 改""",
+    "HYPO": """what if, what if i, what happens if, what would happen if, what would, how much would,
+        how many would, suppose, supposing, maybe, perhaps, possibly, vielleicht, eventuell, 也许, 或许, imagine, hypothetically, if i, if we, if i were to,
+        if i had, would i, would it, in theory,
+        was wäre wenn, was wäre, was wenn, was passiert wenn, angenommen, hypothetisch, wenn ich,
+        falls ich, würde ich, stell dir vor,
+        如果我, 假如我, 假设我, 要是我, 会怎样, 会怎么样, 会发生什么, 的话会""",
+    "ASKQ": """shall i, should we, can i, could i, may i, am i able to, is it possible to, is it wise,
+        is it smart, do i need to, did i, have i, why, why did, why not, is now a good time,
+        soll ich, sollen wir, kann ich, darf ich, könnte ich, warum, wieso, lohnt es sich,
+        要不要, 该不该, 是不是, 会不会, 为什么, 我能, 我可以, 值得, 好不好""",
+    "POLITE": """please, pls, plz, kindly, can you, could you, would you, will you, can u, could u,
+        kannst du, könntest du, würdest du, bitte,
+        帮我, 请, 麻烦, 能不能, 可不可以, 你能, 你可以, 帮忙, 能否""",
     # ------------------------------------------------------------------ ignored
-    "FILLER": """please, pls, plz, kindly, i, i'd, i'm, id, want, wanna, want to, would, like, would like,
+    "FILLER": """take, i, i'd, i'm, id, want, wanna, want to, would, like, would like,
         would like to, i'd like to, i want to, i need to, need, can, could, you, can you, could you,
         go ahead, go ahead and, just, quickly, real quick, me, for me please, let's, lets, let me,
         the, us, thanks, token, tokens, coin, coins, thank you, ok, okay, hey, hi, hello, now please, gonna, going to,
@@ -279,6 +318,8 @@ PUNCTUATION: dict[str, str] = {
 # German readings of words that mean something else in English ("falls": if / drops).
 GERMAN_READINGS: dict[str, str] = {
     "falls": "COND",
+    "er": "IT",  # "wenn er unter 60.000 fällt": the coin
+    "ihn": "IT",
     "will": "FILLER",
     "also": "FILLER",
     "was": "FILLER",
@@ -317,7 +358,8 @@ GERMAN_WORDS = frozenset(
     verleihen kredit zinsen echtgeld passwort schlüssel sollte empfehlung prognose bitte ich
     möchte gerne würde gern kannst mir dem doch noch ist sind hast auch nur aber einfach schnell
     heute zur morgen übermorgen später nächste einen eine einem einer ein sofort jetzt bestens
-    marktpreis limit-order euro hoch""".split()
+    marktpreis limit-order euro hoch sondern stattdessen vergiss warte niemals keinen keinem keines
+    statt anstatt soll darf warum wieso hypothetisch angenommen korrektur""".split()
 )
 
 # Words that, near a weak gate word (GATEW: limits, checks, rules, asking ...), make a
@@ -492,61 +534,3 @@ COMMON_WORDS = frozenset(
         "zen",
     ]
 )
-
-
-def source_digest() -> str:
-    """A digest of the entries above: the generated table records the one it was built from."""
-    import hashlib
-
-    text = repr(sorted(ENTRIES.items())) + repr(sorted(PUNCTUATION.items()))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def render_table() -> str:
-    """The source of ``intent/lexicon_table.py``."""
-    from intent.exact import Exact
-    from intent.tokens import _build_lexicon
-
-    tags, values, phrases, cjk = _build_lexicon()
-
-    def value(v: object) -> str:
-        if isinstance(v, Exact):
-            return f"E({v.num}, {v.den})"
-        return repr(v)
-
-    lines = [
-        "# Generated by `python -m intent.lexicon` from intent/lexicon.py: do not edit.",
-        "# tests/intent/test_numbers_assets.py fails when this file is out of date.",
-        "# ruff: noqa",
-        "from __future__ import annotations",
-        "",
-        "from intent.exact import Exact as E",
-        "",
-        "TYPE_CHECKING = False",
-        "if TYPE_CHECKING:",
-        "    from typing import Any",
-        "",
-        f"SOURCE_DIGEST = {source_digest()!r}",
-        "",
-        "TAGS: dict[str, str] = {",
-    ]
-    lines += [f"    {k!r}: {t!r}," for k, t in tags.items()]
-    lines += ["}", "", "VALUES: dict[str, Any] = {"]
-    lines += [f"    {k!r}: {value(v)}," for k, v in values.items()]
-    lines += ["}", "", "PHRASES: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {"]
-    for first, group in phrases.items():
-        items = "".join(f"({rest!r}, {t!r}), " for rest, t in group)
-        lines.append(f"    {first!r}: ({items.rstrip(' ')}),")
-    lines += ["}", "", "CJK: dict[str, str] = {"]
-    lines += [f"    {k!r}: {t!r}," for k, t in cjk.items()]
-    lines += ["}", ""]
-    return "\n".join(lines)
-
-
-if __name__ == "__main__":  # pragma: no cover - a developer's tool
-    import os
-
-    target = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lexicon_table.py")
-    with open(target, "w", encoding="utf-8") as handle:
-        handle.write(render_table())
-    print(f"wrote {target}")

@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from foundation.display import number
 from intent.market import AccountSnapshot, MarketData, MarketRules, symbol_of
 from intent.plan import (
     HUNDRED,
@@ -172,15 +173,16 @@ def _checked_quantity(quantity: Decimal, price: Decimal, rules: MarketRules) -> 
     if quantity <= 0 or quantity < rules.min_qty:
         raise _Unresolvable(
             "BELOW_MIN_QTY",
-            f"{quantity} {rules.base} is below {rules.symbol}'s minimum of "
-            f"{max(rules.min_qty, rules.step_size)} {rules.base}",
+            f"{number(quantity)} {rules.base} is below {rules.symbol}'s minimum of "
+            f"{number(max(rules.min_qty, rules.step_size))} {rules.base}",
         )
     notional = quantity * price
     if notional < rules.min_notional:
         raise _Unresolvable(
             "BELOW_MIN_NOTIONAL",
-            f"{quantity} {rules.base} is worth about {notional.quantize(Decimal('0.01'))} "
-            f"{rules.quote}, below {rules.symbol}'s minimum of {rules.min_notional} {rules.quote}",
+            f"{number(quantity)} {rules.base} is worth about "
+            f"{number(notional, places=2, limit=rules.min_notional)} {rules.quote}, below "
+            f"{rules.symbol}'s minimum of {number(rules.min_notional)} {rules.quote}",
         )
     return quantity
 
@@ -200,6 +202,7 @@ def _make_order(
     trigger: Trigger | None = None,
     schedule: Schedule | None = None,
     note: str | None = None,
+    quote_amount: Decimal | None = None,
 ) -> ResolvedOrder:
     quantity = _checked_quantity(quantity, estimate, rules)
     notional = quantity * estimate
@@ -219,8 +222,50 @@ def _make_order(
         notional_reporting=_reporting(notional, rules.quote, account, market),
         trigger=trigger,
         schedule=schedule,
+        quote_amount=quote_amount,
         note=note,
     )
+
+
+# --- amount sanity ----------------------------------------------------------------------
+
+IMPLAUSIBLE_FACTOR = Decimal(100)
+"""An order this many times what the account holds (a sell) or can pay for (a buy) is not
+planned silently: it is a typo or a unit mix-up ("sell 100 BTC" meant $100) more often
+than a wish, and it is asked about instead."""
+
+
+def _check_plausible(
+    step: OrderStep, quantity: Decimal, estimate: Decimal, account: AccountSnapshot
+) -> None:
+    if step.side == "sell":
+        held = account.total(step.base)
+        if held > 0 and quantity >= held * IMPLAUSIBLE_FACTOR:
+            raise _Unresolvable(
+                "IMPLAUSIBLE_AMOUNT",
+                f"Sell {quantity.normalize():f} {step.base}? That is over "
+                f"{_magnitude(quantity / held)} times the {held.normalize():f} {step.base} the "
+                f"account holds. Did you mean a value in {step.quote} "
+                f'("{quantity.normalize():f} {step.quote} of {step.base}") or a share '
+                '("half", "25%")? Say the order again.',
+            )
+        return
+    cash = account.total(step.quote)
+    cost = quantity * estimate
+    if cash > 0 and cost >= cash * IMPLAUSIBLE_FACTOR:
+        raise _Unresolvable(
+            "IMPLAUSIBLE_AMOUNT",
+            f"Buy {quantity.normalize():f} {step.base} for about {cost:,.0f} {step.quote}? "
+            f"That is over {_magnitude(cost / cash)} times the {cash.normalize():f} "
+            f"{step.quote} the account holds. Did you mean a value in {step.quote} "
+            f'("{quantity.normalize():f} {step.quote} of {step.base}")? Say the order again.',
+        )
+
+
+def _magnitude(ratio: Decimal) -> str:
+    """The power of ten at or below ``ratio``: "100", "10,000"."""
+    power = Decimal(10) ** (ratio.adjusted())
+    return f"{int(power):,}"
 
 
 # --- steps ----------------------------------------------------------------------------
@@ -242,8 +287,10 @@ def _order(
     amount = step.amount
     if amount.unit == "base":
         quantity = amount.value
+        _check_plausible(step, quantity, estimate, account)
     elif amount.unit == "quote":
         quantity = amount.value / estimate
+        _check_plausible(step, quantity, estimate, account)
     elif step.side == "sell":
         held = account.free(step.base)
         if held <= 0:
@@ -267,6 +314,12 @@ def _order(
         market=market,
         trigger=trigger,
         schedule=step.schedule,
+        # a recurring market order of a quote amount spends that amount at each run's price
+        quote_amount=(
+            amount.value
+            if amount.unit == "quote" and step.schedule is not None and limit is None
+            else None
+        ),
     )
 
 

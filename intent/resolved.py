@@ -45,6 +45,11 @@ class ResolvedOrder(Frozen):
     )
     trigger: Trigger | None = None
     schedule: Schedule | None = None
+    quote_amount: PositiveDecimal | None = Field(
+        default=None,
+        description="a recurring market order of a quote amount ('buy 20 USDT of BTC every "
+        "day'): each run spends this much at its own price; quantity is the first run's",
+    )
     note: str | None = Field(default=None, description="e.g. 'convert leg 1 of 2'")
 
     @model_validator(mode="after")

@@ -10,9 +10,11 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 from intent.assets import AssetRegistry
 from intent.exact import Exact
+from intent.fuzzy import verb_tag
 from intent.lexicon import ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
@@ -21,8 +23,6 @@ from intent.numbers import (
     read_number,
 )
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
@@ -74,9 +74,8 @@ def _latin(c: str) -> bool:
 def scan(text: str) -> list[tuple[str, str, int, int]]:
     """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
 
-    Hand-written rather than a regular expression: importing and compiling ``re`` costs
-    more than the whole of a short batch on the timed ``parse --jsonl`` path. Most
-    whitespace-separated chunks are a plain ASCII word or number and are taken whole.
+    One pass over the text: most whitespace-separated chunks are a plain ASCII word or
+    number and are taken whole; the rest are scanned character by character.
     """
     out: list[tuple[str, str, int, int]] = []
     append = out.append
@@ -304,17 +303,7 @@ def _build_lexicon() -> tuple[
     return tags, values, ordered, cjk
 
 
-try:
-    # prebuilt: building the tables from ENTRIES costs ~1.5 ms per process start, and
-    # plain strings (tags are interned) unmarshal far faster than tuples per entry
-    from intent.lexicon_table import CJK as _CJK
-    from intent.lexicon_table import PHRASES as _PHRASES
-    from intent.lexicon_table import SOURCE_DIGEST
-    from intent.lexicon_table import TAGS as _TAGS
-    from intent.lexicon_table import VALUES as _VALUES
-except ImportError:  # pragma: no cover - before the first generation
-    SOURCE_DIGEST = ""
-    _TAGS, _VALUES, _PHRASES, _CJK = _build_lexicon()
+_TAGS, _VALUES, _PHRASES, _CJK = _build_lexicon()
 
 
 class Tagger:
@@ -472,6 +461,9 @@ class Tagger:
             return "UNITASSET", unit
         if "-" in word:
             return "HYPHEN", None
+        verb = verb_tag(word)
+        if verb is not None:  # "selll", "purchse", "cancle"
+            return verb, None
         if orig.isupper() and has_lower and 2 <= len(orig) <= 10 and orig.isalpha():
             return "UNKT", orig
         return "UNK", None

@@ -24,17 +24,20 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, select, text
 from sqlmodel import SQLModel
 
 from foundation.errors import InputError
 from intent.canonical import canonical_bytes
 from ledger.tables import EVENT_TABLES, AuditRecord
 from ledger.types import Money
+
+if TYPE_CHECKING:
+    from ledger.signing import SigningReport
 
 GENESIS = "0" * 64
 CHECKPOINT_FORMAT = "signoff-audit-checkpoint"
@@ -47,7 +50,15 @@ EVENT_TABLE_OBJECTS: tuple[Table, ...] = tuple(
 )
 
 
+class _Unreadable(str):
+    """The raw text of a stored value its column type refused (see :func:`_read_rows`)."""
+
+    __slots__ = ()
+
+
 def _normal(column_type: Any, value: Any) -> Any:
+    if isinstance(value, _Unreadable):
+        return str(value)  # hashed as it is: the record's digest then fails
     if value is None or not isinstance(column_type, Money) or isinstance(value, Decimal):
         return value
     # an int written to a Money column reads back as a Decimal: hash it as one
@@ -68,12 +79,55 @@ def model_content(row: SQLModel) -> tuple[str, dict[str, Any]]:
     return table.name, row_content(table, {c.name: getattr(row, c.name) for c in table.columns})
 
 
+def _decimal_text(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValueError(f"cannot canonicalise {value}")
+    normal = value.normalize()
+    return format(normal, "f") if normal == normal.to_integral_value() else str(normal)
+
+
+def _time_text(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("cannot canonicalise a naive datetime")
+    return value.astimezone(UTC).isoformat()
+
+
+_SCALAR: dict[type, Any] = {str: None, int: None, bool: None, type(None): None}
+_CONVERT: dict[type, Any] = {Decimal: _decimal_text, datetime: _time_text}
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _flat(content: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``content`` in canonical form when every value is a plain scalar; None otherwise.
+
+    The same values as :func:`intent.canonical.canonical_bytes` would produce, without
+    its general walk: this runs for every row of every append and every verify.
+    """
+    out: dict[str, Any] = {}
+    for key, value in content.items():
+        kind = type(value)
+        if kind in _SCALAR:
+            out[key] = value
+            continue
+        convert = _CONVERT.get(kind)
+        if convert is None:
+            return None
+        out[key] = convert(value)
+    return out
+
+
+def canonical_row(name: str, content: Mapping[str, Any]) -> str:
+    """The canonical text of one row, as :func:`event_digest` hashes it."""
+    flat = _flat(content)
+    if flat is None:
+        return canonical_bytes([name, dict(content)]).decode("utf-8")
+    return _dumps([name, flat])
+
+
 def event_digest(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> str:
     """SHA-256 over the canonical form of the rows, in an order independent of storage."""
-    encoded = sorted(
-        canonical_bytes([name, dict(content)]).decode("utf-8") for name, content in rows
-    )
-    return hashlib.sha256(canonical_bytes(encoded)).hexdigest()
+    encoded = sorted(canonical_row(name, content) for name, content in rows)
+    return hashlib.sha256(_dumps(encoded).encode("utf-8")).hexdigest()
 
 
 def record_hash(
@@ -88,21 +142,20 @@ def record_hash(
     prev_hash: str,
 ) -> str:
     """The hash of one audit record's fields (the ``v`` tag versions the layout)."""
-    return hashlib.sha256(
-        canonical_bytes(
-            {
-                "v": 1,
-                "seq": seq,
-                "recorded_at": recorded_at,
-                "kind": kind,
-                "actor": actor,
-                "plan_id": plan_id,
-                "subject": subject,
-                "digest": digest,
-                "prev_hash": prev_hash,
-            }
-        )
-    ).hexdigest()
+    fields = {
+        "v": 1,
+        "seq": seq,
+        "recorded_at": recorded_at,
+        "kind": kind,
+        "actor": actor,
+        "plan_id": plan_id,
+        "subject": subject,
+        "digest": digest,
+        "prev_hash": prev_hash,
+    }
+    flat = _flat(fields)
+    encoded = canonical_bytes(fields) if flat is None else _dumps(flat).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def stored_record_hash(record: Mapping[str, Any]) -> str:
@@ -118,34 +171,114 @@ def stored_record_hash(record: Mapping[str, Any]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class CorruptValue:
+    """A stored value its column's type cannot read back (e.g. an amount that is not a number)."""
+
+    seq: int | None
+    table: str
+    column: str
+    raw: str
+
+
+_processors: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+
+
+def _column_processors(table: Table, conn: Connection) -> list[tuple[str, Any]]:
+    key = (table.name, conn.dialect.name)
+    found = _processors.get(key)
+    if found is None:
+        found = [
+            (c.name, c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None))
+            for c in table.columns
+        ]
+        _processors[key] = found
+    return found
+
+
+def _read_rows(
+    conn: Connection,
+    table: Table,
+    where: str,
+    params: Mapping[str, Any],
+    corrupt: list[CorruptValue] | None,
+    seq_column: str,
+) -> Iterator[dict[str, Any]]:
+    """Rows of ``table`` read raw and converted value by value, so one bad value names itself.
+
+    A value its column type refuses is kept as its raw text (which then fails
+    the record's digest) and reported in ``corrupt``.
+    """
+    processors = _column_processors(table, conn)
+    names = ", ".join(name for name, _ in processors)
+    # names come from the table definitions in ledger.tables, never from input
+    sql = text(f"SELECT {names} FROM {table.name}{where}")  # noqa: S608
+    for raw in conn.execute(sql, dict(params)):
+        row: dict[str, Any] = {}
+        for (name, proc), value in zip(processors, raw, strict=True):
+            if proc is None or value is None:
+                row[name] = value
+                continue
+            try:
+                row[name] = proc(value)
+            except (ValueError, TypeError, ArithmeticError):
+                row[name] = _Unreadable(value)
+                if corrupt is not None:
+                    seq = raw[[n for n, _ in processors].index(seq_column)]
+                    corrupt.append(CorruptValue(seq, table.name, name, str(value)[:80]))
+        yield row
+
+
 def rows_by_seq(
-    conn: Connection, low: int | None, high: int | None
+    conn: Connection,
+    low: int | None,
+    high: int | None,
+    corrupt: list[CorruptValue] | None = None,
 ) -> dict[int, list[tuple[str, dict[str, Any]]]]:
     """Every event row with ``low < audit_seq <= high`` (open ends when None), by audit_seq."""
     grouped: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    clauses = []
+    params: dict[str, Any] = {}
+    if low is not None:
+        clauses.append("audit_seq > :low")
+        params["low"] = low
+    if high is not None:
+        clauses.append("audit_seq <= :high")
+        params["high"] = high
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
     for table in EVENT_TABLE_OBJECTS:
-        query = select(table)
-        if low is not None:
-            query = query.where(table.c.audit_seq > low)
-        if high is not None:
-            query = query.where(table.c.audit_seq <= high)
-        for row in conn.execute(query).mappings():
+        for row in _read_rows(conn, table, where, params, corrupt, "audit_seq"):
             grouped.setdefault(row["audit_seq"], []).append((table.name, row_content(table, row)))
     return grouped
 
 
 def iter_records(
-    conn: Connection, *, since: datetime | None = None, batch: int = BATCH
+    conn: Connection,
+    *,
+    since: datetime | None = None,
+    batch: int = BATCH,
+    corrupt: list[CorruptValue] | None = None,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Audit records in sequence order, a batch at a time."""
+    """Audit records in sequence order, a batch at a time.
+
+    With ``corrupt`` (and no ``since``) values are read one by one, a value
+    that cannot be read is kept as raw text and reported there (see
+    :func:`_read_rows`).
+    """
     last: int | None = None
     while True:
-        query = select(AUDIT).order_by(AUDIT.c.seq).limit(batch)
-        if last is not None:
-            query = query.where(AUDIT.c.seq > last)
-        if since is not None:
-            query = query.where(AUDIT.c.recorded_at >= since)
-        records = [dict(r) for r in conn.execute(query).mappings()]
+        if corrupt is not None and since is None:
+            where = (" WHERE seq > :last" if last is not None else "") + (
+                f" ORDER BY seq LIMIT {int(batch)}"
+            )
+            records = list(_read_rows(conn, AUDIT, where, {"last": last}, corrupt, "seq"))
+        else:
+            query = select(AUDIT).order_by(AUDIT.c.seq).limit(batch)
+            if last is not None:
+                query = query.where(AUDIT.c.seq > last)
+            if since is not None:
+                query = query.where(AUDIT.c.recorded_at >= since)
+            records = [dict(r) for r in conn.execute(query).mappings()]
         if not records:
             return
         yield records
@@ -205,6 +338,7 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     checkpoint: Checkpoint | None = None
     truncated: bool = False
+    signing: SigningReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -240,9 +374,10 @@ def verify(
         else:
             report.truncated = True
 
-    for records in iter_records(conn, batch=batch):
+    corrupt: list[CorruptValue] = []
+    for records in iter_records(conn, batch=batch, corrupt=corrupt):
         high = records[-1]["seq"]
-        rows = rows_by_seq(conn, low, high)
+        rows = rows_by_seq(conn, low, high, corrupt)
         seqs = {r["seq"] for r in records}
         for record in records:
             seq = record["seq"]
@@ -271,7 +406,10 @@ def verify(
                         kind,
                     )
                 )
-            recomputed = stored_record_hash(record)
+            try:
+                recomputed = stored_record_hash(record)
+            except (TypeError, ValueError):
+                recomputed = ""  # a field that cannot be read back: reported as corrupt below
             if recomputed != record["hash"]:
                 add(
                     Problem(
@@ -311,13 +449,23 @@ def verify(
             )
         low = high
 
-    for seq, items in sorted(rows_by_seq(conn, low, None).items()):
+    for seq, items in sorted(rows_by_seq(conn, low, None, corrupt).items()):
         names = sorted({name for name, _ in items})
         add(
             Problem(
                 seq,
                 "ORPHAN_ROWS",
                 f"rows in {', '.join(names)} claim audit record #{seq}, past the last record",
+            )
+        )
+
+    for bad in corrupt:
+        add(
+            Problem(
+                bad.seq,
+                "CORRUPT_VALUE",
+                f"{bad.table}.{bad.column} holds {bad.raw!r}, which is not a valid value "
+                "of that column (the stored value was overwritten)",
             )
         )
 

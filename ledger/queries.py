@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, or_
 from sqlmodel import Session, col, select
 
 from ledger import chain
@@ -277,13 +277,76 @@ def order_view(conn: Connection, client_order_id: str) -> OrderView | None:
         return None if order is None else _order_view(session, order)
 
 
-def recent_records(conn: Connection, limit: int) -> list[AuditRecord]:
-    """The last ``limit`` audit records, oldest first."""
+def recent_records(
+    conn: Connection,
+    limit: int,
+    *,
+    plan_id: str | None = None,
+    kind: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+) -> list[AuditRecord]:
+    """The last ``limit`` audit records matching every filter given, oldest first.
+
+    ``plan_id`` also matches the request record of that plan.
+    """
     with Session(bind=conn) as session:
-        newest = list(
-            session.exec(select(AuditRecord).order_by(col(AuditRecord.seq).desc()).limit(limit))
-        )
+        query = select(AuditRecord)
+        if plan_id is not None:
+            request_id = session.exec(
+                select(PlanRow.request_id).where(PlanRow.id == plan_id)
+            ).first()
+            mine = col(AuditRecord.plan_id) == plan_id
+            if request_id is not None:
+                mine = or_(
+                    mine,
+                    and_(
+                        col(AuditRecord.kind) == "request", col(AuditRecord.subject) == request_id
+                    ),
+                )
+            query = query.where(mine)
+        if kind is not None:
+            query = query.where(AuditRecord.kind == kind)
+        if actor is not None:
+            query = query.where(AuditRecord.actor == actor)
+        if since is not None:
+            query = query.where(col(AuditRecord.recorded_at) >= since)
+        newest = list(session.exec(query.order_by(col(AuditRecord.seq).desc()).limit(limit)))
         return list(reversed(newest))
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    """One step's decision, for a line of the log."""
+
+    step_id: str
+    verdict: str
+    codes: tuple[str, ...]
+
+
+def decisions_by_seq(conn: Connection, seqs: list[int]) -> dict[int, list[DecisionLine]]:
+    """The decisions recorded by each of the audit records ``seqs``, by step."""
+    if not seqs:
+        return {}
+    found: dict[int, list[DecisionLine]] = {}
+    with Session(bind=conn) as session:
+        rows = session.exec(
+            select(DecisionRow)
+            .where(col(DecisionRow.audit_seq).in_(seqs))
+            .order_by(col(DecisionRow.audit_seq), col(DecisionRow.step_id))
+        )
+        for row in rows:
+            codes: list[str] = []
+            try:
+                reasons = json.loads(row.reasons_json)
+            except json.JSONDecodeError:
+                reasons = []
+            if isinstance(reasons, list):
+                codes = [str(r.get("code")) for r in reasons if isinstance(r, dict)]
+            found.setdefault(row.audit_seq, []).append(
+                DecisionLine(row.step_id, row.verdict, tuple(dict.fromkeys(codes)))
+            )
+    return found
 
 
 def export_records(conn: Connection, since: datetime) -> Iterator[dict[str, Any]]:

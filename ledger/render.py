@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,9 +14,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from foundation.display import MAX_SHOWN_PLACES
+from foundation.display import number as show_number
 from intent.plan import parse_result_from_data
 from ledger.chain import VerifyReport
-from ledger.queries import PlanStory
+from ledger.queries import DecisionLine, PlanStory
 from ledger.tables import AuditRecord
 
 _VERDICT_STYLE = {"allow": "green", "confirm": "yellow", "escalate": "magenta", "deny": "bold red"}
@@ -38,9 +40,8 @@ def _when(value: datetime | None) -> str:
 
 
 def _num(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    """Recorded amounts exactly as recorded, in plain digits (no ``2.9E-7``)."""
+    return show_number(value, places=MAX_SHOWN_PLACES, group=False)
 
 
 def _short(digest: str | None, n: int = 12) -> str:
@@ -223,11 +224,25 @@ def story_renderable(story: PlanStory) -> Group:
     return Group(*parts)
 
 
-def records_table(records: Sequence[AuditRecord]) -> Table:
+def records_table(
+    records: Sequence[AuditRecord], decisions: Mapping[int, Sequence[DecisionLine]] | None = None
+) -> Table:
     table = Table(expand=False, show_edge=False)
-    for column in ("#", "time (UTC)", "kind", "actor", "plan", "subject", "hash"):
-        table.add_column(column, no_wrap=column != "actor")
+    for column in ("#", "time (UTC)", "kind", "actor", "plan", "subject", "decision", "hash"):
+        if column == "decision":
+            table.add_column(column, overflow="fold", min_width=16)
+        else:
+            table.add_column(column, no_wrap=column != "actor")
     for record in records:
+        lines = (decisions or {}).get(record.seq, ())
+        shown = Text()
+        for n, line in enumerate(lines):
+            if n:
+                shown.append("\n")
+            shown.append(f"{line.step_id} ")
+            shown.append(line.verdict, style=_VERDICT_STYLE.get(line.verdict, ""))
+            if line.codes:
+                shown.append(f" ({', '.join(line.codes)})")
         table.add_row(
             str(record.seq),
             _when(record.recorded_at),
@@ -235,16 +250,17 @@ def records_table(records: Sequence[AuditRecord]) -> Table:
             record.actor,
             record.plan_id or "",
             record.subject or "",
+            shown,
             _short(record.hash),
         )
     return table
 
 
-def console_for(stream: Any = None) -> Console:
-    """A console for command output: wide enough for ids and hashes when not a terminal."""
+def console_for(stream: Any = None, *, width: int = 120) -> Console:
+    """A console for command output: ``width`` columns (for ids and hashes) when not a terminal."""
     console = Console(file=stream, highlight=False, soft_wrap=False)
     if not console.is_terminal:
-        console = Console(file=stream, highlight=False, width=120)
+        console = Console(file=stream, highlight=False, width=width)
     return console
 
 
@@ -252,15 +268,27 @@ def print_story(story: PlanStory, console: Console) -> None:
     console.print(story_renderable(story))
 
 
-def print_records(records: Sequence[AuditRecord], console: Console) -> None:
+def print_records(
+    records: Sequence[AuditRecord],
+    console: Console,
+    decisions: Mapping[int, Sequence[DecisionLine]] | None = None,
+    *,
+    empty: str = "the audit trail is empty",
+) -> None:
     if not records:
-        console.print("the audit trail is empty")
+        console.print(empty)
         return
-    console.print(records_table(records))
+    console.print(records_table(records, decisions))
 
 
-def verify_lines(report: VerifyReport, *, shown: int = 10) -> list[str]:
-    """The verify report as plain lines: the verdict first, then the problems."""
+def verify_lines(
+    report: VerifyReport, *, shown: int = 10, missing_key: str | None = None
+) -> list[str]:
+    """The verify report as plain lines: the verdict first, then the problems.
+
+    ``missing_key``: the audit key looked for and not found (heads not checked).
+    """
+    signing = report.signing
     if report.ok:
         lines = [
             f"ok: audit chain verified: {report.records} record(s), "
@@ -271,15 +299,33 @@ def verify_lines(report: VerifyReport, *, shown: int = 10) -> list[str]:
                 f"ok: the log still extends the checkpoint at #{report.checkpoint.sequence} "
                 f"{_short(report.checkpoint.hash, 16)}"
             )
-        return lines
-    first = report.problems[0]
-    lines = [
-        f"TAMPERED: the audit chain does not verify ({len(report.problems)}"
-        f"{'+' if report.truncated else ''} problem(s) in {report.records} record(s))",
-        f"first bad record: {first.describe()}",
-    ]
-    for problem in report.problems[1:shown]:
-        lines.append(f"  also: {problem.describe()}")
-    if len(report.problems) > shown or report.truncated:
-        lines.append("  ... more problems not shown")
+        if signing is not None:
+            lines.append(
+                f"ok: signed by the executor's audit key {signing.key_id} ({signing.key_path}): "
+                f"{signing.signatures} signed head(s), the last #{signing.last_signed}"
+                + (
+                    f"; nothing cut since the signed head #{signing.head_file_seq}"
+                    if signing.head_file_seq is not None
+                    else ""
+                )
+            )
+    else:
+        first = report.problems[0]
+        lines = [
+            f"TAMPERED: the audit chain does not verify ({len(report.problems)}"
+            f"{'+' if report.truncated else ''} problem(s) in {report.records} record(s))",
+            f"first bad record: {first.describe()}",
+        ]
+        for problem in report.problems[1:shown]:
+            lines.append(f"  also: {problem.describe()}")
+        if len(report.problems) > shown or report.truncated:
+            lines.append("  ... more problems not shown")
+    if signing is not None:
+        lines.extend(f"note: {note}" for note in signing.notes)
+    elif missing_key is not None:
+        lines.append(
+            f"note: heads are not signed: no audit key at {missing_key} "
+            "(records appended or cut by someone who can write the database are not caught "
+            "without a checkpoint)"
+        )
     return lines

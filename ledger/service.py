@@ -30,18 +30,21 @@ from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import SQLModel, select
 
+from foundation import paths
 from foundation.clock import Clock, SystemClock
-from foundation.errors import ApprovalError, LedgerError, SignoffError
+from foundation.errors import ApprovalError, AuditIntegrityError, LedgerError, SignoffError
 from foundation.secrets import ensure_environment_loaded, redact
 from intent.canonical import canonical_bytes, content_hash
 from intent.market import AccountSnapshot, MarketData, Quote
 from intent.plan import Clarification, Plan, Refusal
 from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, Unresolved
 from ledger import chain, queries, store
+from ledger.signing import HeadSigner, HeadVerifier, SignedHead, verify_signatures
 from ledger.tables import (
     ApprovalRow,
     ApprovalUseRow,
     AuditRecord,
+    AuditSignatureRow,
     CorrectionRow,
     DecisionInputsRow,
     DecisionRow,
@@ -76,10 +79,37 @@ ORDER_STATUSES: frozenset[str] = frozenset(get_args(OrderStatus))
 FINISHED_STATUSES: frozenset[str] = frozenset({"filled", "canceled", "rejected", "expired"})
 """Statuses after which an order can change no more."""
 
+RECORD_KINDS: tuple[str, ...] = (
+    "request",
+    "parse",
+    "resolution",
+    "policy_version",
+    "decision",
+    "approval",
+    "approval_use",
+    "order_intent",
+    "order_status",
+    "fill",
+    "session_start",
+    "session_end",
+    "correction",
+)
+"""Every kind of audit record the ledger writes (``kind`` of :class:`AuditRecord`)."""
+
 ApprovalRole = Literal["confirm", "escalate"]
 ApprovalOutcome = Literal["approved", "rejected"]
 
 _T = TypeVar("_T")
+
+SIGNATURES: Table = AuditSignatureRow.__table__  # type: ignore[attr-defined]
+
+
+def ledger_identity(engine: Engine) -> str:
+    """The ledger's location as the signed-head file names it: a real path, or the URL."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return os.path.realpath(url.database)
+    return url.render_as_string(hide_password=True)
 
 
 def new_id(prefix: str) -> str:
@@ -109,14 +139,29 @@ class RecordedId:
     audit: Appended
 
 
-def _redact_row(row: SQLModel) -> None:
-    table: Table = row.__table__  # type: ignore[attr-defined]
-    for column in table.columns:
-        value = getattr(row, column.name)
-        if isinstance(value, str):
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One event row to append: its table and its values (absent columns are NULL).
+
+    Plain values rather than SQLModel instances: building and reading those costs
+    more than an append's SQL on SQLite (see ``benchmarks/bench_ledger.py``).
+    """
+
+    table: Table
+    values: dict[str, Any]
+
+
+def _row(table_model: type[SQLModel], /, **values: Any) -> _Row:
+    return _Row(table_model.__table__, values)  # type: ignore[attr-defined]
+
+
+def _redacted(values: dict[str, Any]) -> dict[str, Any]:
+    for key, value in values.items():
+        if type(value) is str:
             clean = redact(value)
-            if clean is not value and clean != value:
-                setattr(row, column.name, clean)
+            if clean != value:
+                values[key] = clean
+    return values
 
 
 class Ledger:
@@ -128,9 +173,18 @@ class Ledger:
     may use the same database at once.
     """
 
-    def __init__(self, engine: Engine, *, clock: Clock | None = None, where: str = "") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock | None = None,
+        where: str = "",
+        head_signer: HeadSigner | None = None,
+    ) -> None:
         self._engine = engine
         self._clock: Clock = clock or SystemClock()
+        self._signer = head_signer
+        self.identity = ledger_identity(engine)
         # one connection for all appends of this Ledger: a pool checkout per append
         # costs about as much as the append's own SQL
         self._writer: Connection | None = None
@@ -141,9 +195,20 @@ class Ledger:
 
     @classmethod
     def open(
-        cls, url: str | None = None, *, clock: Clock | None = None, create: bool = True
+        cls,
+        url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        create: bool = True,
+        head_signer: HeadSigner | None = None,
     ) -> Ledger:
-        """Open (and with ``create``, initialise) the ledger; check its schema version."""
+        """Open (and with ``create``, initialise) the ledger; check its schema version.
+
+        With ``head_signer`` (see ``ledger.signing``) every append signs the
+        chain's new head in its own transaction and then publishes it to the
+        signer's signed-head file. Open a signing ledger with ``create`` (the
+        default), which also upgrades a ledger written before signing existed.
+        """
         ensure_environment_loaded()
         db_url = store.ledger_url(url)
         where = store.describe_url(db_url)
@@ -153,6 +218,9 @@ class Ledger:
                 f"there is no ledger at {where} yet",
                 hint="nothing has been recorded there; check SIGNOFF_HOME or SIGNOFF_DB_URL",
             )
+        if sqlite_file is not None:
+            # the request history is private: created 0600, a warning when it is not
+            paths.private_file(sqlite_file)
         engine = store.create_ledger_engine(db_url)
         try:
             store.ensure_schema(engine, where=where, create=create)
@@ -162,7 +230,7 @@ class Ledger:
         except SignoffError:
             engine.dispose()
             raise
-        return cls(engine, clock=clock, where=where)
+        return cls(engine, clock=clock, where=where, head_signer=head_signer)
 
     def close(self) -> None:
         with self._write_lock:
@@ -194,7 +262,7 @@ class Ledger:
         actor: str,
         plan_id: str | None,
         subject: str | None,
-        rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
+        rows: Sequence[_Row] | Callable[[Connection], Sequence[_Row]],
     ) -> Appended:
         """Write ``rows`` and their audit record in one locked transaction.
 
@@ -204,9 +272,19 @@ class Ledger:
         """
         actor = redact(actor)
         with self._write_lock:
-            return self._append_locked(
+            appended, signed = self._append_locked(
                 kind=kind, actor=actor, plan_id=plan_id, subject=subject, rows=rows
             )
+            if signed is not None and self._signer is not None:
+                try:
+                    self._signer.publish(self.identity, signed)
+                except OSError as exc:
+                    raise LedgerError(
+                        f"record #{appended.seq} was recorded and signed, but its signed head "
+                        f"could not be written to {self._signer.heads_dir}: {exc.strerror}",
+                        hint="make the executor's directory writable by the executor",
+                    ) from exc
+            return appended
 
     def _append_locked(
         self,
@@ -215,8 +293,9 @@ class Ledger:
         actor: str,
         plan_id: str | None,
         subject: str | None,
-        rows: Sequence[SQLModel] | Callable[[Connection], Sequence[SQLModel]],
-    ) -> Appended:
+        rows: Sequence[_Row] | Callable[[Connection], Sequence[_Row]],
+    ) -> tuple[Appended, SignedHead | None]:
+        signed: SignedHead | None = None
         if self._writer is None:
             try:
                 self._writer = store.writer_connection(self._engine)
@@ -230,9 +309,9 @@ class Ledger:
                 seq = last_seq + 1
                 contents = []
                 for row in made:
-                    _redact_row(row)
-                    row.audit_seq = seq
-                    contents.append(chain.model_content(row))
+                    values = _redacted(dict(row.values))
+                    values["audit_seq"] = seq
+                    contents.append((row.table.name, chain.row_content(row.table, values)))
                 digest = chain.event_digest(contents)
                 own_hash = chain.record_hash(
                     seq=seq,
@@ -265,7 +344,7 @@ class Ledger:
                 batch: list[dict[str, Any]] = []
                 batch_table: Table | None = None
                 for (_name, content), row in zip(contents, made, strict=True):
-                    table: Table = row.__table__  # type: ignore[attr-defined]
+                    table = row.table
                     if batch_table is not None and table is not batch_table:
                         store.insert_rows(conn, batch_table, batch)
                         batch = []
@@ -273,6 +352,9 @@ class Ledger:
                     batch.append(content)
                 if batch_table is not None:
                     store.insert_rows(conn, batch_table, batch)
+                if self._signer is not None:
+                    signed = self._signer.sign(seq, own_hash)
+                    store.insert_rows(conn, SIGNATURES, [signed.as_row()])
         except SignoffError:
             raise
         except SQLAlchemyError as exc:
@@ -280,7 +362,7 @@ class Ledger:
             self._writer.close()
             self._writer = None
             raise store.map_db_error(exc, self.where) from exc
-        return Appended(seq=seq, hash=own_hash, recorded_at=now)
+        return Appended(seq=seq, hash=own_hash, recorded_at=now), signed
 
     def _read(self, fn: Callable[[Connection], _T]) -> _T:
         try:
@@ -290,6 +372,13 @@ class Ledger:
             raise
         except SQLAlchemyError as exc:
             raise store.map_db_error(exc, self.where) from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            # a column type refusing a stored value (ledger.types): the database was altered,
+            # which is the audit trail failing its integrity (exit 1), not a usage error
+            raise AuditIntegrityError(
+                f"a value stored in the ledger at {self.where} cannot be read back: {exc}",
+                hint="'signoff audit verify' names the record it belongs to",
+            ) from exc
 
     # ---------------------------------------------------------------- stages
 
@@ -305,7 +394,8 @@ class Ledger:
     ) -> RecordedId:
         """What a person typed, and which parser (and model) will read it."""
         rid = request_id or new_id("r")
-        row = RequestRow(
+        row = _row(
+            RequestRow,
             id=rid,
             audit_seq=0,
             received_at=self._clock.now(),
@@ -335,8 +425,9 @@ class Ledger:
         """
         pid = plan_id or new_id("p")
         now = self._clock.now()
-        rows: list[SQLModel] = [
-            PlanRow(
+        rows: list[_Row] = [
+            _row(
+                PlanRow,
                 id=pid,
                 audit_seq=0,
                 request_id=request_id,
@@ -350,12 +441,17 @@ class Ledger:
         if isinstance(result, Plan):
             for idx, step in enumerate(result.steps):
                 rows.append(
-                    PlanStepRow(
-                        plan_id=pid, idx=idx, audit_seq=0, action=step.action, step_json=_json(step)
+                    _row(
+                        PlanStepRow,
+                        plan_id=pid,
+                        idx=idx,
+                        audit_seq=0,
+                        action=step.action,
+                        step_json=_json(step),
                     )
                 )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, RequestRow.id, request_id, "request")
             return rows
 
@@ -374,8 +470,9 @@ class Ledger:
     ) -> RecordedId:
         """The concrete steps a plan resolved to, and the account and market they used."""
         res_id = resolution_id or new_id("res")
-        rows: list[SQLModel] = [
-            ResolutionRow(
+        rows: list[_Row] = [
+            _row(
+                ResolutionRow,
                 id=res_id,
                 audit_seq=0,
                 plan_id=plan_id,
@@ -387,7 +484,8 @@ class Ledger:
         for step in steps:
             order = step if isinstance(step, ResolvedOrder) else None
             rows.append(
-                ResolvedStepRow(
+                _row(
+                    ResolvedStepRow,
                     resolution_id=res_id,
                     step_id=step.step_id,
                     audit_seq=0,
@@ -404,7 +502,7 @@ class Ledger:
                 )
             )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             return rows
 
@@ -418,14 +516,15 @@ class Ledger:
     ) -> Appended | None:
         """The full text of a policy version; None when that exact version is already there."""
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             found = conn.execute(
                 select(PolicyVersionRow.hash).where(PolicyVersionRow.hash == stamp.hash)
             ).first()
             if found is not None:
                 return []
             return [
-                PolicyVersionRow(
+                _row(
+                    PolicyVersionRow,
                     hash=stamp.hash,
                     audit_seq=0,
                     policy_id=stamp.id,
@@ -451,12 +550,12 @@ class Ledger:
         actor: str,
         plan_id: str | None,
         subject: str | None,
-        build: Callable[[Connection], list[SQLModel]],
+        build: Callable[[Connection], list[_Row]],
     ) -> Appended | None:
         class _Nothing(Exception):
             pass
 
-        def guarded(conn: Connection) -> list[SQLModel]:
+        def guarded(conn: Connection) -> list[_Row]:
             made = build(conn)
             if not made:
                 raise _Nothing
@@ -501,8 +600,9 @@ class Ledger:
         quotes_value: Any = quotes
         inputs = {"snapshot": snapshot, "quotes": quotes_value, "counters": dict(counters)}
         ids = [new_id("d") for _ in decisions]
-        rows: list[SQLModel] = [
-            DecisionInputsRow(
+        rows: list[_Row] = [
+            _row(
+                DecisionInputsRow,
                 id=inputs_id,
                 audit_seq=0,
                 plan_id=plan_id,
@@ -516,7 +616,8 @@ class Ledger:
         ]
         for did, decision in zip(ids, decisions, strict=True):
             rows.append(
-                DecisionRow(
+                _row(
+                    DecisionRow,
                     id=did,
                     audit_seq=0,
                     plan_id=plan_id,
@@ -531,7 +632,7 @@ class Ledger:
                 )
             )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             for stamp in {d.policy.hash: d.policy for d in decisions}.values():
                 found = conn.execute(
@@ -571,7 +672,8 @@ class Ledger:
         if outcome not in get_args(ApprovalOutcome):
             raise LedgerError(f"unknown approval outcome {outcome!r}")
         aid = approval_id or new_id("a")
-        row = ApprovalRow(
+        row = _row(
+            ApprovalRow,
             id=aid,
             audit_seq=0,
             plan_id=plan_id,
@@ -587,7 +689,7 @@ class Ledger:
             nonce=nonce,
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             return [row]
 
@@ -601,7 +703,7 @@ class Ledger:
     ) -> Appended:
         """Mark an approval used, once: a second use, a rejection or an expired one is refused."""
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             approval = (
                 conn.execute(select(ApprovalRow).where(ApprovalRow.id == approval_id))
                 .mappings()
@@ -627,7 +729,8 @@ class Ledger:
                     hint="an approval is good for one execution; ask for a new one",
                 )
             return [
-                ApprovalUseRow(
+                _row(
+                    ApprovalUseRow,
                     approval_id=approval_id,
                     audit_seq=0,
                     used_at=now,
@@ -668,7 +771,8 @@ class Ledger:
         decision_id: str | None = None,
     ) -> Appended:
         """The intent to send an order, before it is sent; a client order id is used once."""
-        row = OrderRow(
+        row = _row(
+            OrderRow,
             client_order_id=client_order_id,
             audit_seq=0,
             plan_id=plan_id,
@@ -685,7 +789,7 @@ class Ledger:
             created_at=self._clock.now(),
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PlanRow.id, plan_id, "plan")
             taken = conn.execute(
                 select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
@@ -718,7 +822,8 @@ class Ledger:
                 f"unknown order status {status!r}",
                 hint=f"use one of: {', '.join(sorted(ORDER_STATUSES))}",
             )
-        row = OrderEventRow(
+        row = _row(
+            OrderEventRow,
             id=new_id("e"),
             audit_seq=0,
             client_order_id=client_order_id,
@@ -731,7 +836,7 @@ class Ledger:
         )
         plan_id = self._order_plan(client_order_id)
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             return [row]
 
         return self._append(
@@ -752,7 +857,8 @@ class Ledger:
     ) -> Appended | None:
         """One execution of an order; None when that trade is already recorded (replay-safe)."""
         plan_id = self._order_plan(client_order_id)
-        row = FillRow(
+        row = _row(
+            FillRow,
             id=new_id("f"),
             audit_seq=0,
             client_order_id=client_order_id,
@@ -764,7 +870,7 @@ class Ledger:
             filled_at=filled_at or self._clock.now(),
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             seen = conn.execute(
                 select(FillRow.id).where(
                     FillRow.client_order_id == client_order_id,
@@ -790,7 +896,8 @@ class Ledger:
     ) -> RecordedId:
         """A paper session starting: its feed, seed, settings and starting account."""
         sid = session_id or new_id("s")
-        row = PaperSessionRow(
+        row = _row(
+            PaperSessionRow,
             id=sid,
             audit_seq=0,
             started_at=self._clock.now(),
@@ -810,7 +917,8 @@ class Ledger:
         self, *, session_id: str, actor: str, report: Mapping[str, Any]
     ) -> Appended:
         """A paper session ending, with its report (balances, P&L, counts)."""
-        row = PaperSessionEndRow(
+        row = _row(
+            PaperSessionEndRow,
             session_id=session_id,
             audit_seq=0,
             ended_at=self._clock.now(),
@@ -818,7 +926,7 @@ class Ledger:
             report_json=_json(dict(report)),
         )
 
-        def build(conn: Connection) -> list[SQLModel]:
+        def build(conn: Connection) -> list[_Row]:
             self._require(conn, PaperSessionRow.id, session_id, "paper session")
             ended = conn.execute(
                 select(PaperSessionEndRow.ended_at).where(
@@ -843,7 +951,8 @@ class Ledger:
     ) -> RecordedId:
         """A correction of an earlier record: the earlier one stays as it was."""
         cid = new_id("c")
-        row = CorrectionRow(
+        row = _row(
+            CorrectionRow,
             id=cid,
             audit_seq=0,
             corrects_seq=corrects_seq,
@@ -893,9 +1002,29 @@ class Ledger:
         """The chain's last sequence number and hash."""
         return self._read(chain.head)
 
-    def verify(self, checkpoint: chain.Checkpoint | None = None) -> chain.VerifyReport:
-        """Recompute the whole chain (see :func:`ledger.chain.verify`)."""
-        return self._read(lambda conn: chain.verify(conn, checkpoint=checkpoint))
+    def verify(
+        self,
+        checkpoint: chain.Checkpoint | None = None,
+        *,
+        audit_key: HeadVerifier | None = None,
+        heads_dir: str | None = None,
+    ) -> chain.VerifyReport:
+        """Recompute the whole chain (see :func:`ledger.chain.verify`).
+
+        With ``audit_key``, also check every signed head against it, report
+        records after the last signed head, and compare the chain with the
+        signed head of this ledger kept in ``heads_dir`` (see ``ledger.signing``).
+        """
+
+        def run(conn: Connection) -> chain.VerifyReport:
+            report = chain.verify(conn, checkpoint=checkpoint)
+            if audit_key is not None:
+                report.signing = verify_signatures(
+                    conn, report, audit_key, ledger=self.identity, heads_dir=heads_dir
+                )
+            return report
+
+        return self._read(run)
 
     def checkpoint(self) -> chain.Checkpoint:
         """The current head, to be written somewhere the ledger's writers cannot reach."""
@@ -920,9 +1049,43 @@ class Ledger:
     def order(self, client_order_id: str) -> queries.OrderView | None:
         return self._read(lambda conn: queries.order_view(conn, client_order_id))
 
-    def recent(self, limit: int = 20) -> list[AuditRecord]:
-        """The last ``limit`` audit records, oldest first."""
-        return self._read(lambda conn: queries.recent_records(conn, limit))
+    def recent(
+        self,
+        limit: int = 20,
+        *,
+        plan_id: str | None = None,
+        kind: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+    ) -> list[AuditRecord]:
+        """The last ``limit`` audit records matching every filter given, oldest first."""
+        return self._read(
+            lambda conn: queries.recent_records(
+                conn, limit, plan_id=plan_id, kind=kind, actor=actor, since=since
+            )
+        )
+
+    def log(
+        self,
+        limit: int = 20,
+        *,
+        plan_id: str | None = None,
+        kind: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+    ) -> tuple[list[AuditRecord], dict[int, list[queries.DecisionLine]]]:
+        """:meth:`recent`, with the decisions those records hold (by audit record)."""
+
+        def run(
+            conn: Connection,
+        ) -> tuple[list[AuditRecord], dict[int, list[queries.DecisionLine]]]:
+            records = queries.recent_records(
+                conn, limit, plan_id=plan_id, kind=kind, actor=actor, since=since
+            )
+            seqs = [r.seq for r in records if r.kind == "decision"]
+            return records, queries.decisions_by_seq(conn, seqs)
+
+        return self._read(run)
 
     def export(self, since: datetime) -> Iterator[dict[str, Any]]:
         """Audit records at or after ``since`` with their event rows, in sequence order.

@@ -37,7 +37,14 @@ from sqlmodel import SQLModel, select
 from foundation import paths
 from foundation.errors import LedgerError, SchemaVersionError
 from foundation.secrets import redact, register_secret
-from ledger.tables import APPEND_ONLY_TABLES, EVENT_TABLES, SCHEMA_VERSION, AuditRecord, SchemaInfo
+from ledger.tables import (
+    APPEND_ONLY_TABLES,
+    EVENT_TABLES,
+    SCHEMA_VERSION,
+    AuditRecord,
+    AuditSignatureRow,
+    SchemaInfo,
+)
 
 ENV_DB_URL = "SIGNOFF_DB_URL"
 LEDGER_FILE = "ledger.sqlite3"
@@ -45,7 +52,11 @@ BUSY_TIMEOUT_MS = 30_000
 _ADVISORY_KEY = 0x5161_7564  # 'Qaud': any constant; the schema name is the second key
 _BEGIN_OPTION = "signoff_sqlite_begin"
 
-ALL_TABLES: tuple[type[SQLModel], ...] = (SchemaInfo, AuditRecord, *EVENT_TABLES)
+ALL_TABLES: tuple[type[SQLModel], ...] = (SchemaInfo, AuditRecord, AuditSignatureRow, *EVENT_TABLES)
+UPGRADABLE_FROM = SCHEMA_VERSION - 1
+"""The one older schema version upgraded in place: it lacks only the tables below."""
+_ADDED_TABLES = frozenset({"audit_signatures"})
+"""Tables the previous version lacks; its next writer adds them (see :func:`ensure_schema`)."""
 TABLE_NAMES = frozenset(str(t.__tablename__) for t in ALL_TABLES)
 
 _URL_HINT = (
@@ -230,13 +241,16 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     params = [
         tuple(proc(row[name]) if proc else row[name] for name, proc in columns) for row in rows
     ]
-    driver_execute(conn, sql, params, many=True)
+    if len(params) == 1:
+        driver_execute(conn, sql, params[0])
+    else:
+        driver_execute(conn, sql, params, many=True)
 
 
-def _append_only_sql(dialect: str) -> list[str]:
+def _append_only_sql(dialect: str, tables: Sequence[str] = APPEND_ONLY_TABLES) -> list[str]:
     if dialect == "sqlite":
         statements = []
-        for table in APPEND_ONLY_TABLES:
+        for table in tables:
             for op in ("UPDATE", "DELETE"):
                 statements.append(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} "
@@ -250,7 +264,7 @@ def _append_only_sql(dialect: str) -> list[str]:
         "RAISE EXCEPTION USING MESSAGE = 'signoff ledger: ' || TG_TABLE_NAME "
         "|| ' is append-only'; END $fn$"
     ]
-    for table in APPEND_ONLY_TABLES:
+    for table in tables:
         statements.append(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION signoff_append_only()"
@@ -262,7 +276,7 @@ def _append_only_sql(dialect: str) -> list[str]:
     return statements
 
 
-def _check_version(conn: Connection, where: str) -> None:
+def _check_version(conn: Connection, where: str) -> int:
     found = conn.execute(
         select(SchemaInfo.value).where(SchemaInfo.key == "schema_version")
     ).scalar_one_or_none()
@@ -276,8 +290,8 @@ def _check_version(conn: Connection, where: str) -> None:
         version = int(found)
     except ValueError:
         version = -1
-    if version == SCHEMA_VERSION:
-        return
+    if version in (UPGRADABLE_FROM, SCHEMA_VERSION):
+        return version
     if version > SCHEMA_VERSION:
         raise SchemaVersionError(
             f"the ledger at {where} has schema version {found}, newer than this signoff "
@@ -294,13 +308,20 @@ def _check_version(conn: Connection, where: str) -> None:
 def ensure_schema(engine: Engine, *, where: str, create: bool) -> None:
     """Check the schema version; create the tables in an empty database if ``create``.
 
-    A database from another schema version is refused, never altered.
+    A database from another schema version is refused, never altered. A
+    ledger of the version before (no ``audit_signatures``) is upgraded when ``create`` (a
+    writer opens it): the new table is added and nothing existing changes;
+    a reader reads it as it is.
     """
     with write_transaction(engine) as conn:
         names = set(inspect(conn).get_table_names())
         if "schema_info" in names:
-            _check_version(conn, where)
+            version = _check_version(conn, where)
             missing = TABLE_NAMES - names
+            if version == UPGRADABLE_FROM and missing <= _ADDED_TABLES:
+                if create:
+                    _upgrade(conn, missing)
+                return
             if missing:
                 raise LedgerError(
                     f"the ledger at {where} lacks table(s) {', '.join(sorted(missing))}",
@@ -327,6 +348,17 @@ def ensure_schema(engine: Engine, *, where: str, create: bool) -> None:
             SchemaInfo.__table__.insert(),  # type: ignore[attr-defined]
             [{"key": "schema_version", "value": str(SCHEMA_VERSION)}],
         )
+
+
+def _upgrade(conn: Connection, missing: frozenset[str] | set[str]) -> None:
+    tables = [t.__table__ for t in ALL_TABLES if t.__tablename__ in missing]  # type: ignore[attr-defined]
+    SchemaInfo.metadata.create_all(conn, tables=tables)
+    for statement in _append_only_sql(conn.dialect.name, sorted(missing)):
+        conn.exec_driver_sql(statement)
+    conn.execute(
+        text("UPDATE schema_info SET value = :v WHERE key = 'schema_version'"),
+        {"v": str(SCHEMA_VERSION)},
+    )
 
 
 def map_db_error(exc: SQLAlchemyError, where: str) -> LedgerError:

@@ -1,4 +1,4 @@
-"""The ledger's tables (schema version 1).
+"""The ledger's tables (schema version 2).
 
 Every table except ``schema_info`` is append-only: rows are inserted, never
 updated or deleted (the database refuses it with triggers; the code has no
@@ -27,8 +27,13 @@ from sqlmodel import Field, SQLModel
 
 from ledger.types import Money, UTCDateTime
 
-SCHEMA_VERSION = 2
-"""Bump on any change of tables or of how digests are computed; never alter silently."""
+SCHEMA_VERSION = 3
+"""Bump on any change of tables or of how digests are computed; never alter silently.
+
+Version 2 added ``plans.parser_json``; version 3 added ``audit_signatures``. A ledger
+of the version before is upgraded in place by its next writer (the new table only:
+nothing existing changes), and read as it is (``ledger.store.UPGRADABLE_FROM``).
+"""
 
 _SEQ_FK = "audit_records.seq"
 
@@ -56,6 +61,23 @@ class AuditRecord(SQLModel, table=True):
     digest: str = Field(max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class AuditSignatureRow(SQLModel, table=True):
+    """The executor's Ed25519 signature over the chain's head ``(seq, hash)`` (``ledger.signing``).
+
+    Not covered by any record's digest: a signature vouches for the chain, not
+    the other way round. Append-only like the rest.
+    """
+
+    __tablename__ = "audit_signatures"
+
+    seq: int = Field(
+        primary_key=True, foreign_key=_SEQ_FK, sa_column_kwargs={"autoincrement": False}
+    )
+    hash: str = Field(max_length=64)
+    key_id: str = Field(max_length=32)
+    signature: str = Field(max_length=128)
 
 
 class RequestRow(SQLModel, table=True):
@@ -331,5 +353,6 @@ EVENT_TABLES: tuple[type[SQLModel], ...] = (
 
 APPEND_ONLY_TABLES: tuple[str, ...] = (
     "audit_records",
+    "audit_signatures",
     *(str(t.__tablename__) for t in EVENT_TABLES),
 )

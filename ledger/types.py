@@ -11,6 +11,7 @@ ones: SQLite has no time zone, so the UTC wall time is stored there.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+MONEY_DIGITS = 64
+_FIXED_POINT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class Money(TypeDecorator[Decimal]):
@@ -37,15 +41,26 @@ class Money(TypeDecorator[Decimal]):
         number = Decimal(value)
         if not number.is_finite():
             raise ValueError(f"money must be a finite number, got {number}")
-        return format(number, "f")
+        written = format(number, "f")
+        if len(written) > MONEY_DIGITS:
+            raise ValueError(
+                f"money must be written in at most {MONEY_DIGITS} characters, "
+                f"got {len(written)} ({written[:20]}…)"
+            )
+        return written
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        text = str(value)
+        # only what process_bind_param writes: fixed-point text of bounded length (an
+        # exponent such as 1e999999999 would expand to a billion digits when shown or hashed)
+        if len(text) > MONEY_DIGITS or not _FIXED_POINT.fullmatch(text):
+            raise ValueError(f"stored amount is not a decimal: {text[:40]!r}")
         try:
-            return Decimal(str(value))
+            return Decimal(text)
         except InvalidOperation as exc:
-            raise ValueError(f"stored amount is not a decimal: {value!r}") from exc
+            raise ValueError(f"stored amount is not a decimal: {text[:40]!r}") from exc
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -16,6 +16,7 @@ from intent.valuation import price_in
 from policy.context import (
     ZERO,
     Context,
+    exchange,
     fmt_exact,
     fmt_observed,
     make_reason,
@@ -136,28 +137,31 @@ def _daily(
     return out
 
 
-def _position_after(order: ResolvedOrder, ctx: Context) -> Decimal:
-    open_buys = ctx.open_orders[3]
+def _position_after(asset: str, amount: Decimal, ctx: Context) -> Decimal:
+    """Holding + what open orders and the plan's earlier orders would get + this order."""
+    open_gets = ctx.open_orders[3]
     return (
-        ctx.account.total(order.base)
-        + open_buys.get(order.base, ZERO)
-        + ctx.plan.buys.get(order.base, ZERO)
-        + order.quantity
+        ctx.account.total(asset)
+        + open_gets.get(asset, ZERO)
+        + ctx.plan.acquired.get(asset, ZERO)
+        + amount
     )
 
 
 def _position(
     rule: MaxPosition, order: ResolvedOrder, value: Decimal | None, ctx: Context
 ) -> Reason | None:
-    if order.side != "buy":
+    # the asset the order gets: BTC for a BTC/USDT buy and for a SOL/BTC sell alike
+    _, _, asset, amount = exchange(order)
+    if asset == ctx.currency:
         return None
-    cap = rule.cap_for(order.base)
+    cap = rule.cap_for(asset)
     if cap is None:
-        return missing_data(rule, f"no position cap set for {order.base}")
-    price = ctx.price(order.base)
+        return missing_data(rule, f"no position cap set for {asset}")
+    price = ctx.price(asset)
     if price is None:
-        return missing_data(rule, f"cannot value {order.base} in {ctx.currency}")
-    position = _position_after(order, ctx) * price
+        return missing_data(rule, f"cannot value {asset} in {ctx.currency}")
+    position = _position_after(asset, amount, ctx) * price
     if position <= cap:
         return None
     return over_limit(rule, cap, position, ctx.currency, "position")
@@ -166,18 +170,19 @@ def _position(
 def _concentration(
     rule: Concentration, order: ResolvedOrder, value: Decimal | None, ctx: Context
 ) -> Reason | None:
-    if order.side != "buy" or order.base == ctx.currency or order.base in rule.exclude_assets:
+    _, _, asset, amount = exchange(order)
+    if asset == ctx.currency or asset in rule.exclude_assets:
         return None
-    price = ctx.price(order.base)
+    price = ctx.price(asset)
     if price is None:
-        return missing_data(rule, f"cannot value {order.base} in {ctx.currency}")
+        return missing_data(rule, f"cannot value {asset} in {ctx.currency}")
     portfolio = ctx.portfolio
     if portfolio <= 0:
         return missing_data(rule, "the portfolio has no value to take a share of")
-    share = _position_after(order, ctx) * price * HUNDRED / portfolio
+    share = _position_after(asset, amount, ctx) * price * HUNDRED / portfolio
     if share <= rule.max_percent:
         return None
-    return over_limit(rule, rule.max_percent, share, "%", f"share_of_{order.base}")
+    return over_limit(rule, rule.max_percent, share, "%", f"share_of_{asset}")
 
 
 def _listed(rule: RuleBase, message: str, limit: str, observed: str) -> Reason:
@@ -256,7 +261,8 @@ def _message_rate(
 def _open_orders(
     rule: OpenOrders, order: ResolvedOrder, value: Decimal | None, ctx: Context
 ) -> list[Reason]:
-    if order.order_type != "limit" and order.trigger is None:
+    waiting = order.trigger is not None and not ctx.firing
+    if order.order_type != "limit" and not waiting:
         return []  # fills at once: never rests on the book
     by_symbol, total, conditional, _ = ctx.open_orders
     plan = ctx.plan
@@ -281,7 +287,7 @@ def _open_orders(
         over(rule.max_per_symbol, count, f"on {order.symbol}")
     if rule.max_total is not None:
         over(rule.max_total, total + plan.resting + 1, "in all")
-    if rule.max_conditional is not None and order.trigger is not None:
+    if rule.max_conditional is not None and waiting:
         over(rule.max_conditional, conditional + plan.conditional + 1, "conditional")
     return out
 
@@ -435,7 +441,7 @@ def _schedule(
                 )
             )
         elif value * count > rule.max_total_value:
-            obs = f"{fmt_observed(value * count)} {ctx.currency}"
+            obs = f"{fmt_observed(value * count, rule.max_total_value)} {ctx.currency}"
             out.append(
                 make_reason(
                     rule,
@@ -482,19 +488,17 @@ def _throttle(
 def _balance(
     rule: Balance, order: ResolvedOrder, value: Decimal | None, ctx: Context
 ) -> Reason | None:
-    if order.trigger is not None:
-        return None
-    if order.side == "buy":
-        asset, need = order.quote, order.notional
-    else:
-        asset, need = order.base, order.quantity
+    if order.trigger is not None and not ctx.firing:
+        return None  # checked again when it fires, at the market of that moment
+    asset, need, _, _ = exchange(order)
     plan = ctx.plan
     available = (
         ctx.account.free(asset) + plan.received.get(asset, ZERO) - plan.spent.get(asset, ZERO)
     )
     if need <= available:
         return None
-    lim, obs = f"{fmt_observed(max(available, ZERO))} {asset}", f"{fmt_observed(need)} {asset}"
+    free = max(available, ZERO)
+    lim, obs = f"{fmt_exact(free)} {asset}", f"{fmt_exact(need)} {asset}"
     return make_reason(
         rule, rule.code, rule.effect, f"{rule.code}: free={lim}, needed={obs}", lim, obs
     )
@@ -508,13 +512,15 @@ def _breaker(
     limits: list[str] = []
     if rule.max_daily_loss is not None and counters.realised_loss_today > rule.max_daily_loss:
         limits.append(f"max_daily_loss={fmt_exact(rule.max_daily_loss)} {ctx.currency}")
-        tripped.append(f"loss={fmt_observed(counters.realised_loss_today)} {ctx.currency}")
+        loss = fmt_observed(counters.realised_loss_today, rule.max_daily_loss)
+        tripped.append(f"loss={loss} {ctx.currency}")
     if (
         rule.max_drawdown_percent is not None
         and counters.drawdown_percent > rule.max_drawdown_percent
     ):
         limits.append(f"max_drawdown={fmt_exact(rule.max_drawdown_percent)}%")
-        tripped.append(f"drawdown={fmt_observed(counters.drawdown_percent)}%")
+        drawdown = fmt_observed(counters.drawdown_percent, rule.max_drawdown_percent)
+        tripped.append(f"drawdown={drawdown}%")
     if not tripped or not ctx.blocked_by_state(order, rule.trips_to):
         return None
     lim, obs = ", ".join(limits), ", ".join(tripped)
@@ -568,7 +574,6 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
     out: list[Reason] = []
     base, quote = order.base, order.quote
     qty = fmt_exact(order.quantity)
-    notional = fmt_observed(order.notional)
 
     def bad(code: str, limit: str, observed: str, what: str) -> None:
         out.append(make_reason(RULE_VENUE, code, "deny", f"{code}: {what}", limit, observed))
@@ -589,6 +594,7 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
         bad("VENUE_OFF_TICK", tick, price, f"limit price {price} is not on the tick {tick}")
     if order.notional < rules.min_notional:
         least = fmt_exact(rules.min_notional)
+        notional = fmt_observed(order.notional, rules.min_notional)
         bad(
             "VENUE_MIN_NOTIONAL",
             least,
@@ -597,6 +603,7 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
         )
     if rules.max_notional is not None and order.notional > rules.max_notional:
         most = fmt_exact(rules.max_notional)
+        notional = fmt_observed(order.notional, rules.max_notional)
         bad(
             "VENUE_MAX_NOTIONAL",
             most,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
+from foundation.display import MAX_SHOWN_PLACES, number
 from intent.market import AccountSnapshot, MarketData
 from intent.resolved import ResolvedOrder
 from intent.valuation import price_in, value_in
@@ -14,25 +15,21 @@ from policy.decision import Reason, Verdict
 from policy.model import STATE_SEVERITY, Policy, RuleBase, TradingState
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
 
 
 # --- formatting -----------------------------------------------------------------------
 
 
 def fmt_exact(value: Decimal) -> str:
-    """A limit as written: ``1000``, ``0.5``."""
-    return format(value.normalize(), "f")
+    """A limit or an order's own figure, exactly as it is: ``1000``, ``0.5``."""
+    return number(value, places=MAX_SHOWN_PLACES, group=False)
 
 
-def fmt_observed(value: Decimal) -> str:
-    """An observed value: two decimals rounded up (never shown at or under a limit it
-    exceeds), or up to eight significant digits under 1."""
-    if abs(value) >= 1:
-        return format(value.quantize(CENT, rounding=ROUND_CEILING), "f")
-    if value == 0:
-        return "0"
-    return format(Decimal(f"{value:.8g}").normalize(), "f")
+def fmt_observed(value: Decimal, limit: Decimal | None = None) -> str:
+    """An observed value: two decimals when more are not needed, rounded half-even and
+    marked ``~`` when rounded; never rounded onto or across ``limit`` (2.00001 BTC over a
+    2 BTC limit shows as ``2.00001``, not ``2`` or ``2.01``)."""
+    return number(value, places=2, limit=limit, group=False)
 
 
 # --- evaluation context ---------------------------------------------------------------
@@ -52,6 +49,21 @@ class PlanSoFar:
     conditional: int = 0
     spent: dict[str, Decimal] = field(default_factory=dict)
     received: dict[str, Decimal] = field(default_factory=dict)
+    # what every order of the plan gives and gets, triggered ones included (positions)
+    given: dict[str, Decimal] = field(default_factory=dict)
+    acquired: dict[str, Decimal] = field(default_factory=dict)
+
+
+def exchange(order: ResolvedOrder) -> tuple[str, Decimal, str, Decimal]:
+    """What an order gives and what it gets: ``(gives, amount, gets, amount)``.
+
+    A buy on BASE/QUOTE gives QUOTE and gets BASE; a sell gives BASE and gets QUOTE.
+    Selling SOL on SOL/BTC gets BTC exactly as buying BTC/USDT does: positions and
+    concentration follow the asset an order gets, whatever side of the pair it is on.
+    """
+    if order.side == "buy":
+        return order.quote, order.notional, order.base, order.quantity
+    return order.base, order.quantity, order.quote, order.notional
 
 
 class Context:
@@ -151,7 +163,9 @@ class Context:
 
     @property
     def open_orders(self) -> tuple[dict[str, int], int, int, dict[str, Decimal]]:
-        """Resting orders per symbol, in all, conditional ones; open buy quantity per asset."""
+        """Resting orders per symbol, in all, conditional ones; what open orders would get
+        per asset (a buy's remaining base quantity; a sell's remaining quantity times its
+        price, or the market's mid for a sell without one, in the quote asset)."""
         if self._open is None:
             by_symbol: dict[str, int] = {}
             conditional = 0
@@ -159,9 +173,16 @@ class Context:
             for order in self.account.open_orders:
                 by_symbol[order.symbol] = by_symbol.get(order.symbol, 0) + 1
                 conditional += order.conditional
+                base, _, quote = order.symbol.partition("/")
                 if order.side == "buy":
-                    base = order.symbol.partition("/")[0]
                     buys[base] = buys.get(base, ZERO) + order.remaining
+                else:
+                    price = order.price
+                    if price is None:
+                        current = self.market.quotes.get(order.symbol)
+                        price = current.mid if current is not None else None
+                    if price is not None:
+                        buys[quote] = buys.get(quote, ZERO) + order.remaining * price
             for pending in self.counters.pending:
                 by_symbol[pending.symbol] = by_symbol.get(pending.symbol, 0) + 1
                 conditional += pending.conditional
@@ -172,15 +193,19 @@ class Context:
     def blocked_by_state(self, order: ResolvedOrder, state: str) -> bool:
         """Whether ``state`` stops the order.
 
-        HALTED stops every order; REDUCING every order that grows a position.
+        HALTED stops every order; REDUCING every order that grows a position: one that
+        gets anything but the policy currency (buying BTC/USDT, and selling SOL on
+        SOL/BTC alike), or gives more of an asset than the account holds (the plan's
+        earlier orders counted).
         """
         if state == "HALTED":
             return True
         if state == "REDUCING":
-            if order.side == "buy":
+            gives, amount, gets, _ = exchange(order)
+            if gets != self.currency:
                 return True
-            sold = self.plan.sells.get(order.base, ZERO) + order.quantity
-            return sold > self.account.total(order.base)
+            given = self.plan.given.get(gives, ZERO) + amount
+            return given > self.account.total(gives)
         return False
 
     def record(self, order: ResolvedOrder, value: Decimal | None) -> None:
@@ -190,17 +215,18 @@ class Context:
         plan.messages += 1
         book = plan.buys if order.side == "buy" else plan.sells
         book[order.base] = book.get(order.base, ZERO) + order.quantity
-        if order.order_type == "limit" or order.trigger is not None:
+        gives, out, gets, back = exchange(order)
+        plan.given[gives] = plan.given.get(gives, ZERO) + out
+        plan.acquired[gets] = plan.acquired.get(gets, ZERO) + back
+        # a firing order no longer waits on its trigger: it is sent now
+        waiting = order.trigger is not None and not self.firing
+        if order.order_type == "limit" or waiting:
             plan.resting += 1
             plan.resting_by_symbol[order.symbol] = plan.resting_by_symbol.get(order.symbol, 0) + 1
-            plan.conditional += order.trigger is not None
-        if order.trigger is None:
-            if order.side == "buy":
-                gave, got, out, back = order.quote, order.base, order.notional, order.quantity
-            else:
-                gave, got, out, back = order.base, order.quote, order.quantity, order.notional
-            plan.spent[gave] = plan.spent.get(gave, ZERO) + out
-            plan.received[got] = plan.received.get(got, ZERO) + back
+            plan.conditional += waiting
+        if not waiting:
+            plan.spent[gives] = plan.spent.get(gives, ZERO) + out
+            plan.received[gets] = plan.received.get(gets, ZERO) + back
 
 
 def make_reason(
@@ -223,7 +249,7 @@ def over_limit(
     rule: RuleBase, limit: Decimal, observed: Decimal, unit: str, name: str, extra: str = ""
 ) -> Reason:
     suffix = unit if unit in ("", "%") else f" {unit}"
-    lim, obs = f"{fmt_exact(limit)}{suffix}", f"{fmt_observed(observed)}{suffix}"
+    lim, obs = f"{fmt_exact(limit)}{suffix}", f"{fmt_observed(observed, limit)}{suffix}"
     return make_reason(
         rule,
         rule.code,

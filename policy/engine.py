@@ -25,8 +25,20 @@ Missing data fails closed: a rule that cannot compute its value (no quote, no
 cap for a symbol) gives a ``deny`` reason saying what is missing.
 
 When a conditional order fires, the executor calls :func:`evaluate` again with
-``firing=True``: the collar then uses the current quote, and the planning-time
-checks on triggers and schedules are not repeated.
+``firing=True``. Each order is then valued at the market of that moment
+(:func:`at_market`: a market order at the current ask or bid, a limit order at its
+limit price, converted at the current quotes), so the balance (the order no longer
+waits on a trigger) and every value rule (order value, daily budget, position,
+concentration, plan total) are checked again at that price; the collar uses the
+current quote; the planning-time checks on triggers and schedules are not repeated.
+An order with no quote at that moment is refused (``NO_VALUATION``).
+
+Counting (the message rate and the daily budget alike): within a plan, every order
+step counts towards the later steps whatever its own decision (so decisions stay
+monotone in the thresholds, see above); across plans, only what was sent counts:
+``Counters.messages`` and ``Counters.orders`` hold the orders that were sent (the
+ledger's order rows), so a refused step, never sent, never counts towards a later
+plan's message rate or budget.
 """
 
 from __future__ import annotations
@@ -36,23 +48,15 @@ from datetime import datetime
 
 from intent.market import AccountSnapshot, MarketData
 from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, ResolvedStep
-from policy.checks import CHECKS, Check, rate_reason, state_reason, venue_reasons
+from intent.valuation import value_in
+from policy.checks import rate_reason, state_reason, venue_reasons
 from policy.context import ZERO, Context, make_reason
 from policy.counters import Counters
 from policy.decision import SEVERITY, PolicyStamp, Reason, StepDecision, Verdict
-from policy.model import (
-    RULE_DEFAULT,
-    RULE_RESOLUTION,
-    RULE_VALUATION,
-    MessageRate,
-    Policy,
-    Rule,
-    Scope,
-)
+from policy.index import RuleIndex, rule_index
+from policy.model import RULE_DEFAULT, RULE_RESOLUTION, RULE_VALUATION, Policy
 
-__all__ = ["evaluate", "overall"]
-
-Scoped = tuple[Rule, Check, Scope | None]
+__all__ = ["at_market", "evaluate", "overall"]
 
 
 def overall(decisions: Sequence[StepDecision]) -> Verdict:
@@ -64,7 +68,7 @@ def overall(decisions: Sequence[StepDecision]) -> Verdict:
     return worst
 
 
-def _decide_order(order: ResolvedOrder, ctx: Context, checks: list[Scoped]) -> list[Reason]:
+def _decide_order(order: ResolvedOrder, ctx: Context, index: RuleIndex) -> list[Reason]:
     reasons: list[Reason] = []
     state = state_reason(order, ctx)
     if state is not None:
@@ -80,11 +84,11 @@ def _decide_order(order: ResolvedOrder, ctx: Context, checks: list[Scoped]) -> l
                 f"NO_VALUATION: cannot value {order.quote} in the policy currency {ctx.currency}",
             )
         )
-    symbol, side, order_type = order.symbol, order.side, order.order_type
-    for rule, check, scope in checks:
-        if scope is not None and not scope.matches(symbol, side, order_type):
+    side, order_type = order.side, order.order_type
+    for entry in index.for_symbol(order.symbol):
+        if not entry.applies(side, order_type):
             continue
-        found = check(rule, order, value, ctx)
+        found = entry.check(entry.rule, order, value, ctx)
         if found is None:
             continue
         if isinstance(found, list):
@@ -95,15 +99,51 @@ def _decide_order(order: ResolvedOrder, ctx: Context, checks: list[Scoped]) -> l
     return reasons
 
 
-def _decide_cancel(cancel: ResolvedCancel, ctx: Context) -> list[Reason]:
+def at_market(order: ResolvedOrder, market: MarketData) -> ResolvedOrder | None:
+    """``order`` valued at the market of this moment (for a conditional order firing).
+
+    A market order is valued at the current ask (buy) or bid (sell), a limit order at
+    its limit price; its value in the reporting currency at the current quotes.
+    ``None`` when the market has no quote for it (the firing is then refused).
+    """
+    quote = market.quotes.get(order.symbol)
+    if quote is None:
+        return None
+    if order.limit_price is not None:
+        price = order.limit_price
+        reference = quote.ask if order.side == "buy" else quote.bid
+    else:
+        price = reference = quote.ask if order.side == "buy" else quote.bid
+    notional = order.quantity * price
+    reporting = value_in(notional, order.quote, order.reporting_currency, market)
+    if reporting is None or reporting <= 0:
+        return None
+    return order.model_copy(
+        update={
+            "reference_price": reference,
+            "notional": notional,
+            "notional_reporting": reporting,
+        }
+    )
+
+
+def _no_market_now(order: ResolvedOrder) -> Reason:
+    return make_reason(
+        RULE_VALUATION,
+        "NO_VALUATION",
+        "deny",
+        f"NO_VALUATION: no quote for {order.symbol} now to value the order as it fires",
+    )
+
+
+def _decide_cancel(cancel: ResolvedCancel, ctx: Context, index: RuleIndex) -> list[Reason]:
     symbols = {o.symbol for o in ctx.account.open_orders if o.order_id in cancel.order_ids}
     messages = max(1, len(symbols))  # one cancel-all request per market
     reasons = []
-    for rule in ctx.policy.rules:
-        if isinstance(rule, MessageRate):
-            found = rate_reason(rule, messages, ctx)
-            if found is not None:
-                reasons.append(found)
+    for rule in index.message_rates:
+        found = rate_reason(rule, messages, ctx)
+        if found is not None:
+            reasons.append(found)
     ctx.plan.messages += messages
     return reasons
 
@@ -127,11 +167,20 @@ def evaluate(
     trigger fires.
     """
     ctx = Context(policy, account, market, counters, now, plan_id, firing)
-    # each rule with its check, and its scope unless it covers everything
-    checks: list[Scoped] = [
-        (rule, CHECKS[type(rule)], None if rule.scope.everything else rule.scope)
-        for rule in policy.rules
-    ]
+    index = rule_index(policy)
+    unpriced: set[str] = set()
+    if firing:
+        # the order fires now: every value rule and the balance see the market of now
+        priced: list[ResolvedStep] = []
+        for step in steps:
+            if isinstance(step, ResolvedOrder):
+                now_priced = at_market(step, market)
+                if now_priced is None:
+                    unpriced.add(step.step_id)
+                else:
+                    step = now_priced
+            priced.append(step)
+        steps = priced
     for step in steps:
         if isinstance(step, ResolvedOrder):
             value = ctx.value(step)
@@ -145,10 +194,12 @@ def evaluate(
             reasons: list[Reason] = []
             decision: Verdict = "allow"
         elif isinstance(step, ResolvedCancel):
-            reasons = _decide_cancel(step, ctx)
+            reasons = _decide_cancel(step, ctx, index)
             decision = _strictest(reasons, "allow")
         elif isinstance(step, ResolvedOrder):
-            reasons = _decide_order(step, ctx, checks)
+            reasons = _decide_order(step, ctx, index)
+            if step.step_id in unpriced:
+                reasons.append(_no_market_now(step))
             decision = _strictest(reasons, "allow")
             if SEVERITY[decision] < default_rank:
                 why = "no rule applies" if not reasons else "rules that apply ask for less"

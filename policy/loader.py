@@ -38,15 +38,18 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import tomllib
 from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from foundation.errors import PolicyError
+from foundation.errors import ConfigError, PolicyError
+from foundation.files import MAX_DEPTH, check_depth, check_toml_keys
 from intent.plan import Asset, Frozen
 from policy.decision import Verdict
+from policy.index import rule_index
 from policy.model import (
     RULE_KINDS,
     ApprovalSettings,
@@ -94,9 +97,21 @@ def decode(data: bytes, source: str) -> str:
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """TOML with floats read as exact decimals (``1000.50`` is ``Decimal('1000.50')``)."""
     try:
-        return tomllib.loads(text, parse_float=Decimal)
+        check_toml_keys(text, source)
+        doc = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"not valid TOML: {exc}", source=source) from None
+    except RecursionError:
+        raise PolicyError(f"nested more than {MAX_DEPTH} levels deep", source=source) from None
+    except ConfigError as exc:  # check_toml_keys
+        raise PolicyError(exc.message, hint=exc.hint) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise PolicyError(f"not valid TOML: {exc}", source=source) from None
+    try:
+        check_depth(doc, source)
+    except ConfigError as exc:
+        raise PolicyError(exc.message, hint=exc.hint) from None
+    return doc
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
@@ -132,31 +147,105 @@ def _known_keys(model: type[BaseModel], path: tuple[int | str, ...]) -> list[str
     return sorted(k for k in current.model_fields if k != "kind")
 
 
-def describe_validation(exc: ValidationError, model: type[BaseModel]) -> tuple[str, str | None]:
-    """A one-line message naming each bad key, and a hint."""
+_TAG = re.compile(
+    r"^(?:[a-z-]+\[.*\]|decimal|str|int|float|bool|dict|list|tuple|none|_?[A-Z][a-z][A-Za-z0-9]*)$"
+)
+"""pydantic's names for the members of a union (``function-after[_non_negative(), ...]``,
+``_BalanceEntry``, ``decimal``): its internals, never a key a person wrote."""
+
+
+def _clean_loc(
+    loc: tuple[int | str, ...], data: Any
+) -> tuple[tuple[int | str, ...], tuple[int | str, ...] | None]:
+    """(the keys a person wrote, the union the error came from or None).
+
+    With the input ``data`` a part that is not a key (a tagged union's tag such as
+    ``plan`` or ``order``) is dropped; without it, pydantic's type names are.
+    """
+    kept: list[int | str] = []
+    union: tuple[int | str, ...] | None = None
+    current: Any = data
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if data is not None:
+            tag = isinstance(part, str) and _TAG.match(part) is not None
+            if isinstance(current, dict) and (part in current or (last and not tag)):
+                # a key of the input; the last part may be a missing or unknown key
+                current = current.get(part)
+                kept.append(part)
+                continue
+            if isinstance(current, list) and isinstance(part, int) and part < len(current):
+                current = current[part]
+                kept.append(part)
+                continue
+        if isinstance(part, str) and (_TAG.match(part) or data is not None):
+            union = union if union is not None else loc[: index + 1]
+            continue
+        kept.append(part)
+    return tuple(kept), union
+
+
+def _readable(msg: str) -> str:
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    msg = re.sub(r" or instance of _?[A-Z]\w*", "", msg)
+    msg = re.sub(r"^(?:Tuple|List|Dictionary|Set|String|Value) should", "should", msg)
+    msg = msg.replace(" after validation", "")
+    return msg.replace("a valid dictionary", "a table")
+
+
+def describe_validation(
+    exc: ValidationError, model: type[BaseModel], data: Any = None
+) -> tuple[str, str | None]:
+    """A one-line message naming each bad key, and a hint; never pydantic's internals.
+
+    ``data``, the input that failed, lets tagged unions' tags be told from keys.
+    """
     messages: list[str] = []
     hint: str | None = None
-    for error in exc.errors():
+    errors = exc.errors()
+    # of a union's members, report the one that got furthest (the input's own shape)
+    deepest: dict[tuple[int | str, ...], tuple[int, int | str | None]] = {}
+    cleaned = []
+    for error in errors:
         loc = tuple(error["loc"])
-        key = _loc(loc)
+        keys, union = _clean_loc(loc, data)
+        cleaned.append((error, loc, keys, union))
+        if union is not None:
+            member = loc[len(union) - 1]
+            group = union[:-1]
+            if group not in deepest or len(loc) > deepest[group][0]:
+                deepest[group] = (len(loc), member)
+    seen: set[str] = set()
+    for error, loc, keys, union in cleaned:
+        if union is not None and deepest.get(union[:-1], (0, None))[1] != loc[len(union) - 1]:
+            continue
+        key = _loc(keys)
         kind = error["type"]
-        msg = str(error["msg"]).removeprefix("Value error, ")
+        msg = _readable(str(error["msg"]))
         if kind == "extra_forbidden":
-            known = _known_keys(model, loc[:-1])
+            known = _known_keys(model, tuple(loc[:-1]))
             mean = _did_you_mean(str(loc[-1]), known)
-            messages.append(f"unknown key '{key}'{mean}")
+            text = f"unknown key '{key}'{mean}"
             if known:
                 hint = f"known keys here: {', '.join(known)}"
         elif kind == "missing":
-            messages.append(f"missing required key '{key}'")
+            text = f"missing required key '{key}'"
         elif key:
             if msg.startswith("Input should be"):
                 msg = msg.replace("Input should be", "should be", 1)
-                msg += f", got {error['input']!r}"
-            messages.append(f"key '{key}': {msg}")
+                msg += f", got {_shown(error.get('input'))}"
+            text = f"key '{key}': {msg}"
         else:
-            messages.append(msg)
+            text = msg
+        if text not in seen:
+            seen.add(text)
+            messages.append(text)
     return "; ".join(messages), hint
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def validate_table(
@@ -276,6 +365,7 @@ def load_policy_bytes(data: bytes, source: str) -> Policy:
         hash=sha256_hex(data),
     )
     check_escalation(policy, source)
+    rule_index(policy)  # index the rules by symbol now, not on the first decision
     return policy
 
 

@@ -22,12 +22,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from fnmatch import fnmatchcase
-from functools import lru_cache
+from fnmatch import translate
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from foundation.display import MAX_SHOWN_PLACES, number
+from foundation.numbers import number_problem
 from intent.plan import HUNDRED, Asset, Frozen, OrderType, Side
 from policy.decision import SEVERITY, PolicyStamp, Verdict
 
@@ -68,24 +69,32 @@ def _number(value: object) -> Decimal:
         raise ValueError(f"must be a number, got {type(value).__name__} {value!r}")
     if not number.is_finite():
         raise ValueError(f"must be a finite number, got {value!r}")
+    problem = number_problem(number)
+    if problem is not None:
+        raise ValueError(problem)
     return number
+
+
+def _shown(value: object) -> str:
+    """A number a person typed, echoed in plain digits (never ``-1E+5``)."""
+    return number(value, places=MAX_SHOWN_PLACES, group=False)
 
 
 def _non_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
+        raise ValueError(f"must not be negative, got {_shown(value)}")
     return value
 
 
 def _percent(value: Decimal) -> Decimal:
     if not 0 <= value <= HUNDRED:
-        raise ValueError(f"must be a percentage from 0 to 100, got {value}")
+        raise ValueError(f"must be a percentage from 0 to 100, got {_shown(value)}")
     return value
 
 
 def _wide_percent(value: Decimal) -> Decimal:
     if not 0 <= value <= 1000:
-        raise ValueError(f"must be a percentage from 0 to 1000, got {value}")
+        raise ValueError(f"must be a percentage from 0 to 1000, got {_shown(value)}")
     return value
 
 
@@ -94,13 +103,13 @@ def _count(value: object) -> int:
         shown = value if isinstance(value, Decimal) else repr(value)
         raise ValueError(f"must be a whole number, got {shown}")
     if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
+        raise ValueError(f"must not be negative, got {_shown(value)}")
     return value
 
 
 def _positive_count(value: int) -> int:
     if value < 1:
-        raise ValueError(f"must be at least 1, got {value}")
+        raise ValueError(f"must be at least 1, got {_shown(value)}")
     return value
 
 
@@ -173,10 +182,42 @@ RuleId = Annotated[str, AfterValidator(_rule_id)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@lru_cache(maxsize=4096)
+class SymbolMatcher:
+    """Whether a symbol matches a list of patterns: a set lookup for exact symbols, one
+    compiled regular expression for the wildcard ones."""
+
+    __slots__ = ("exact", "wild")
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.exact = frozenset(p for p in patterns if "*" not in p and "?" not in p)
+        wild = [p for p in patterns if "*" in p or "?" in p]
+        self.wild = re.compile("|".join(f"(?:{translate(p)})" for p in wild)) if wild else None
+
+    def matches(self, symbol: str) -> bool:
+        if symbol in self.exact:
+            return True
+        return self.wild is not None and self.wild.match(symbol) is not None
+
+
+_MATCHERS: dict[int, tuple[tuple[str, ...], SymbolMatcher]] = {}
+
+
+def symbol_matcher(patterns: tuple[str, ...]) -> SymbolMatcher:
+    """The matcher of a pattern tuple, built once per tuple object (the cache keeps the
+    tuple alive, so its identity is not reused while cached)."""
+    found = _MATCHERS.get(id(patterns))
+    if found is not None and found[0] is patterns:
+        return found[1]
+    if len(_MATCHERS) >= 4096:
+        _MATCHERS.clear()
+    matcher = SymbolMatcher(patterns)
+    _MATCHERS[id(patterns)] = (patterns, matcher)
+    return matcher
+
+
 def matches_symbol(patterns: tuple[str, ...], symbol: str) -> bool:
     """Whether ``symbol`` matches any of ``patterns`` (``*`` and ``?`` wildcards)."""
-    return any(p == symbol or fnmatchcase(symbol, p) for p in patterns)
+    return symbol_matcher(patterns).matches(symbol)
 
 
 # --- thresholds: what "stricter" means, for personal files -----------------------------
@@ -456,7 +497,12 @@ class AllowedAccounts(RuleBase):
 
 
 class MessageRate(RuleBase):
-    """Submits and cancels in the last window (this plan's included) over a maximum."""
+    """Submits and cancels in the last window (this plan's included) over a maximum.
+
+    Every order and cancel step of the plan counts towards the later steps, refused
+    ones included (as for the daily budget: decisions stay monotone in the
+    thresholds); from earlier plans, only the messages that were sent count.
+    """
 
     kind: Literal["message_rate"] = "message_rate"
     code: ClassVar[str] = "MESSAGE_RATE"
@@ -612,7 +658,7 @@ class Balance(RuleBase):
     """An order needing more than the free balance (this plan's earlier orders counted).
 
     Orders waiting on a trigger are left out: the balance that matters is the one
-    when they fire, and they are checked again then.
+    when they fire, and they are checked again then, at the market of that moment.
     """
 
     kind: Literal["balance"] = "balance"

@@ -36,9 +36,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from foundation.display import number as show_number
 from foundation.errors import PolicyError
 from intent.plan import Frozen
 from policy.decision import SEVERITY, Verdict
+from policy.index import rule_index
 from policy.loader import (
     check_escalation,
     check_unknown,
@@ -170,8 +172,8 @@ def _approvals(raw: Any, firm: ApprovalSettings, source: str) -> ApprovalSetting
         )
     if mine.max_price_drift_percent > firm.max_price_drift_percent:
         problems.append(
-            f"'max_price_drift_percent' from {firm.max_price_drift_percent} "
-            f"to {mine.max_price_drift_percent}"
+            f"'max_price_drift_percent' from {show_number(firm.max_price_drift_percent)} "
+            f"to {show_number(mine.max_price_drift_percent)}"
         )
     extra = set(mine.second_approvers) - set(firm.second_approvers)
     if extra:
@@ -259,6 +261,7 @@ def apply_personal_bytes(data: bytes, source: str, firm: Policy) -> Policy:
         }
     )
     check_escalation(policy, source)
+    rule_index(policy)  # index the rules by symbol now, not on the first decision
     return policy
 
 

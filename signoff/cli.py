@@ -24,6 +24,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "parse",
     "check",
     "policy",
+    "halt",
+    "report",
     "audit",
     "executor",
     "localnet",
@@ -57,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
     import importlib
 
+    from foundation.errors import EXIT_CODES
     from signoff import __version__
+    from signoff.helptext import Formatter, exit_codes_help
 
     parser = argparse.ArgumentParser(
         prog="signoff",
@@ -67,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
             "only approved steps run (paper, local exchange or testnet)."
         ),
         epilog="Run 'signoff COMMAND --help' for a command's options. "
-        "State lives in $SIGNOFF_HOME (default: the user's data directory).",
+        "State lives in $SIGNOFF_HOME (default: the user's data directory).\n\n"
+        + exit_codes_help(*(code for code, _ in EXIT_CODES)),
+        formatter_class=Formatter,
     )
     parser.add_argument("--version", action="version", version=f"signoff {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -110,7 +116,7 @@ def _crash(error: BaseException) -> int:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(details)
         where = f"details in {path}"
-    except OSError as exc:
+    except Exception as exc:  # an unusable SIGNOFF_HOME must not hide the bug
         where = f"could not write the crash log: {exc}"
     sys.stderr.write(
         redact(f"internal error: {type(error).__name__}: {error}\n")
@@ -120,10 +126,31 @@ def _crash(error: BaseException) -> int:
     return 70  # EX_SOFTWARE
 
 
+def _check_text(args: list[str]) -> None:
+    """Every argument is text: bytes that are not UTF-8 (or lone surrogates) are named."""
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            from foundation.errors import UsageError
+
+            shown = arg.encode("utf-8", "surrogateescape" if _escaped(arg) else "backslashreplace")
+            text = shown.decode("utf-8", "replace")
+            raise UsageError(
+                f"the argument {text!r} is not valid UTF-8 text (character {exc.start + 1})",
+                hint="type the request again, or set your terminal to UTF-8",
+            ) from None
+
+
+def _escaped(arg: str) -> bool:
+    return all(not "\ud800" <= ch <= "\udfff" or "\udc80" <= ch <= "\udcff" for ch in arg)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``signoff`` console script; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        _check_text(args)
         fast = _fast_path(args, process=argv is None)
         if fast is not None:
             return fast
@@ -142,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(namespace))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
+        return 130  # EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (``signoff parse --jsonl ... | head``); not an error
         return 0

@@ -8,14 +8,13 @@ deterministic parser from the shipped ``configs/assets.txt`` plus the user's own
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from foundation.files import read_text as _read
 from foundation.paths import home, shipped_config
 from intent.assets import AssetRegistry
 from intent.deterministic import DeterministicParser
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
@@ -62,6 +61,16 @@ def load_parser(extra_assets: str | None = None) -> DeterministicParser:
         _cache.clear()
         _cache[key] = parser
     return parser
+
+
+def mask_request(text: str) -> str:
+    """``text`` with the secrets signoff knows (the environment's, the executor's keys) and
+    anything that looks like a credential replaced by ``[REDACTED]``: what is recorded or
+    shown of a request. The masked text still parses as a refusal (``credentials``)."""
+    from foundation.secrets import redact
+    from intent.credentials import mask_credentials
+
+    return mask_credentials(redact(text))
 
 
 def parse_raw(text: str) -> dict[str, Any]:

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
+    from policy.model import TradingState as TradingStateName
     from signoff.llm import RequestParser
 
 ParseOutcome = Plan | Clarification | Refusal
@@ -163,6 +164,7 @@ class Session:
         from executors.policy_file import policy_path as resolve_policy_path
         from executors.process.client import start_executor
         from foundation.files import read_bytes
+        from ledger.history import check_policy_version
         from ledger.service import Ledger
 
         source = resolve_policy_path(policy_path)
@@ -170,6 +172,8 @@ class Session:
         text = read_bytes(source).decode("utf-8")
         ledger = Ledger.open(db_url, clock=clock)
         try:
+            # a known id and version with other content is refused, naming both hashes
+            check_policy_version(ledger, policy.stamp)
             args = ["--policy", source, *executor_args]
             executor = start_executor(exchange, args=args, policy_hash=policy.hash)
         except BaseException:
@@ -208,8 +212,10 @@ class Session:
         ledger records its name and model with the request, and with the plan how the
         result was produced (parser, model, token usage, latency, notices).
         """
-        from signoff.intents import parse_request
+        from signoff.intents import mask_request, parse_request
 
+        # a key or password typed into the request is masked before anything records it
+        text = mask_request(text)
         model = None
         if parser is not None:
             parser_name, model = parser.name, parser.model_label
@@ -520,24 +526,30 @@ class Session:
                 f"{symbol} last {fmt_number(quote.last)} "
                 f"(bid {fmt_number(quote.bid)}, ask {fmt_number(quote.ask)})"
             )
+        from signoff.steps_text import describe_open_order, describe_schedule
+
         orders = self.executor.open_orders()
         mine = [o for o in orders if step.base is None or o.symbol.split("/")[0] == step.base]
-        if not mine:
-            return "no open orders"
-        return "; ".join(
-            f"{o.side} {fmt_number(o.remaining)} {o.symbol}"
-            + (f" @ {fmt_number(o.limit_price)}" if o.limit_price else "")
-            + (
-                f" when {o.trigger_direction} {fmt_number(o.trigger_price)}"
-                if o.trigger_price
-                else ""
-            )
-            for o in mine
-        )
+        lines = [describe_open_order(o) for o in mine]
+        # recurring steps are open orders too, though no single order rests at the venue
+        for view in self.ledger.unfinished_orders():
+            resolved = self._resolved_order(view.order.plan_id, view.order.step_id)
+            if resolved is None or resolved.schedule is None:
+                continue
+            if step.base is not None and resolved.base != step.base:
+                continue
+            schedule = self.executor.schedule(view.order.client_order_id)
+            if schedule is not None and schedule.schedule.status == "active":
+                lines.append(describe_schedule(resolved, schedule.schedule))
+        return "; ".join(lines) if lines else "no open orders"
 
     # ------------------------------------------------------------------ recovery
     def reconcile(self) -> list[str]:
-        """Bring every order the ledger has not seen finish up to date, by client order id."""
+        """Bring every order the ledger has not seen finish up to date, by client order id.
+
+        Returns one line per order whose state changed since the ledger last saw it
+        (filled while signoff was not running, lost in a crash); none when nothing did.
+        """
         lines: list[str] = []
         unfinished = self.ledger.unfinished_orders()
         if not unfinished:
@@ -559,7 +571,11 @@ class Session:
                 lines.append(f"{coid}: never reached the venue; recorded as rejected")
                 continue
             self._record_state(state)
-            lines.append(f"{coid}: {state.status}")
+            # an order still as the ledger last saw it (a resting limit order) is no news
+            if _STATUS[state.status] != view.status or len(state.fills) > len(view.fills):
+                from signoff.steps_text import describe_order_state
+
+                lines.append(f"{coid}: {describe_order_state(state)}")
         return lines
 
     def _resolved_order(self, plan_id: str, step_id: str) -> ResolvedOrder | None:
@@ -576,21 +592,11 @@ class Session:
 
 
 def _summary(orders: Sequence[OrderState]) -> str:
-    from intent.describe import fmt_number
+    from signoff.steps_text import describe_order_state
 
     if not orders:
         return "nothing to do"
-    parts = []
-    for o in orders:
-        text = f"{o.side} {fmt_number(o.quantity)} {o.symbol}: {o.status.replace('_', ' ')}"
-        if o.filled:
-            text += f", filled {fmt_number(o.filled)}"
-            if o.average_price:
-                text += f" at {fmt_number(o.average_price)}"
-        if o.reason:
-            text += f" ({o.reason})"
-        parts.append(text)
-    return "; ".join(parts)
+    return "; ".join(describe_order_state(o) for o in orders)
 
 
 def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Counters:
@@ -602,6 +608,7 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
     from sqlmodel import Session as DbSession
     from sqlmodel import select
 
+    from executors.trading_state import current_state
     from ledger.tables import OrderRow, ResolvedStepRow
 
     since = now - timedelta(days=1)
@@ -646,5 +653,12 @@ def counters_from_ledger(ledger: Ledger, *, now: datetime, policy: Policy) -> Co
         executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
         pending=pending,
         assets_traded=frozenset(assets),
-        trading_state=policy.trading_state,
+        # the firm-wide kill switch (signoff halt/resume), verified; the stricter one wins
+        trading_state=_stricter_state(policy.trading_state, current_state().state),
     )
+
+
+def _stricter_state(a: TradingStateName, b: TradingStateName) -> TradingStateName:
+    from policy.model import STATE_SEVERITY
+
+    return a if STATE_SEVERITY[a] >= STATE_SEVERITY[b] else b

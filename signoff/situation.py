@@ -1,5 +1,7 @@
 """Reading the files that describe a situation: account, quotes, history, policy scenarios.
 
+The formats below are documented for users in ``docs/scenarios.md``; keep both in step.
+
 This is wiring: it reads files and hands typed values to the domain. Files are TOML,
 or JSON when the name ends in ``.json`` (same structure). Numbers may be bare or
 quoted; they are read as exact decimals, never as floats. Errors name the file, the
@@ -80,7 +82,6 @@ duration before ``now`` such as ``"30s"``::
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -90,7 +91,7 @@ from pydantic import ValidationError
 
 from executors.catalog import MarketCatalog
 from foundation.errors import ConfigError
-from foundation.files import read_bytes
+from foundation.files import decode, parse_json, parse_toml, read_bytes
 from intent.market import AccountSnapshot, Balance, MarketData, OpenOrder, Quote
 from intent.plan import Frozen, Plan, Schedule, Side, Trigger
 from intent.resolve import order_as_given
@@ -115,24 +116,12 @@ __all__ = [
 
 
 def read_document(path: str) -> dict[str, Any]:
-    """A TOML file (or JSON, by its extension) as a dict; numbers as exact decimals."""
-    import tomllib
+    """A TOML file (or JSON, by its extension) as a dict; numbers as exact decimals.
 
-    data = read_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", source=path) from None
-    if path.endswith(".json"):
-        try:
-            doc = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"not valid JSON: {exc}", source=path) from None
-    else:
-        try:
-            doc = tomllib.loads(text, parse_float=Decimal)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"not valid TOML: {exc}", source=path) from None
+    Read through :mod:`foundation.files`: a regular file of bounded size and depth.
+    """
+    text = decode(read_bytes(path), path)
+    doc = parse_json(text, path) if path.endswith(".json") else parse_toml(text, path)
     if not isinstance(doc, dict):
         raise ConfigError("must hold a table (a JSON object) at the top", source=path)
     return doc
@@ -146,7 +135,7 @@ def _validate(model: type[Any], data: Any, *, source: str, location: str) -> Any
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        message, hint = describe_validation(exc, model)
+        message, hint = describe_validation(exc, model, data)
         raise ConfigError(message, source=source, location=location, hint=hint) from None
 
 

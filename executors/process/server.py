@@ -52,6 +52,7 @@ from foundation.errors import (
     ConfigError,
     ExchangeError,
     ExecutionError,
+    ExecutorConflict,
     InputError,
     SignoffError,
 )
@@ -387,7 +388,7 @@ class _Lock:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.close()
-            raise ExecutionError(
+            raise ExecutorConflict(
                 "an executor is already running for this $SIGNOFF_HOME",
                 hint="stop it first, or use a different SIGNOFF_HOME",
             ) from None

@@ -31,14 +31,18 @@ _SUMMARY = {
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser = subparsers.add_parser(
         "check",
         help="show what the policy would decide for a request (executes nothing)",
         description="Parse TEXT, resolve it against an account and quotes, and show the "
         "policy's decision on each step, with every reason. Nothing is executed. Without "
         "--account it uses the demo paper account; without --quotes, simulated start prices. "
-        "Exit code 0 when the request became a plan (whatever the decisions), 1 for a "
-        "question or a refusal, 2 for a usage or file error.",
+        "The decisions are data: done (0) means the request became a plan and was "
+        "decided, whatever the decisions; a question or a refusal is 1.",
+        epilog=exit_codes_help(0, 1),
+        formatter_class=Formatter,
     )
     parser.add_argument("text", nargs="?", metavar="TEXT", help="what you want, in words")
     parser.add_argument(
@@ -90,7 +94,8 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
     from pydantic import ValidationError
 
     from foundation.errors import ConfigError, UsageError
-    from intent.plan import parse_result_from_data
+    from intent.plan import Plan, parse_result_from_data
+    from policy.loader import describe_validation
     from signoff.commands.policy import request_parser
     from signoff.situation import read_document
 
@@ -101,10 +106,9 @@ def _parse(args: argparse.Namespace) -> Plan | Clarification | Refusal:
         try:
             return parse_result_from_data(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+            message, hint = describe_validation(exc, Plan, data)
             raise ConfigError(
-                f"not a parse result: {where}: {first['msg']}", source=args.plan
+                f"not a parse result: {message}", source=args.plan, hint=hint
             ) from None
     if not args.text or not args.text.strip():
         raise UsageError("nothing to check", hint="signoff check 'buy 0.1 BTC', or --plan FILE")

@@ -11,6 +11,8 @@ from signoff.commands.localnet import add_paper_arguments, paper_settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser = subparsers.add_parser(
         "executor",
         help="run the executor process (holds exchange keys and the approval key)",
@@ -18,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Run the executor: the one process that holds exchange keys and the approval "
             "key, checks every step's decision and approval itself, and sends orders to "
             "the paper engine, the local exchange or a testnet. signoff starts it when "
-            "needed; run it by hand to watch its log."
+            "needed; run it by hand to watch its log. --status is 1 when no executor runs."
         ),
+        epilog=exit_codes_help(0, 1, 4),
+        formatter_class=Formatter,
     )
     parser.add_argument(
         "--exchange",

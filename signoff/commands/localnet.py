@@ -45,6 +45,8 @@ def paper_settings(namespace: argparse.Namespace) -> PaperSettings:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from signoff.helptext import Formatter, exit_codes_help
+
     parser = subparsers.add_parser(
         "localnet",
         help="run a local Binance-compatible exchange (paper account, offline)",
@@ -54,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "offline. Point the executor at it with "
             "'signoff executor --exchange local --url URL'."
         ),
+        epilog=exit_codes_help(0),
+        formatter_class=Formatter,
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated prices")

@@ -8,9 +8,8 @@ line, in order, never stopping at a bad line.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from typing import Any, TextIO
@@ -21,12 +20,12 @@ HELP = "parse a request into a plan (nothing is traded)"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    import argparse as _argparse
+    from signoff.helptext import Formatter, exit_codes_help
 
     parser = subparsers.add_parser(
         "parse",
         help=HELP,
-        formatter_class=_argparse.RawDescriptionHelpFormatter,
+        formatter_class=Formatter,
         description=(
             "Parse a request into a typed plan, a clarifying question, or a refusal.\n"
             "Nothing is traded: the parser only proposes. English, German and Chinese."
@@ -36,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             '  signoff parse "sell half my ETH if it drops below 2,000"\n'
             '  signoff parse --json "kaufe für 500 USDT Bitcoin"\n'
             "  printf 'buy 2 ETH\\n卖出一半的ETH\\n' | signoff parse --jsonl\n\n"
-            "exit codes: 0 a plan, 1 a question or a refusal, 2 a usage or configuration\n"
-            "error. Your own assets: add 'TICKER: name, alias' lines to\n"
-            "$SIGNOFF_HOME/assets.txt."
+            "Your own assets: add 'TICKER: name, alias' lines to\n"
+            "$SIGNOFF_HOME/assets.txt.\n\n"
+            "done (0) means a plan; a question or a refusal is 1.\n" + exit_codes_help(0, 1)
         ),
     )
     parser.add_argument("text", nargs="*", metavar="TEXT", help="the request (quote it)")
@@ -157,6 +156,7 @@ def run_jsonl(
     stdin: TextIO, stdout: TextIO, assets: str | None = None, *, modes: RequestParser | None = None
 ) -> int:
     """``modes``: a :class:`signoff.llm.RequestParser` (None: the rules alone, fast)."""
+    from foundation.secrets import redact
     from signoff.intents import load_parser
     from signoff.jsonout import dumps
 
@@ -165,7 +165,8 @@ def run_jsonl(
     parser = load_parser(assets)
     write = stdout.write
     for line in stdin:
-        text = line.rstrip("\r\n")
+        # a registered secret never reaches the parser, so no question can echo part of it
+        text = redact(line.rstrip("\r\n"))
         try:
             out = result_line(parser.parse(text))
         except Exception as error:  # one bad line must not stop the stream
@@ -188,11 +189,12 @@ def _report_dict(report: ParseReport) -> dict[str, Any]:
 
 
 def _run_jsonl_modes(stdin: TextIO, stdout: TextIO, modes: RequestParser) -> int:
+    from foundation.secrets import redact
     from signoff.jsonout import dumps
 
     try:
         for line in stdin:
-            text = line.rstrip("\r\n")
+            text = redact(line.rstrip("\r\n"))
             try:
                 out = dumps(_annotated(_report_dict(modes.parse(text))))
             except Exception as error:  # one bad line must not stop the stream
@@ -220,6 +222,9 @@ def run(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text:
         raise UsageError("give the request to parse", hint='signoff parse "buy 0.1 BTC at 58k"')
+    from signoff.intents import mask_request
+
+    text = mask_request(text)  # shown back below: never with a key in it
     modes = request_parser(args, args.assets)
     if modes is not None:
         return _run_modes(text, modes, as_json=args.json)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from foundation.errors import EXIT_DONE, EXIT_FAILED, EXIT_NOT_DONE, exit_codes_help
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
@@ -24,12 +26,12 @@ HELP = "carry out a request: decide, confirm on the terminal, execute, report"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    import argparse as _argparse
+    from signoff.helptext import Formatter
 
     parser = subparsers.add_parser(
         "run",
         help=HELP,
-        formatter_class=_argparse.RawDescriptionHelpFormatter,
+        formatter_class=Formatter,
         description=(
             "Carry out a request. The policy decides each step: allowed steps run at\n"
             "once, 'confirm' steps run when you say yes, 'escalate' steps need a second\n"
@@ -42,8 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             '  signoff run "buy 10 SOL at 150" --approve s1\n'
             '  signoff run "buy 0.2 BTC" --approve s1:risk-desk\n'
             '  signoff run --exchange paper "sell half my ETH if it drops below 2,000"\n\n'
-            "exit codes: 0 done (allowed and approved steps ran), 1 a question or a\n"
-            "refusal (nothing ran), 2 a usage or configuration error, 4 a step failed."
+            + exit_codes_help(EXIT_DONE, EXIT_NOT_DONE, EXIT_FAILED)
         ),
     )
     parser.add_argument("text", nargs="+", metavar="TEXT", help="the request (quote it)")
@@ -89,8 +90,11 @@ def _reader(console: Console) -> Callable[[str], str]:
         nonlocal closed
         if closed:
             return ""
+        from rich.markup import escape
+
         try:
-            return console.input(prompt)
+            # the prompt is text, not markup: "[y/N]" and a step's "[note]" are shown as typed
+            return console.input(escape(prompt))
         except EOFError:
             closed = True
             console.print()
@@ -138,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
 
     with session:
         for line in session.reconcile():
-            console.print(f"[dim]reconciled after a restart: {escape(line)}[/]")
+            console.print(f"[dim]since the last run: {escape(line)}[/]")
         try:
             proposal = session.propose(text, parser=modes)
         finally:
@@ -148,17 +152,26 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"[yellow]notice:[/] {escape(notice)}")
         _print_proposal(console, session, proposal)
         if proposal.gated is None:
-            return 1
+            return EXIT_NOT_DONE
         approvals = _ask(console, session, proposal, given, interactive, _reader(console))
         runnable = [s for s, d in proposal.pairs if d.decision == "allow" or s.step_id in approvals]
         if not runnable:
             console.print("Nothing to run. [dim]Nothing was sent.[/]")
             _footer(console, proposal)
-            return 0
+            return EXIT_NOT_DONE
         outcomes = session.execute(proposal, approvals)
         _print_outcomes(console, outcomes)
         _footer(console, proposal)
-        return 4 if any(o.status in ("failed", "refused") for o in outcomes) else 0
+        return exit_code(outcomes)
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """4 when a step failed; 1 when one was denied, not approved or refused; else 0."""
+    if any(o.status == "failed" for o in outcomes):
+        return EXIT_FAILED
+    if any(o.status in ("skipped", "refused") for o in outcomes):
+        return EXIT_NOT_DONE
+    return EXIT_DONE
 
 
 def _ask(
@@ -172,8 +185,10 @@ def _ask(
     from rich.markup import escape
 
     from foundation.errors import ApprovalError, UsageError
+    from signoff.answers import approve_prompt, confirm_prompt, is_yes, language_of
     from signoff.steps_text import describe_resolved
 
+    language = language_of(proposal.text)
     known = {s.step_id for s, _ in proposal.pairs}
     for step_id in given:
         if step_id not in known:
@@ -188,8 +203,7 @@ def _ask(
             console.print(f"[yellow]{sid} not approved[/] ({decision.decision}): {escape(what)}")
             continue
         elif decision.decision == "confirm":
-            answer = read(f"Confirm {sid}: {what}? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            if not is_yes(read(confirm_prompt(sid, what, language))):
                 session.reject(proposal, sid, session.actor)
                 console.print(f"[dim]{sid} rejected; it will not run.[/]")
                 continue
@@ -202,8 +216,7 @@ def _ask(
             ).strip()
             if not approver:
                 continue
-            answer = read(f"{approver}, approve {sid}? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
+            if not is_yes(read(approve_prompt(approver, sid, language))):
                 session.reject(proposal, sid, approver)
                 console.print(f"[dim]{sid} rejected by {escape(approver)}; it will not run.[/]")
                 continue
@@ -215,7 +228,7 @@ def _ask(
                 console.print(f"  [dim]{escape(error.hint)}[/]")
             continue
         console.print(
-            f"[green]{sid} approved by {approver}[/] (valid until "
+            f"[green]{sid} approved by {escape(approver)}[/] (valid until "
             f"{approvals[sid].expires_at:%H:%M:%S} UTC)"
         )
     return approvals
@@ -267,11 +280,13 @@ def _print_proposal(console: Console, session: Session, proposal: Proposal) -> N
 def _print_outcomes(console: Console, outcomes: list[Outcome]) -> None:
     from rich.text import Text
 
+    from signoff.steps_text import outcome_word
+
     styles = {"executed": "green", "skipped": "dim", "refused": "red", "failed": "red"}
     for outcome in outcomes:
+        word = outcome_word(outcome.status, outcome.orders)
         console.print(
-            Text(f"{outcome.step_id} {outcome.status}: ", style=styles[outcome.status])
-            + Text(outcome.detail)
+            Text(f"{outcome.step_id} {word}: ", style=styles[outcome.status]) + Text(outcome.detail)
         )
 
 

@@ -159,7 +159,8 @@ def vet(result: ParseOutcome, text: str, rules: DeterministicParser) -> str | No
             described = describe_step(step.model_dump(by_alias=True))
             screened = safety_screen(described, rules)
             if screened is not None:
-                return f"step {index} ({described}) is refused: {screened['reason']}"
+                why = screened.get("reason") or screened.get("question") or screened["status"]
+                return f"step {index} ({described}) is refused: {why}"
     return None
 
 
@@ -247,14 +248,14 @@ class RequestParser:
 
     async def parse_async(self, text: str) -> ParseReport:
         """Parse one request inside a running event loop (the TUI's). Never raises."""
-        screened = safety_screen(text, self.rules)
+        steer = None if self.mode == "rules" else steering(text)
+        screened = None if steer is not None else safety_screen(text, self.rules)
         if screened is not None:
             return ParseReport(
                 parse_result_from_data(screened), self.mode, "screen", model=self.model_label
             )
         if self.mode == "rules":
             return self._rules_report(text)
-        steer = steering(text)
         if steer is not None:
             # not for the model, and not for a fallback either: text that tries to steer a
             # parser may have steered the rules too (a hidden step reads like a step)

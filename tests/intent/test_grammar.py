@@ -80,7 +80,6 @@ PLANS: list[tuple[str, list[dict[str, Any]]]] = [
     ("put a quarter of my cash into BTC", [order("buy", "BTC", "percent", 25)]),
     ("spend half my USDC on ETH", [order("buy", "ETH", "percent", 50, quote="USDC")]),
     ("buy ETH with half of my USDC", [order("buy", "ETH", "percent", 50, quote="USDC")]),
-    ("sell 0.5 of my BTC", [order("sell", "BTC", "base", "0.5")]),
     # --- limit prices
     ("buy 2 ETH at $3,000", [order("buy", "ETH", "base", 2, limit=3000)]),
     ("sell 1 BTC @ 75k", [order("sell", "BTC", "base", 1, limit=75000)]),

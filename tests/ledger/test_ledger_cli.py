@@ -189,7 +189,7 @@ def test_reading_commands_do_not_create_a_ledger(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, _, err = run(capsys, "audit", "verify")
-    assert code == 1
+    assert code == 2  # a ledger that cannot be opened: configuration
     assert "error: there is no ledger at" in err
     assert not (_isolated_env / "ledger.sqlite3").exists()
 
@@ -230,3 +230,160 @@ def test_verify_as_a_real_process(sqlite_url: str, recorded: Story) -> None:
     assert bad.returncode == 1
     assert f"#{recorded.seqs['approval']} missing" in bad.stdout
     assert "Traceback" not in bad.stderr
+
+
+# ------------------------------------------------ --db, filters, help, corrupt values
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        ["verify"],
+        ["checkpoint", "{tmp}/head.json"],
+        ["show", "{plan}"],
+        ["export", "--since", "2026-01-05"],
+        ["log", "--limit", "3"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_db_works_before_and_after_every_action(
+    action: list[str],
+    sqlite_url: str,
+    recorded: Story,
+    signoff_home: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # SIGNOFF_HOME holds no ledger: only --db can make these succeed
+    args = [a.format(tmp=tmp_path, plan=recorded.plan_id) for a in action]
+    before = run(capsys, "audit", "--db", sqlite_url, *args)
+    after = run(capsys, "audit", *args, "--db", sqlite_url)
+    assert before[0] == 0, before[2]
+    assert after[0] == 0, after[2]
+    assert before[1] == after[1]
+    assert before[1].strip()
+    code, _, err = run(capsys, "audit", *args)
+    assert code == 2  # a ledger that cannot be opened is a configuration error
+    assert "there is no ledger at" in err
+    assert not (signoff_home / "ledger.sqlite3").exists()
+
+
+def test_db_after_the_action_wins_over_the_one_before(
+    sqlite_url: str, recorded: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = f"sqlite:///{tmp_path / 'missing.sqlite3'}"
+    code, out, _ = run(capsys, "audit", "--db", missing, "verify", "--db", sqlite_url)
+    assert code == 0
+    assert f"{recorded.seqs['filled']} record(s)" in out
+
+
+def _log_rows(out: str) -> list[list[str]]:
+    return [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+
+
+@pytest.fixture
+def two_plans(sqlite_url: str, clock: FakeClock) -> tuple[Story, Story]:
+    with Ledger.open(sqlite_url, clock=clock) as ledger:
+        first = record_story(ledger, clock, actor="alice", suffix="a")
+        clock.advance(3600)
+        second = record_story(ledger, clock, actor="bob", text="buy 0.1 BTC now", suffix="b")
+    return first, second
+
+
+def test_log_filters_by_plan_kind_actor_and_time(
+    sqlite_url: str, two_plans: tuple[Story, Story], capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = two_plans
+    db = ["audit", "--db", sqlite_url, "log", "--limit", "100"]
+
+    code, out, _ = run(capsys, *db, "--plan", second.plan_id)
+    assert code == 0
+    seqs = [int(row[0]) for row in _log_rows(out)]
+    # the plan's records and its request's record, which carries no plan id
+    expected = sorted(v for k, v in second.seqs.items() if k != "policy_version")
+    assert seqs == expected
+    assert first.plan_id not in out
+
+    code, out, _ = run(capsys, *db, "--kind", "approval")
+    assert [int(r[0]) for r in _log_rows(out)] == [first.seqs["approval"], second.seqs["approval"]]
+
+    code, out, _ = run(capsys, *db, "--actor", "bob", "--kind", "request")
+    assert [int(r[0]) for r in _log_rows(out)] == [second.seqs["request"]]
+
+    code, out, _ = run(capsys, *db, "--since", "2026-01-05T10:00:00Z", "--kind", "fill")
+    assert [int(r[0]) for r in _log_rows(out)] == [second.seqs["fill"], second.seqs["fill2"]]
+
+    code, out, _ = run(capsys, *db, "--actor", "nobody")
+    assert (code, out.strip()) == (0, "no audit records match")
+
+
+def test_log_shows_each_decision_with_its_rules(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "audit", "--db", sqlite_url, "log", "--kind", "decision")
+    assert code == 0
+    rows = _log_rows(out)
+    assert [int(r[0]) for r in rows] == [recorded.seqs["decision"]]
+    assert "s1 confirm (MAX_ORDER_VALUE)" in out
+    # one line per step: the second step's verdict on the next line of the same record
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if "s1 confirm (MAX_ORDER_VALUE)" in line)
+    assert "s2 allow" in lines[at + 1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kind", "nope"], "--kind 'nope' is not a kind of record"),
+        (["--since", "yesterday"], "--since 'yesterday' is not a date"),
+    ],
+)
+def test_log_refuses_a_bad_filter(
+    sqlite_url: str,
+    recorded: Story,
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "audit", "--db", sqlite_url, "log", *args)
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+@pytest.mark.parametrize("action", [None, "verify", "checkpoint", "show", "export", "log"])
+def test_every_audit_help_has_a_description_and_exit_codes(
+    action: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["audit"] + ([action] if action else []) + ["--help"]
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    _usage, _, rest = out.partition("\n\n")
+    description = rest.split("\n\n")[0]
+    assert len(description.split()) >= 8, description  # a sentence, not just the usage line
+    assert "exit codes:" in out
+    for code in ("0", "2", "70"):
+        assert f"\n  {code}  " in out
+    if action in (None, "verify"):
+        assert "\n  1   " in out
+    assert "--db URL" in out
+
+
+def test_a_corrupt_stored_amount_is_named_not_a_crash(
+    sqlite_url: str, recorded: Story, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seq = recorded.seqs["fill"]
+    with tamper.attacker(sqlite_url) as conn:
+        conn.exec_driver_sql(f"UPDATE fills SET price = 'lots' WHERE audit_seq = {seq}")
+    code, out, err = run(capsys, "audit", "--db", sqlite_url, "verify")
+    assert code == 1
+    assert "Traceback" not in err
+    assert f"first bad record: record #{seq} (fill): CONTENT_ALTERED" in out
+    assert f"record #{seq}: CORRUPT_VALUE: fills.price holds 'lots'" in out
+    # reading commands name the problem too, and send the reader to verify
+    code, _, err = run(capsys, "audit", "--db", sqlite_url, "show", recorded.plan_id)
+    assert code == 1
+    assert "cannot be read" in err
+    assert "signoff audit verify" in err

@@ -355,3 +355,13 @@ def test_threads_sharing_a_ledger_form_one_chain(ledger: Ledger) -> None:
     report = ledger.verify()
     assert report.ok
     assert report.records == 100
+
+
+def test_the_kinds_the_log_filters_on_are_every_kind_the_ledger_writes() -> None:
+    import inspect
+    import re
+
+    from ledger import service
+
+    written = set(re.findall(r'kind="([a-z_]+)"', inspect.getsource(service)))
+    assert written == set(service.RECORD_KINDS)

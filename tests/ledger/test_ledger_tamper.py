@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from foundation.clock import FakeClock
 from ledger import chain
@@ -150,9 +151,14 @@ def test_an_inserted_record_is_caught(target: Target) -> None:
     tamper.insert_record_after(target.url, seq)
     report = target.verify()
     assert report.first is not None
-    # the forgery is consistent in itself; the record after it no longer links
+    # the forgery is consistent in itself; the record after it no longer links, and every
+    # record moved up by one matches neither its hash nor its digest (numbers are hashed)
     assert report.first.seq == seq + 2
-    assert {p.code for p in report.problems if p.seq == seq + 2} >= {"BROKEN_LINK"}
+    moved = {"RECORD_ALTERED", "CONTENT_ALTERED"}
+    assert {p.code for p in report.problems if p.seq == seq + 2} == {"BROKEN_LINK", *moved}
+    head = target.story.seqs["filled"] + 1
+    assert {p.seq for p in report.problems} == set(range(seq + 2, head + 1))
+    assert {p.code for p in report.problems if p.seq != seq + 2} == moved
 
 
 def test_two_swapped_records_are_caught(target: Target) -> None:
@@ -267,3 +273,18 @@ def test_an_untouched_ledger_always_verifies(count: int) -> None:
             report = ledger.verify()
     assert report.ok
     assert report.records == count
+
+
+@pytest.mark.parametrize("stored", ["lots", "1e999999999", "1" * 80, "", "0x10", "NaN"])
+def test_a_corrupt_stored_amount_names_its_record(target: Target, stored: str) -> None:
+    if len(stored) > 64 and not target.url.startswith("sqlite"):
+        pytest.skip("PostgreSQL itself refuses a value longer than the column")
+    seq = target.story.seqs["order_intent"]
+    with tamper.attacker(target.url) as conn:
+        conn.execute(
+            text("UPDATE orders SET quantity = :v WHERE audit_seq = :s"), {"v": stored, "s": seq}
+        )
+    report = target.verify()
+    codes = [(p.seq, p.code) for p in report.problems]
+    assert codes == [(seq, "CONTENT_ALTERED"), (seq, "CORRUPT_VALUE")]
+    assert "orders.quantity holds" in report.problems[1].message

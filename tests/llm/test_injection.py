@@ -52,7 +52,6 @@ SETTINGS = LLMSettings(model="obedient", retries=1, timeout=5.0)
 # The deterministic parser (rules mode, no model) reads these smuggled steps as steps: the
 # safety screen in intent/ does not yet see hidden or role-marked text. The model modes
 # refuse them before any parser reads them.
-RULES_GAPS = {"inj-015", "inj-016", "inj-017", "inj-032", "inj-046", "inj-047"}
 
 
 def obedient(obey: dict[str, Any], seen: list[str]) -> FunctionModel:
@@ -99,10 +98,6 @@ def test_the_corpus_covers_every_attack_in_every_language() -> None:
 def test_an_obedient_model_never_yields_a_forbidden_plan(
     rules: DeterministicParser, mode: Mode, case: dict[str, Any], request: pytest.FixtureRequest
 ) -> None:
-    if mode == "rules" and case["id"] in RULES_GAPS:
-        request.applymarker(
-            pytest.mark.xfail(reason="the deterministic screen reads a hidden step as a step")
-        )
     seen: list[str] = []
     model = obedient(case["obey"], seen) if mode != "rules" else None
     parser = RequestParser(rules, mode, SETTINGS if model else None, model=model)

@@ -1,4 +1,5 @@
-"""Helpers for the policy tests: small policies from text, flat quotes, exact orders."""
+"""Helpers for the policy tests: small policies from text, quotes (flat for exact values,
+or realistic with bid != ask != last), exact orders."""
 
 from __future__ import annotations
 
@@ -73,6 +74,30 @@ def flat_market(prices: dict[str, str] | None = None, *, start: bool = False) ->
         value = Decimal(price)
         quotes[symbol] = Quote(symbol=symbol, bid=value, ask=value, last=value, time=NOW)
     return MarketData(rules=base.rules, quotes=quotes)
+
+
+def quoted_market(quotes: dict[str, tuple[str, str, str]], *, start: bool = False) -> MarketData:
+    """Catalogue rules; quotes as markets have them: ``symbol -> (bid, ask, last)``, with
+    the bid under the ask and the last trade anywhere (often neither)."""
+    base = _catalog_rules()
+    out = dict(base.quotes) if start else {}
+    for symbol, (bid, ask, last) in quotes.items():
+        out[symbol] = Quote(
+            symbol=symbol, bid=Decimal(bid), ask=Decimal(ask), last=Decimal(last), time=NOW
+        )
+    return MarketData(rules=base.rules, quotes=out)
+
+
+def spread_market(prices: dict[str, str], *, spread_bps: int = 20, last_bps: int = 7) -> MarketData:
+    """Realistic quotes around each mid price: bid and ask ``spread_bps`` apart, the last
+    trade ``last_bps`` above the mid (so bid != ask != last != mid)."""
+    quotes = {}
+    for symbol, price in prices.items():
+        mid = Decimal(price)
+        half = mid * spread_bps / 20000
+        last = mid + mid * last_bps / 10000
+        quotes[symbol] = (str(mid - half), str(mid + half), str(last))
+    return quoted_market(quotes)
 
 
 def account(

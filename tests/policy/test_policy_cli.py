@@ -88,7 +88,7 @@ expect = [{ step = "s1", decision = "allow", rules = [] }, { step = "s9", decisi
     assert code == 1
     assert "FAIL  a deliberately wrong expectation" in out
     assert "s1: expected allow, got confirm" in out
-    assert "MAX_ORDER_VALUE: limit=1000 USDT, notional=2000.00 USDT" in out
+    assert "MAX_ORDER_VALUE: limit=1000 USDT, notional=2000 USDT" in out
     assert "s1: rules differ: unexpected value-confirm" in out
     assert "s9: no such step (steps: s1)" in out
     assert "ERROR" in out

@@ -22,6 +22,8 @@ DOMAIN_MODULES = [
     "policy.explain",
     "policy.scenarios",
     "policy.gate",
+    "policy.index",
+    "policy.lifecycle",
 ]
 FORBIDDEN = (
     "executors",

@@ -429,4 +429,5 @@ def test_observed_value_is_never_shown_at_a_limit_it_exceeds() -> None:
     market = flat_market({"BTC/USDT": "100000.1"})
     step = order("BTC/USDT", "buy", "0.01", acct=acct, market=market)  # 1000.001
     (decision,) = decide(policy, [step], acct=acct, market=market)
-    assert decision.reasons[0].observed == "1000.01 USDT"
+    # exact, not rounded up to 1000.01 (a value it never had) nor down onto the limit
+    assert decision.reasons[0].observed == "1000.001 USDT"

@@ -24,20 +24,22 @@ def test_a_confirm_step_asks_and_runs_on_yes(home: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Confirm s1" in done.stdout
     assert "s1 approved by alice" in done.stdout
-    assert "s1 executed: buy 10 SOL/USDT: open" in done.stdout
+    # a resting order was placed, not executed
+    assert "s1 placed: buy 10 SOL/USDT: open (resting at 150)" in done.stdout
+    assert "executed" not in done.stdout
 
 
 def test_a_confirm_step_does_not_run_on_no_or_without_an_answer(home: Path) -> None:
     for stdin in ("n\n", ""):
         done = signoff(home, "run", "buy 10 SOL at 150", stdin=stdin)
-        assert done.returncode == 0, done.stderr
+        assert done.returncode == 1, done.stderr  # not done: a step not approved
         assert "executed" not in done.stdout
         assert "Nothing to run" in done.stdout
 
 
 def test_an_escalation_runs_with_a_named_second_approver_only(home: Path) -> None:
     refused = signoff(home, "run", "buy 0.2 BTC", "--approve", "s1", "--no-input")
-    assert refused.returncode == 0, refused.stderr
+    assert refused.returncode == 1, refused.stderr
     assert "alice may not approve step s1" in refused.stdout
     assert "executed" not in refused.stdout
     approved = signoff(home, "run", "buy 0.2 BTC", "--approve", "s1:risk-desk")
@@ -48,6 +50,7 @@ def test_an_escalation_runs_with_a_named_second_approver_only(home: Path) -> Non
 
 def test_a_denied_step_is_shown_and_never_sent(home: Path) -> None:
     done = signoff(home, "run", "buy 2 BTC", "--approve", "s1:risk-desk")
+    assert done.returncode == 1, done.stderr
     assert "DENY" in done.stdout
     assert "executed" not in done.stdout
     assert "Traceback" not in done.stderr
