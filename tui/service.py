@@ -603,7 +603,7 @@ def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRo
             ("reference price", f"{fmt_number(step.reference_price)} {step.quote}"),
             (
                 "estimated value",
-                f"{fmt_number(step.notional_reporting)} {step.reporting_currency}",
+                f"{step.notional_reporting:,.2f} {step.reporting_currency}",
             ),
             ("client order id", _coid(plan_id, step.step_id)),
             ("policy", f"{decision.policy.id} {decision.policy.version}"),
@@ -615,7 +615,7 @@ def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRo
             amount=fmt_number(step.quantity),
             asset=step.base,
             price=price,
-            notional=f"≈{fmt_number(step.notional_reporting)} {step.reporting_currency}",
+            notional=f"≈{step.notional_reporting:,.2f} {step.reporting_currency}",
             decision=verdict,
             reasons=reasons,
             summary=summary,

@@ -82,5 +82,5 @@ def test_signoff_alone_opens_the_tui_and_shows_the_gated_plan(terminal: str) -> 
     )
     shown = wait_for_text(terminal, "✓ allow", "? confirm")
     assert "limit 150 USDT" in shown
-    assert "to confir" in shown  # the step waits for the person (cut at 80 columns)
+    assert "to conf" in shown
     subprocess.run([TMUX, "send-keys", "-t", terminal, "C-q"], check=True, timeout=30)  # type: ignore[list-item]
