@@ -567,6 +567,7 @@ def _reasons(decision: StepDecision) -> tuple[str, ...]:
 def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRow:
     from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery
     from signoff.steps_text import describe_resolved
+    from tui.widgets.portfolio import money
 
     reasons = _reasons(decision)
     verdict = decision.decision
@@ -603,7 +604,7 @@ def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRo
             ("reference price", f"{fmt_number(step.reference_price)} {step.quote}"),
             (
                 "estimated value",
-                f"{step.notional_reporting:,.2f} {step.reporting_currency}",
+                f"{money(step.notional_reporting)} {step.reporting_currency}",
             ),
             ("client order id", _coid(plan_id, step.step_id)),
             ("policy", f"{decision.policy.id} {decision.policy.version}"),
@@ -615,7 +616,7 @@ def step_row(step: ResolvedStep, decision: StepDecision, plan_id: str) -> StepRo
             amount=fmt_number(step.quantity),
             asset=step.base,
             price=price,
-            notional=f"≈{step.notional_reporting:,.2f} {step.reporting_currency}",
+            notional=f"≈{money(step.notional_reporting)} {step.reporting_currency}",
             decision=verdict,
             reasons=reasons,
             summary=summary,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,7 +18,11 @@ Spark = Callable[[str], str]
 
 
 def money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+    """To the cent, half to even, whatever decimal context another module left behind."""
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_EVEN):,}"
+
+
+CENT = Decimal("0.01")
 
 
 class PortfolioPanel(Vertical):
