@@ -1,10 +1,11 @@
 """Carrying out approved steps: only on testnets, sandboxes, the local exchange or paper.
 
     base.py          the one Executor protocol and the values that cross it
-    service.py       the gate in front of every executor: decision, token, drift,
-                     journal, one order per step, schedules, reconciliation
-    approvals.py     approval tokens (HMAC, bound to the step; key and nonces on disk)
-    journal.py       what the executor needs from the ledger, and a SQLite stand-in
+    service.py       the gate in front of every executor: pinned policy, its own decision,
+                     signatures, drift, journal, one order per step, waiting approvals,
+                     schedules decided again as they fire, reconciliation into the ledger
+    approvals.py     signed requests and approvals (Ed25519, bound to the step; nonces on disk)
+    journal.py       the executor's own record: orders, values, refusals, waiting steps
     ids.py           client order ids from plan and step ids
     venues.py        configs/exchanges.toml, API keys, the sandbox guard
     ccxt_exec.py     Executor through ccxt (binance, bybit, okx testnets; local exchange)

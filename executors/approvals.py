@@ -1,73 +1,75 @@
-"""Approval tokens: an approval bound to the exact step, signed by the executor side.
+"""Signed requests and approvals: people are keys, not names.
 
-When a person approves a gated step (``confirm``, or ``escalate`` by a second
-person), the executor side issues a token: an HMAC-SHA256 over the canonical
-content of the step, the plan id, the step id, the policy hash and decision, the
-requester and the approver, the expiry, a nonce and the price at approval. The
-key is created on first use in ``$SIGNOFF_HOME/executor/approval.key`` (mode
-0600) and is only ever read by the executor process: the rest of signoff holds
-tokens it can neither mint nor alter.
+Every step that reaches the executor carries its requester's Ed25519 signature
+(:mod:`foundation.identity`) over :class:`RequestClaims`: the exact content of
+the step (its canonical hash), the plan and step ids, the firm policy's hash,
+the decision the requester saw, an expiry and a nonce. An escalated step also
+needs :class:`ApprovalClaims` signed by a *different* identity with the
+``approver`` role (and, when the policy names second approvers, one of them).
 
-Before it sends a gated step, the executor checks the token again and refuses,
-with an :class:`ApprovalRefused` that carries a code, a token that is missing,
-unreadable, signed by another key (``FOREIGN``), altered (``ALTERED``), expired
-(``EXPIRED``), already used (``REPLAYED``: used nonces are persisted), or bound
-to other content (``CONTENT_MISMATCH``), and an escalated step approved by its
-own requester (``SELF_APPROVAL``). If the price moved more than the drift limit
-since approval, the code is ``CONFIRM_AGAIN``: the step goes back to the person.
+The executor checks each signature against the identities file it pinned at
+start, and refuses with an :class:`ApprovalRefused` that carries a code:
+``NO_SIGNATURE``, ``UNKNOWN_IDENTITY``, ``BAD_SIGNATURE``, ``NO_ROLE``,
+``CONTENT_MISMATCH`` (signed for other content), ``EXPIRED`` (or valid for
+longer than the policy allows), ``REPLAYED`` (nonces are used once and
+persisted), ``SELF_APPROVAL``, ``NOT_AN_APPROVER``. If the price moved past the
+drift limit since the decision or the approval, the code is ``CONFIRM_AGAIN``.
+
+Typing a name approves nothing: a name without its key's signature is refused.
+The executor holds no key that can stand in for a person's.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import os
 import secrets
 import sqlite3
-import stat
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from foundation.display import number
-from foundation.errors import ApprovalError, ConfigError
-from foundation.secrets import register_secret
+from foundation.errors import ApprovalError, IdentityError
 from intent.canonical import canonical_bytes, content_hash
 from intent.plan import Frozen
 from intent.resolved import ResolvedCancel, ResolvedOrder
-from policy.decision import StepDecision
+from policy.decision import StepDecision, Verdict
 
 if TYPE_CHECKING:
+    from foundation.identity import Identity, IdentityRegistry, SigningKey
     from policy.model import ApprovalSettings as PolicyApprovals
 
-TOKEN_PREFIX = "sot1"  # noqa: S105 - a format tag, not a secret
-KEY_FILE = "approval.key"
 NONCE_DB = "approval-nonces.sqlite"
 HUNDRED = Decimal(100)
+REQUEST_KIND = "signoff/request/v1"
+APPROVAL_KIND = "signoff/approval/v1"
+# a signature made on a clock a little ahead of the executor's is still accepted
+CLOCK_SKEW = timedelta(seconds=30)
 
 ApprovableStep = ResolvedOrder | ResolvedCancel
 
 RefusalCode = Literal[
     "DENIED",
-    "NOT_GATED",
-    "NO_TOKEN",
-    "MALFORMED",
-    "FOREIGN",
-    "ALTERED",
+    "NO_SIGNATURE",
+    "UNKNOWN_IDENTITY",
+    "BAD_SIGNATURE",
+    "NO_ROLE",
+    "NO_IDENTITIES",
     "EXPIRED",
     "REPLAYED",
     "CONTENT_MISMATCH",
     "STEP_MISMATCH",
     "POLICY_MISMATCH",
+    "PERSONAL_REFUSED",
+    "DECISION_MISMATCH",
+    "UNKNOWN_PLAN",
     "SELF_APPROVAL",
     "NOT_AN_APPROVER",
-    "NO_APPROVER",
+    "NOT_WAITING",
+    "REJECTED",
     "CONFIRM_AGAIN",
 ]
 
@@ -84,12 +86,12 @@ class ApprovalRefused(ApprovalError):
 class ApprovalSettings:
     """What the policy says about approvals, as the executor enforces it.
 
-    - ``validity``: how long an approval lasts;
-    - ``drift_limit_pct``: how far (percent of the price at approval) the price may
-      move before the step must be approved again;
-    - ``second_approvers``: who may approve an escalated step (and, besides the
-      requester, a confirmed one). ``None``: no list, anyone but the requester
-      may approve an escalation. The requester never approves their own.
+    - ``validity``: how long a signed request or approval lasts at most;
+    - ``drift_limit_pct``: how far (percent) the price may move from the price the
+      step was decided on, or approved at, before it must be decided again;
+    - ``second_approvers``: who may give the second signature of an escalated step
+      (they also need the ``approver`` role). ``None`` or empty: anyone with the role.
+      The requester never approves their own.
     """
 
     validity: timedelta = timedelta(minutes=5)
@@ -111,111 +113,118 @@ class ApprovalSettings:
             second_approvers=tuple(approvals.second_approvers),
         )
 
-    def check_approver(self, verdict: str, *, approver: str, requester: str, step_id: str) -> None:
-        """Refuse an approver the policy does not let approve this step."""
-        if not approver.strip():
-            raise ApprovalRefused(
-                "NO_APPROVER", "an approval needs the approver's name", hint="name who approves"
-            )
-        if verdict == "escalate" and same_person(approver, requester):
-            raise ApprovalRefused(
-                "SELF_APPROVAL",
-                f"step {step_id} needs a second approver; {approver} asked for it",
-                hint="ask another person (not the requester) to approve it",
-            )
-        if self.second_approvers is None:
-            return
-        listed = any(same_person(approver, name) for name in self.second_approvers)
-        if verdict == "escalate" and not listed:
-            raise ApprovalRefused(
-                "NOT_AN_APPROVER",
-                f"{approver} may not approve escalated step {step_id}",
-                hint=f"the policy's second approvers are: {', '.join(self.second_approvers)}",
-            )
-        if verdict == "confirm" and not (listed or same_person(approver, requester)):
-            raise ApprovalRefused(
-                "NOT_AN_APPROVER",
-                f"{approver} may not confirm step {step_id} for {requester}",
-                hint="the requester confirms their own step, or a listed second approver",
-            )
+    def tightened(
+        self, validity: timedelta | None, drift_limit_pct: Decimal | None
+    ) -> ApprovalSettings:
+        """These settings, narrowed (never widened) by the executor's own options."""
+        return ApprovalSettings(
+            validity=min(self.validity, validity) if validity else self.validity,
+            drift_limit_pct=self.drift_limit_pct
+            if drift_limit_pct is None
+            else min(self.drift_limit_pct, drift_limit_pct),
+            second_approvers=self.second_approvers,
+        )
 
 
-class ApprovalClaims(Frozen):
-    """What a token says; every field is covered by the signature."""
+class RequestClaims(Frozen):
+    """What a requester signs for one step; the signature covers every field."""
 
-    v: Literal[1] = 1
-    key_id: str
+    kind: Literal["signoff/request/v1"] = "signoff/request/v1"
     plan_id: str = Field(min_length=1, max_length=200)
     step_id: str
     step_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
-    decision: Literal["confirm", "escalate"]
+    decision: Verdict = Field(description="the decision the requester was shown")
     policy_hash: str
+    personal_hash: str | None = None
     requester: str = Field(min_length=1)
-    approver: str = Field(min_length=1)
     issued_at: datetime
     expires_at: datetime
     nonce: str = Field(pattern=r"^[0-9a-f]{32}$")
-    price_symbol: str | None = None
-    price_at_approval: Decimal | None = None
-    drift_limit_pct: Decimal
 
 
-def same_person(a: str, b: str) -> bool:
-    """Names compare without case or surrounding blanks: ``Alice`` is ``alice ``."""
-    return a.strip().casefold() == b.strip().casefold()
+class ApprovalClaims(Frozen):
+    """What a second person signs to approve (or reject) an escalated step."""
+
+    kind: Literal["signoff/approval/v1"] = "signoff/approval/v1"
+    plan_id: str = Field(min_length=1, max_length=200)
+    step_id: str
+    step_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    policy_hash: str
+    requester: str = Field(min_length=1)
+    approver: str = Field(min_length=1)
+    outcome: Literal["approve", "reject"] = "approve"
+    reason: str | None = Field(default=None, max_length=500)
+    issued_at: datetime
+    expires_at: datetime
+    nonce: str = Field(pattern=r"^[0-9a-f]{32}$")
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+class SignedRequest(Frozen):
+    claims: RequestClaims
+    signature: str = Field(max_length=200)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+class SignedApproval(Frozen):
+    claims: ApprovalClaims
+    signature: str = Field(max_length=200)
 
 
-def key_id_of(key: bytes) -> str:
-    return hashlib.sha256(b"signoff-approval-key:" + key).hexdigest()[:16]
+def sign_request(
+    key: SigningKey,
+    *,
+    plan_id: str,
+    step: ApprovableStep,
+    decision: StepDecision,
+    now: datetime,
+    validity: timedelta,
+) -> SignedRequest:
+    """``key``'s signature over one step as it is now (content, plan, policy, decision)."""
+    claims = RequestClaims(
+        plan_id=plan_id,
+        step_id=step.step_id,
+        step_hash=content_hash(step),
+        decision=decision.decision,
+        policy_hash=decision.policy.hash,
+        personal_hash=decision.policy.personal_hash,
+        requester=key.name,
+        issued_at=now,
+        expires_at=now + validity,
+        nonce=secrets.token_hex(16),
+    )
+    return SignedRequest(claims=claims, signature=key.sign(canonical_bytes(claims)))
 
 
-def load_or_create_key(directory: str) -> bytes:
-    """The approval key in ``directory``, created (0600) on first use.
-
-    A key file that others can read is refused: anyone who can read it can
-    mint approvals.
-    """
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    path = os.path.join(directory, KEY_FILE)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if mode & 0o077:
-        raise ConfigError(
-            f"the approval key is readable by others (mode {mode:o})",
-            source=path,
-            hint=f"run 'chmod 600 {path}', or delete it to create a new key "
-            "(approvals issued with the old key then stop working)",
-        )
-    with open(path, encoding="ascii") as handle:
-        text = handle.read().strip()
-    try:
-        key = bytes.fromhex(text)
-    except ValueError:
-        key = b""
-    if len(key) < 32:
-        raise ConfigError(
-            "the approval key is damaged", source=path, hint="delete it to create a new key"
-        )
-    register_secret(text, "approval key")
-    return key
+def sign_approval(
+    key: SigningKey,
+    *,
+    plan_id: str,
+    step: ApprovableStep,
+    policy_hash: str,
+    requester: str,
+    now: datetime,
+    validity: timedelta,
+    outcome: Literal["approve", "reject"] = "approve",
+    reason: str | None = None,
+) -> SignedApproval:
+    """``key``'s approval (or rejection) of an escalated step, bound to its content."""
+    claims = ApprovalClaims(
+        plan_id=plan_id,
+        step_id=step.step_id,
+        step_hash=content_hash(step),
+        policy_hash=policy_hash,
+        requester=requester,
+        approver=key.name,
+        outcome=outcome,
+        reason=reason,
+        issued_at=now,
+        expires_at=now + validity,
+        nonce=secrets.token_hex(16),
+    )
+    return SignedApproval(claims=claims, signature=key.sign(canonical_bytes(claims)))
 
 
 class NonceStore:
-    """Nonces of tokens already used, in SQLite so that a restart does not forget them."""
+    """Nonces of signatures already used, in SQLite so that a restart does not forget them."""
 
     def __init__(self, path: str) -> None:
         os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
@@ -224,9 +233,9 @@ class NonceStore:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        # no fsync per nonce: a nonce lost to a power cut would let its token be
-        # shown again, but its step is already in the journal (written with a
-        # full sync right after) under the same client order id, so it is not resent
+        # no fsync per nonce: a nonce lost to a power cut would let its signature be
+        # shown again, but its step is already in the journal (written with a full
+        # sync right after) under the same client order id, so it is not resent
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS used_nonce ("
@@ -238,18 +247,14 @@ class NonceStore:
         row = self._db.execute("SELECT 1 FROM used_nonce WHERE nonce = ?", (nonce,)).fetchone()
         return row is not None
 
-    def consume(self, claims: ApprovalClaims, now: datetime) -> bool:
+    def consume(
+        self, nonce: str, *, plan_id: str, step_id: str, expires_at: datetime, now: datetime
+    ) -> bool:
         """Mark the nonce used; ``False`` if it already was (atomically)."""
         try:
             self._db.execute(
                 "INSERT INTO used_nonce VALUES (?, ?, ?, ?, ?)",
-                (
-                    claims.nonce,
-                    claims.plan_id,
-                    claims.step_id,
-                    now.isoformat(),
-                    claims.expires_at.isoformat(),
-                ),
+                (nonce, plan_id, step_id, now.isoformat(), expires_at.isoformat()),
             )
         except sqlite3.IntegrityError:
             return False
@@ -259,191 +264,240 @@ class NonceStore:
         self._db.close()
 
 
-class ApprovalAuthority:
-    """Issues and checks approval tokens with the executor's key."""
+def _identity_refusal(error: IdentityError) -> ApprovalRefused:
+    code: RefusalCode = (
+        error.code  # type: ignore[assignment]  # the three refusal codes are shared
+        if error.code in ("UNKNOWN_IDENTITY", "BAD_SIGNATURE", "NO_ROLE")
+        else "BAD_SIGNATURE"
+    )
+    return ApprovalRefused(
+        code,
+        error.message.removeprefix(f"{error.code}: "),
+        hint=error.hint
+        or "sign with your own key (signoff does); compliance lists keys in the identities file",
+    )
 
-    def __init__(self, key: bytes, nonces: NonceStore) -> None:
-        self._key = key
-        self.key_id = key_id_of(key)
+
+def same_person(a: str, b: str) -> bool:
+    """Names compare without case or surrounding blanks: ``Alice`` is ``alice ``."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+class Gatekeeper:
+    """Checks people's signatures against the pinned identities file; uses nonces once.
+
+    With ``path``, a changed identities file (compliance added or removed someone) is
+    read again before the next check; a file that no longer loads refuses everyone.
+    """
+
+    def __init__(
+        self, registry: IdentityRegistry | None, nonces: NonceStore, path: str | None = None
+    ) -> None:
+        self.registry = registry
         self.nonces = nonces
+        self.path = path
+        # given a registry, it is the file as it is now; without one, read it when asked
+        self._stat = self._stat_of() if registry is not None else None
 
-    @classmethod
-    def open(cls, directory: str) -> ApprovalAuthority:
-        return cls(load_or_create_key(directory), NonceStore(os.path.join(directory, NONCE_DB)))
+    def _stat_of(self) -> tuple[int, int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return (0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _current(self) -> IdentityRegistry | None:
+        if self.path is None:
+            return self.registry
+        stat = self._stat_of()
+        if stat != self._stat:
+            from foundation.errors import SignoffError
+            from foundation.identity import IdentityRegistry
+
+            self._stat = stat
+            try:
+                self.registry = IdentityRegistry.load(self.path)
+            except SignoffError:
+                self.registry = None
+        return self.registry
 
     def close(self) -> None:
         self.nonces.close()
 
-    def _sign(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()
+    def _verify(self, name: str, payload: bytes, signature: str, role: str) -> Identity:
+        registry = self._current()
+        if registry is None:
+            raise ApprovalRefused(
+                "NO_IDENTITIES",
+                "the executor has no identities file, so it cannot tell who signed",
+                hint="compliance writes the identities file; restart the executor after",
+            )
+        try:
+            registry.verify(name, payload, signature)
+            return registry.require_role(name, role)
+        except IdentityError as error:
+            raise _identity_refusal(error) from None
 
-    def issue(
-        self,
-        *,
-        plan_id: str,
-        step: ApprovableStep,
-        decision: StepDecision,
-        requester: str,
-        approver: str,
+    @staticmethod
+    def _check_time(
+        what: str,
+        step_id: str,
+        issued_at: datetime,
+        expires_at: datetime,
         now: datetime,
         settings: ApprovalSettings,
-        price: Decimal | None,
-    ) -> str:
-        """A token for ``approver``'s approval of ``step``; refuses what may not be approved."""
-        check_decision_matches(step, decision)
-        if decision.decision == "deny":
+    ) -> None:
+        if now >= expires_at:
             raise ApprovalRefused(
-                "DENIED",
-                f"step {step.step_id} is denied by the policy; no one can approve it",
-                hint="change the plan, or ask compliance about the rule that denied it",
+                "EXPIRED",
+                f"the {what} of step {step_id} expired at {expires_at.isoformat()}",
+                hint="decide and sign the step again",
             )
-        if decision.decision == "allow":
+        if issued_at > now + CLOCK_SKEW or expires_at - issued_at > settings.validity:
             raise ApprovalRefused(
-                "NOT_GATED",
-                f"step {step.step_id} is allowed by the policy and needs no approval",
-                hint="submit it without a token",
+                "EXPIRED",
+                f"the {what} of step {step_id} claims a validity the policy does not give "
+                f"(at most {settings.validity})",
+                hint="sign the step again with signoff",
             )
-        settings.check_approver(
-            decision.decision, approver=approver, requester=requester, step_id=step.step_id
-        )
-        claims = ApprovalClaims(
-            key_id=self.key_id,
-            plan_id=plan_id,
-            step_id=step.step_id,
-            step_hash=content_hash(step),
-            decision=decision.decision,
-            policy_hash=decision.policy.hash,
-            requester=requester,
-            approver=approver,
-            issued_at=now,
-            expires_at=now + settings.validity,
-            nonce=secrets.token_hex(16),
-            price_symbol=step.symbol if isinstance(step, ResolvedOrder) else None,
-            price_at_approval=price,
-            drift_limit_pct=settings.drift_limit_pct,
-        )
-        payload = canonical_bytes(claims)
-        return f"{TOKEN_PREFIX}.{_b64(payload)}.{_b64(self._sign(payload))}"
 
-    def read(self, token: str) -> ApprovalClaims:
-        """The claims of a token signed with this key; refuses unreadable, foreign, altered."""
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
-            raise ApprovalRefused(
-                "MALFORMED",
-                "the approval token is not a signoff token",
-                hint="approve the step again",
-            )
-        try:
-            payload, signature = _unb64(parts[1]), _unb64(parts[2])
-            data = json.loads(payload)
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            raise ApprovalRefused(
-                "MALFORMED", "the approval token cannot be decoded", hint="approve the step again"
-            ) from None
-        key_id = data.get("key_id") if isinstance(data, dict) else None
-        if key_id != self.key_id:
-            raise ApprovalRefused(
-                "FOREIGN",
-                "the approval token was not issued by this executor (another key signed it)",
-                hint="approve the step again with the executor that will carry it out",
-            )
-        if not hmac.compare_digest(signature, self._sign(payload)):
-            raise ApprovalRefused(
-                "ALTERED",
-                "the approval token was altered after it was issued (signature mismatch)",
-                hint="approve the step again; do not edit tokens",
-            )
-        try:
-            return ApprovalClaims.model_validate(data)
-        except ValidationError:
-            raise ApprovalRefused(
-                "MALFORMED", "the approval token's content is invalid", hint="approve it again"
-            ) from None
-
-    def verify(
+    def check_request(
         self,
-        token: str | None,
+        signed: SignedRequest | None,
         *,
         plan_id: str,
         step: ApprovableStep,
-        decision: StepDecision,
+        policy_hash: str,
         now: datetime,
-        settings: ApprovalSettings | None = None,
-    ) -> ApprovalClaims | None:
-        """Check everything that can be checked without a price; ``None`` for allowed steps.
-
-        With ``settings``, the approver must also still be one the policy accepts.
-        Does not use the nonce up: :meth:`consume` does, right before sending.
-        """
-        check_decision_matches(step, decision)
-        if decision.decision == "deny":
-            reasons = "; ".join(r.message for r in decision.reasons) or "no reason given"
+        settings: ApprovalSettings,
+    ) -> Identity:
+        """The requester, if ``signed`` is their valid, unused signature over this step."""
+        if signed is None:
             raise ApprovalRefused(
-                "DENIED",
-                f"step {step.step_id} is denied by the policy ({reasons})",
-                hint="a denied step is never executed; change the plan or ask compliance",
+                "NO_SIGNATURE",
+                f"step {step.step_id} came without its requester's signature",
+                hint="send steps through signoff, which signs them with your key",
             )
-        if decision.decision == "allow":
-            return None
-        if not token:
-            raise ApprovalRefused(
-                "NO_TOKEN",
-                f"step {step.step_id} needs {decision.decision} approval and came without a token",
-                hint="approve the step (a second person for escalate) and submit it with the token",
-            )
-        claims = self.read(token)
+        claims = signed.claims
+        identity = self._verify(
+            claims.requester, canonical_bytes(claims), signed.signature, "trader"
+        )
+        self._check_binding(
+            claims.plan_id,
+            claims.step_id,
+            claims.step_hash,
+            claims.policy_hash,
+            plan_id=plan_id,
+            step=step,
+            policy_hash=policy_hash,
+        )
+        self._check_time(
+            "request", step.step_id, claims.issued_at, claims.expires_at, now, settings
+        )
         if self.nonces.is_used(claims.nonce):
             raise ApprovalRefused(
                 "REPLAYED",
-                f"the approval token for step {claims.step_id} was already used",
-                hint="each approval carries out one step once; approve it again to repeat it",
+                f"the signed request for step {step.step_id} was already used",
+                hint="each signature carries out one step once; sign it again to repeat it",
             )
+        return identity
+
+    def check_approval(
+        self,
+        signed: SignedApproval,
+        *,
+        plan_id: str,
+        step: ApprovableStep,
+        policy_hash: str,
+        requester: str,
+        now: datetime,
+        settings: ApprovalSettings,
+    ) -> Identity:
+        """The second person, if ``signed`` is a valid approval by someone who may give it."""
+        claims = signed.claims
+        identity = self._verify(
+            claims.approver, canonical_bytes(claims), signed.signature, "approver"
+        )
+        if same_person(claims.approver, requester):
+            raise ApprovalRefused(
+                "SELF_APPROVAL",
+                f"step {step.step_id} needs a second person; {claims.approver} asked for it",
+                hint="another person with the approver role approves it with their own key",
+            )
+        listed = settings.second_approvers
+        if listed and not any(same_person(claims.approver, name) for name in listed):
+            raise ApprovalRefused(
+                "NOT_AN_APPROVER",
+                f"{claims.approver} may not approve escalated step {step.step_id}",
+                hint=f"the policy's second approvers are: {', '.join(listed)}",
+            )
+        if claims.requester != requester:
+            raise ApprovalRefused(
+                "CONTENT_MISMATCH",
+                f"the approval names requester {claims.requester}, not {requester}",
+                hint="approve the step as it waits",
+            )
+        self._check_binding(
+            claims.plan_id,
+            claims.step_id,
+            claims.step_hash,
+            claims.policy_hash,
+            plan_id=plan_id,
+            step=step,
+            policy_hash=policy_hash,
+        )
+        self._check_time(
+            "approval", step.step_id, claims.issued_at, claims.expires_at, now, settings
+        )
+        if self.nonces.is_used(claims.nonce):
+            raise ApprovalRefused(
+                "REPLAYED",
+                f"the approval of step {step.step_id} was already used",
+                hint="approve it again to repeat it",
+            )
+        return identity
+
+    @staticmethod
+    def _check_binding(
+        plan: str,
+        step_id: str,
+        step_hash: str,
+        signed_policy: str,
+        *,
+        plan_id: str,
+        step: ApprovableStep,
+        policy_hash: str,
+    ) -> None:
         mismatches = [
             name
             for name, ok in (
-                ("plan id", claims.plan_id == plan_id),
-                ("step id", claims.step_id == step.step_id),
-                ("step content", claims.step_hash == content_hash(step)),
-                ("policy", claims.policy_hash == decision.policy.hash),
-                ("decision", claims.decision == decision.decision),
+                ("plan id", plan == plan_id),
+                ("step id", step_id == step.step_id),
+                ("step content", step_hash == content_hash(step)),
+                ("policy", signed_policy == policy_hash),
             )
             if not ok
         ]
         if mismatches:
             raise ApprovalRefused(
                 "CONTENT_MISMATCH",
-                f"step {step.step_id} differs from what was approved ({', '.join(mismatches)})",
-                hint="approve the step as it is now",
+                f"step {step.step_id} differs from what was signed ({', '.join(mismatches)})",
+                hint="sign the step as it is now",
             )
-        if now >= claims.expires_at:
-            raise ApprovalRefused(
-                "EXPIRED",
-                f"the approval of step {step.step_id} expired at {claims.expires_at.isoformat()}",
-                hint="approve the step again",
-            )
-        if claims.decision == "escalate" and same_person(claims.approver, claims.requester):
-            raise ApprovalRefused(
-                "SELF_APPROVAL",
-                f"step {step.step_id} was approved by its own requester {claims.approver}",
-                hint="an escalated step needs another person's approval",
-            )
-        if settings is not None:
-            settings.check_approver(
-                claims.decision,
-                approver=claims.approver,
-                requester=claims.requester,
-                step_id=step.step_id,
-            )
-        return claims
 
-    def consume(self, claims: ApprovalClaims, now: datetime) -> None:
-        """Use the token's nonce up; a token seen before is refused as replayed."""
-        if not self.nonces.consume(claims, now):
+    def consume(
+        self, nonce: str, *, plan_id: str, step_id: str, expires_at: datetime, now: datetime
+    ) -> None:
+        """Use a signature's nonce up; one seen before is refused as replayed."""
+        if not self.nonces.consume(
+            nonce, plan_id=plan_id, step_id=step_id, expires_at=expires_at, now=now
+        ):
             raise ApprovalRefused(
                 "REPLAYED",
-                f"the approval token for step {claims.step_id} was already used",
-                hint="each approval carries out one step once; approve it again to repeat it",
+                f"the signature for step {step_id} was already used",
+                hint="each signature carries out one step once; sign it again to repeat it",
             )
 
 
@@ -456,28 +510,29 @@ def check_decision_matches(step: ApprovableStep, decision: StepDecision) -> None
         )
 
 
-def drift_pct(at_approval: Decimal, current: Decimal) -> Decimal:
-    """How far the price moved since approval, in percent of the price at approval."""
-    return abs(current - at_approval) * HUNDRED / at_approval
+def drift_pct(reference: Decimal, current: Decimal) -> Decimal:
+    """How far the price moved from ``reference``, in percent of it."""
+    return abs(current - reference) * HUNDRED / reference
 
 
-def check_drift(claims: ApprovalClaims, current: Decimal | None) -> None:
-    """Refuse with ``CONFIRM_AGAIN`` when the price moved past the approval's drift limit."""
-    if claims.price_at_approval is None:
+def check_drift(
+    what: str, symbol: str, reference: Decimal | None, current: Decimal | None, limit: Decimal
+) -> None:
+    """Refuse with ``CONFIRM_AGAIN`` when the price moved past ``limit`` percent since ``what``."""
+    if reference is None:
         return
     if current is None:
         raise ApprovalRefused(
             "CONFIRM_AGAIN",
-            f"no current price for {claims.price_symbol} to compare with the approval",
-            hint="confirm the step again once prices are available",
+            f"no current price for {symbol} to compare with the price at {what}",
+            hint="decide the step again once prices are available",
         )
-    moved = drift_pct(claims.price_at_approval, current)
-    if moved > claims.drift_limit_pct:
+    moved = drift_pct(reference, current)
+    if moved > limit:
         raise ApprovalRefused(
             "CONFIRM_AGAIN",
-            f"{claims.price_symbol} moved "
-            f"{number(moved, places=2, limit=claims.drift_limit_pct)}% since approval "
-            f"({number(claims.price_at_approval, group=False)} → {number(current, group=False)}); "
-            f"the limit is {number(claims.drift_limit_pct)}%",
+            f"{symbol} moved {number(moved, places=2, limit=limit)}% since {what} "
+            f"({number(reference, group=False)} → {number(current, group=False)}); "
+            f"the limit is {number(limit)}%",
             hint="review the step at the new price and confirm it again",
         )

@@ -1,4 +1,4 @@
-"""The ccxt executor: binance, bybit and okx in sandbox mode, or the local exchange.
+"""The ccxt executor: binance, bybit, okx and hashkey in sandbox mode, or the local exchange.
 
 - Only sandboxes: :func:`executors.venues.check_sandbox` runs after the
   exchange object is built and before its first request.
@@ -7,6 +7,12 @@
 - ccxt's exceptions are mapped into signoff's tree (:func:`map_error`) with a
   message that says what to do, and without anything ccxt put in its own
   message (which can carry signed URLs).
+- Exactly as approved, or not at all: before anything is sent, an order the
+  venue cannot carry out exactly (a trigger kind it lacks, an amount or price
+  ccxt would round to the venue's precision, a market buy the venue would read
+  as a quote amount, a Bybit trigger whose direction the venue would infer the
+  other way) is refused with the venue and the reason
+  (:mod:`executors.capabilities` holds what each venue can do).
 - A reply that never came (timeout, dropped connection, ``-1007``) does not mean
   the order was not placed. :meth:`CcxtExecutor.submit` looks the order up by
   its client order id; if it is not there it waits until the request's
@@ -17,7 +23,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -25,6 +33,7 @@ from decimal import Decimal
 from typing import Any
 
 from executors.base import Fill, OrderRequest, OrderState, OrderStatus
+from executors.capabilities import ORDER_KINDS, OrderKind, capabilities, trigger_kind
 from executors.venues import ApiKeys, VenueProfile, check_sandbox, check_url_is_local
 from foundation.clock import Clock
 from foundation.errors import (
@@ -41,7 +50,7 @@ from foundation.errors import (
 from intent.market import AccountSnapshot, Balance, MarketRules, Quote
 
 _SETTLE_MARGIN_S = 0.3
-_CLIENT_ID_PARAM = {"binance": "origClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId"}
+_KIND_LABEL: dict[str, str] = dict(ORDER_KINDS)
 
 
 def _exchange_message(exc: BaseException) -> str:
@@ -96,6 +105,12 @@ def map_error(exc: BaseException, venue: str, action: str) -> SignoffError:
             f"{where}: the exchange's rate limit was hit ({said})",
             hint="wait a minute and try again",
         )
+    if isinstance(exc, ccxt.ExchangeNotAvailable) and not isinstance(exc, ccxt.OnMaintenance):
+        return ExchangeUnavailable(
+            f"{where}: cannot reach the exchange ({said})",
+            hint="check the network (and HTTPS_PROXY, if set) and the exchange's status "
+            "page, then try again",
+        )
     if isinstance(exc, ccxt.OperationFailed):
         return ExchangeUnavailable(
             f"{where}: the exchange could not be reached or did not answer ({said})",
@@ -148,6 +163,12 @@ class CcxtExecutor:
         self._url = url
         self._max_sends = max_sends
         self._exchange: Any = None
+        self._caps = capabilities(profile.ccxt_id)
+        self._id_pattern = re.compile(
+            f"{self._caps.client_id_chars}{{1,{self._caps.client_id_max}}}"
+        )
+        # venue client ids made from signoff's (see venue_client_id), to report signoff's back
+        self._signoff_ids: dict[str, str] = {}
 
     @property
     def venue(self) -> str:
@@ -169,8 +190,11 @@ class CcxtExecutor:
             "createOrder": {"quoteOrderQty": False},
             "recvWindow": self.profile.recv_window_ms,
         }
-        if self.profile.ccxt_id == "binance":
+        if self.profile.ccxt_id in ("binance", "bybit", "okx"):
             options["fetchMarkets"] = {"types": ["spot"]}
+        if self.profile.ccxt_id == "okx":
+            # no ccxt broker id or tag in signoff's orders (ccxt adds them to algo orders)
+            options["brokerId"] = None
         config: dict[str, Any] = {
             "apiKey": self._keys.api_key.reveal(),
             "secret": self._keys.secret.reveal(),
@@ -180,6 +204,10 @@ class CcxtExecutor:
         }
         if self._keys.password is not None:
             config["password"] = self._keys.password.reveal()
+        if not self.profile.local:
+            # a testnet is reached the way the machine reaches the internet: through
+            # HTTPS_PROXY when one is set (the hosts are still only the sandbox's)
+            config["aiohttp_trust_env"] = True
         exchange = getattr(ccxt, self.profile.ccxt_id)(config)
         if self.profile.local:
             # assigned after construction: the constructor deep-merges urls and
@@ -193,6 +221,8 @@ class CcxtExecutor:
             }
             # ccxt waits 250 ms on close for TLS sessions; plain loopback HTTP has none
             exchange.timeout_on_exit = 0
+        # currencies come from private wallet endpoints on some venues: never asked for
+        exchange.has = {**exchange.has, "fetchCurrencies": False}
         exchange.set_sandbox_mode(True)
         exchange.number = str
         return exchange
@@ -205,7 +235,11 @@ class CcxtExecutor:
             await exchange.close()
             raise
         self._exchange = exchange
-        await self._call("load the markets", exchange.load_markets)
+        try:
+            await self._call("load the markets", exchange.load_markets)
+        except BaseException:
+            await self.close()
+            raise
 
     async def close(self) -> None:
         if self._exchange is not None:
@@ -222,7 +256,9 @@ class CcxtExecutor:
 
     # ------------------------------------------------------------------ reading
     async def market_rules(self) -> dict[str, MarketRules]:
+        """Every spot market's rules, with what this venue can do there (capabilities)."""
         rules: dict[str, MarketRules] = {}
+        triggers = tuple(k for k in ("stop_loss", "take_profit") if self._caps.supports(k))
         for symbol, market in self.exchange.markets.items():
             if not market.get("spot") or market.get("active") is False:
                 continue
@@ -242,6 +278,9 @@ class CcxtExecutor:
                 max_qty=_positive((limits.get("amount") or {}).get("max")),
                 min_notional=_dec((limits.get("cost") or {}).get("min")) or Decimal(0),
                 max_notional=_positive((limits.get("cost") or {}).get("max")),
+                venue=self.venue,
+                trigger_kinds=triggers,
+                cross_market_triggers=False,
             )
         return rules
 
@@ -287,7 +326,13 @@ class CcxtExecutor:
             taken_at=self._clock.now(),
         )
 
-    def _state(self, order: dict[str, Any], request: OrderRequest | None = None) -> OrderState:
+    def _state(
+        self,
+        order: dict[str, Any],
+        request: OrderRequest | None = None,
+        *,
+        client_order_id: str | None = None,
+    ) -> OrderState:
         status_map: dict[str, OrderStatus] = {
             "open": "open",
             "closed": "filled",
@@ -301,10 +346,15 @@ class CcxtExecutor:
         if status == "open" and filled > 0:
             status = "partially_filled"
         info = order.get("info") or {}
-        client_id = (
+        venue_id = (
             info.get("origClientOrderId")
+            or info.get("algoClOrdId")
             or order.get("clientOrderId")
-            or (request.client_order_id if request else None)
+            or None
+        )
+        client_id = (
+            (request.client_order_id if request else client_order_id)
+            or (self._signoff_ids.get(str(venue_id), str(venue_id)) if venue_id else None)
             or str(order.get("id"))
         )
         kind = str(order.get("type") or "").lower()
@@ -330,7 +380,12 @@ class CcxtExecutor:
             for trade in (order.get("trades") or [])
             if trade.get("price") and trade.get("amount")
         )
-        trigger = _positive(order.get("triggerPrice") or order.get("stopPrice"))
+        trigger = _positive(
+            order.get("triggerPrice")
+            or order.get("stopPrice")
+            or order.get("stopLossPrice")
+            or order.get("takeProfitPrice")
+        )
         return OrderState(
             order_id=str(order.get("id")) if order.get("id") is not None else None,
             client_order_id=client_id,
@@ -350,20 +405,58 @@ class CcxtExecutor:
             updated_at=_time(order.get("lastUpdateTimestamp")) or created,
         )
 
+    def venue_client_id(self, client_order_id: str) -> str:
+        """The client order id as the venue accepts it: signoff's own, or a digest of it.
+
+        The same signoff id always gives the same venue id, so a lookup after a lost
+        reply finds the order; ids this executor made are reported back as signoff's.
+        """
+        if self._id_pattern.fullmatch(client_order_id):
+            return client_order_id
+        digest = hashlib.sha256(client_order_id.encode()).hexdigest()
+        venue_id = "so" + digest[: self._caps.client_id_max - 2]
+        self._signoff_ids[venue_id] = client_order_id
+        return venue_id
+
     async def lookup(self, symbol: str, client_order_id: str) -> OrderState | None:
         import ccxt.async_support as ccxt
 
-        param = _CLIENT_ID_PARAM[self.profile.ccxt_id]
-        try:
-            order = await self.exchange.fetch_order(None, symbol, {param: client_order_id})
-        except ccxt.OrderNotFound:
+        venue_id = self.venue_client_id(client_order_id)
+        params: dict[str, Any] = {self._caps.lookup_param: venue_id}
+        action = f"look up order {client_order_id}"
+        if self.profile.ccxt_id == "bybit":
+            # bybit has no "order by client id" call: its open orders (any kind), then
+            # its order history, each filtered by orderLinkId
+            ex = self.exchange
+            for fetch in (ex.fetch_open_orders, ex.fetch_canceled_and_closed_orders):
+                orders = await self._call(action, fetch, symbol, None, None, params)
+                if orders:
+                    return self._state(orders[0], client_order_id=client_order_id)
             return None
-        except ccxt.BaseError as exc:
-            raise map_error(exc, self.venue, f"look up order {client_order_id}") from exc
-        return self._state(order)
+        searches = [params]
+        if self.profile.ccxt_id == "okx":
+            # okx keeps trigger orders apart (order-algo, algoClOrdId)
+            searches.append({**params, "trigger": True})
+        for search in searches:
+            try:
+                order = await self.exchange.fetch_order(None, symbol, search)
+            except ccxt.OrderNotFound:
+                continue
+            except ccxt.BaseError as exc:
+                raise map_error(exc, self.venue, action) from exc
+            if order.get("id") is None:  # an empty list where the order would be
+                continue
+            return self._state(order, client_order_id=client_order_id)
+        return None
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderState]:
-        orders = await self._call("list open orders", self.exchange.fetch_open_orders, symbol)
+        fetch = self.exchange.fetch_open_orders
+        orders = await self._call("list open orders", fetch, symbol)
+        if self.profile.ccxt_id == "okx" and self._caps.supports("stop_loss"):
+            params = {"trigger": True, "ordType": "conditional"}
+            orders += await self._call(
+                "list open trigger orders", fetch, symbol, None, None, params
+            )
         return [self._state(o) for o in orders]
 
     async def fills(self, symbol: str, since: datetime | None = None) -> list[Fill]:
@@ -387,6 +480,42 @@ class CcxtExecutor:
         ]
 
     # ------------------------------------------------------------------ writing
+    def _refuse(self, what: str, why: str) -> OrderRejected:
+        return OrderRejected(
+            f"{self.venue}: {what} cannot be sent to {self._caps.title} exactly as approved: {why}",
+            hint="nothing was sent; change the order (or use another venue or the paper "
+            "engine) and approve it again",
+        )
+
+    def _kind(self, req: OrderRequest) -> OrderKind:
+        if req.conditional:
+            assert req.trigger_direction is not None
+            return trigger_kind(req.side, req.trigger_direction)
+        if req.order_type == "limit":
+            return "limit"
+        return "market_buy" if req.side == "buy" else "market_sell"
+
+    def _exact(self, req: OrderRequest) -> None:
+        """Refuse an amount or price ccxt would round to the venue's precision."""
+        ex = self.exchange
+        if req.symbol not in (ex.markets or {}):
+            raise self._refuse(f"an order on {req.symbol}", f"{req.symbol} is not a spot market")
+        checks = [("quantity", req.quantity, ex.amount_to_precision)]
+        if req.limit_price is not None:
+            checks.append(("limit price", req.limit_price, ex.price_to_precision))
+        if req.trigger_price is not None:
+            checks.append(("trigger price", req.trigger_price, ex.price_to_precision))
+        for what, value, to_precision in checks:
+            try:
+                sent = Decimal(str(to_precision(req.symbol, str(value))))
+            except Exception:  # ccxt refuses values under one step itself
+                sent = Decimal(0)
+            if sent != value:
+                raise self._refuse(
+                    f"{what} {value} on {req.symbol}",
+                    f"the venue's precision would make it {sent}",
+                )
+
     def _order_args(self, req: OrderRequest) -> tuple[Any, ...]:
         if req.schedule is not None:
             # the execution service runs schedules and sends one plain order per run
@@ -395,29 +524,74 @@ class CcxtExecutor:
                 hint="send recurring steps through the execution service, which places "
                 "one order per run",
             )
-        params: dict[str, Any] = {"clientOrderId": req.client_order_id}
+        kind = self._kind(req)
+        support = self._caps.kinds[kind]
+        if not support.supported:
+            raise self._refuse(f"a {_KIND_LABEL[kind]} order", support.how)
+        if req.conditional and req.trigger_symbol != req.symbol:
+            raise OrderRejected(
+                f"{self.venue}: an order triggered by another market's price "
+                f"({req.trigger_symbol} for {req.symbol}) is not something exchanges offer",
+                hint="trigger on the order's own market, or use the paper engine",
+            )
+        self._exact(req)
+        venue = self.profile.ccxt_id
+        venue_id = self.venue_client_id(req.client_order_id)
+        params: dict[str, Any] = {"clientOrderId": venue_id}
         if req.conditional:
-            if req.trigger_symbol != req.symbol:
-                raise OrderRejected(
-                    f"{self.venue}: an order triggered by another market's price "
-                    f"({req.trigger_symbol} for {req.symbol}) is not something exchanges offer",
-                    hint="trigger on the order's own market, or use the paper engine",
-                )
             level = str(req.trigger_price)
-            if self.profile.ccxt_id == "binance":
-                # Binance: STOP_LOSS sells at/below, buys at/above; TAKE_PROFIT the reverse
-                stop = (req.trigger_direction == "below") == (req.side == "sell")
-                params["stopLossPrice" if stop else "takeProfitPrice"] = level
-            else:
+            if venue == "bybit":
+                # a spot conditional order (orderFilter=StopOrder); bybit infers its
+                # direction from the price at placement, checked in _check_bybit_trigger
                 params["triggerPrice"] = level
-                params["triggerDirection"] = req.trigger_direction
+            else:
+                params["stopLossPrice" if kind == "stop_loss" else "takeProfitPrice"] = level
+            if venue == "okx":
+                # an okx algo order: its client id is algoClOrdId, and a spot one is cash
+                # (ccxt would otherwise make it a cross-margin order)
+                del params["clientOrderId"]
+                params["algoClOrdId"] = venue_id
+                params["tdMode"] = "cash"
+        elif req.order_type == "market" and venue == "okx":
+            params["tgtCcy"] = "base_ccy"  # sz is the base amount, never a quote amount
         price = str(req.limit_price) if req.limit_price is not None else None
         return (req.symbol, req.order_type, req.side, str(req.quantity), price, params)
+
+    async def _check_venue(self, req: OrderRequest) -> None:
+        """Checks that need the venue's answer, before the order is sent."""
+        if self.profile.ccxt_id != "bybit":
+            return
+        if req.order_type == "market":
+            margin, unified = await self._call(
+                "check the account type", self.exchange.is_unified_enabled
+            )
+            if not (margin or unified):
+                raise self._refuse(
+                    f"a market {req.side} of {req.quantity}",
+                    "this is a classic account, whose spot market orders take the amount in "
+                    "the quote currency; upgrade it to a unified trading account",
+                )
+        if req.conditional:
+            ticker = await self._call("fetch the price", self.exchange.fetch_ticker, req.symbol)
+            last = _positive(ticker.get("last"))
+            level = req.trigger_price
+            assert level is not None
+            right_side = last is not None and (
+                last > level if req.trigger_direction == "below" else last < level
+            )
+            if not right_side:
+                raise self._refuse(
+                    f"a trigger {req.trigger_direction} {level}",
+                    f"the last price is {last}: Bybit takes a spot trigger's direction from "
+                    "the price at placement, so it would wait for the price to cross the "
+                    "level the other way",
+                )
 
     async def submit(self, request: OrderRequest) -> OrderState:
         import ccxt.async_support as ccxt
 
         args = self._order_args(request)
+        await self._check_venue(request)
         action = f"place order {request.client_order_id}"
         for attempt in range(1, self._max_sends + 1):
             sent_at = time.monotonic()
@@ -489,16 +663,29 @@ class CcxtExecutor:
     async def cancel(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> OrderState:
+        if order_id is None and client_order_id is None:
+            raise ValueError("name the order by its id or its client order id")
+        action = f"cancel order {order_id or client_order_id}"
         params: dict[str, Any] = {}
-        if order_id is None:
-            if client_order_id is None:
-                raise ValueError("name the order by its id or its client order id")
-            params[_CLIENT_ID_PARAM[self.profile.ccxt_id]] = client_order_id
-        order = await self._call(
-            f"cancel order {order_id or client_order_id}",
-            self.exchange.cancel_order,
-            order_id,
-            symbol,
-            params,
-        )
-        return self._state(order)
+        venue = self.profile.ccxt_id
+        found: OrderState | None = None
+        if venue in ("bybit", "okx") and client_order_id is not None:
+            # trigger orders are cancelled apart (bybit: orderFilter=StopOrder; okx:
+            # cancel-algos by the algo id): find out which this one is first
+            found = await self.lookup(symbol, client_order_id)
+            if found is None:
+                raise OrderNotFound(f"{self.venue}: {action}: the exchange does not know it")
+            if found.trigger_price is not None:
+                params["trigger"] = True
+                if venue == "okx":
+                    order_id = found.order_id
+        if order_id is None or (venue == "bybit" and client_order_id is not None):
+            assert client_order_id is not None
+            params[self._caps.lookup_param] = self.venue_client_id(client_order_id)
+            order_id = None
+        order = await self._call(action, self.exchange.cancel_order, order_id, symbol, params)
+        if found is not None and _positive(order.get("amount")) is None:
+            # bybit and okx answer a cancel with the ids only: the order is as looked up,
+            # now canceled
+            return found.model_copy(update={"status": "canceled"})
+        return self._state(order, client_order_id=client_order_id)

@@ -15,11 +15,19 @@ import os
 import sqlite3
 import threading
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal, Protocol
+
+from pydantic import Field
 
 from executors.base import FINISHED, Fill, OrderRequest, OrderState, OrderStatus
 from foundation.errors import LedgerError
 from intent.plan import Frozen
+
+_WAITING_COLUMNS = (
+    "plan_id, step_id, venue, step, plan_steps, request, decision, personal, status,"
+    " approval, reason, created_at, expires_at, updated_at"
+)
 
 JOURNAL_FILE = "journal.sqlite"
 
@@ -54,6 +62,32 @@ class ScheduleEntry(Frozen):
     request: OrderRequest
     first_at: datetime
     status: Literal["active", "finished", "canceled"]
+
+
+class WaitingEntry(Frozen):
+    """An escalated step waiting for (or given) its second signature."""
+
+    plan_id: str
+    step_id: str
+    venue: str
+    step: str = Field(description="the resolved step, as JSON")
+    plan_steps: str = Field(description="the plan's resolved steps, as a JSON list")
+    request: str = Field(description="the requester's signed request, as JSON")
+    decision: str = Field(description="the executor's decision, as JSON")
+    personal: str | None = None
+    status: Literal["waiting", "approved", "rejected", "sent", "refused"]
+    approval: str | None = None
+    reason: str | None = None
+    created_at: datetime
+    expires_at: datetime
+    updated_at: datetime
+
+
+class SentValue(Frozen):
+    """An order the executor sent, with its value in the policy currency when decided."""
+
+    entry: JournalEntry
+    notional: Decimal
 
 
 class RefusalRecord(Frozen):
@@ -139,6 +173,18 @@ class SqliteJournal:
                 CREATE TABLE IF NOT EXISTS refusals (
                     id INTEGER PRIMARY KEY, plan_id TEXT NOT NULL, step_id TEXT NOT NULL,
                     code TEXT NOT NULL, message TEXT NOT NULL, at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS sent_values (
+                    client_order_id TEXT PRIMARY KEY, notional TEXT NOT NULL,
+                    step TEXT, decision TEXT);
+                CREATE TABLE IF NOT EXISTS messages (
+                    id INTEGER PRIMARY KEY, venue TEXT NOT NULL, at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS waiting (
+                    plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
+                    step TEXT NOT NULL, plan_steps TEXT NOT NULL, request TEXT NOT NULL,
+                    decision TEXT NOT NULL, personal TEXT, status TEXT NOT NULL,
+                    approval TEXT, reason TEXT, created_at TEXT NOT NULL,
+                    expires_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+                    PRIMARY KEY (plan_id, step_id));
                 """
             )
         except sqlite3.Error as exc:
@@ -354,3 +400,116 @@ class SqliteJournal:
         with self._lock:
             rows = self._db.execute("SELECT fill FROM fills ORDER BY rowid").fetchall()
         return [Fill.model_validate_json(r[0]) for r in rows]
+
+    # ------------------------------------------------------------- the gate's own counters
+    def record_value(
+        self,
+        client_order_id: str,
+        notional: Decimal,
+        *,
+        step: str | None = None,
+        decision: str | None = None,
+    ) -> None:
+        """The value (policy currency) an order was decided at, and the step it came from."""
+        self._write(
+            "INSERT INTO sent_values VALUES (?, ?, ?, ?) ON CONFLICT (client_order_id) DO NOTHING",
+            (client_order_id, str(notional), step, decision),
+        )
+
+    def record_message(self, venue: str, at: datetime) -> None:
+        """A message sent to the venue that is not an order (a cancel)."""
+        self._write("INSERT INTO messages (venue, at) VALUES (?, ?)", (venue, at.isoformat()))
+
+    def sent_since(self, venue: str, since: datetime) -> list[SentValue]:
+        """Orders sent to ``venue`` since ``since``, with their values (0 when not recorded)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.*, v.notional FROM orders o LEFT JOIN sent_values v"
+                " ON v.client_order_id = o.client_order_id"
+                " WHERE o.venue = ? AND o.created_at >= ? ORDER BY o.created_at, o.rowid",
+                (venue, since.isoformat()),
+            ).fetchall()
+        return [SentValue(entry=self._entry(r[:10]), notional=Decimal(r[10] or "0")) for r in rows]
+
+    def messages_since(self, venue: str, since: datetime) -> list[datetime]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT at FROM messages WHERE venue = ? AND at >= ?", (venue, since.isoformat())
+            ).fetchall()
+        return [datetime.fromisoformat(r[0]) for r in rows]
+
+    def symbols_traded(self, venue: str) -> set[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT json_extract(request, '$.symbol') FROM orders WHERE venue = ?",
+                (venue,),
+            ).fetchall()
+        return {r[0] for r in rows if r[0]}
+
+    def step_of(self, client_order_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT step FROM sent_values WHERE client_order_id = ?", (client_order_id,)
+            ).fetchone()
+        return row[0] if row else None
+
+    # ------------------------------------------------------------- waiting approvals
+    def record_waiting(self, entry: WaitingEntry) -> None:
+        data = entry.model_dump(mode="json")
+        self._write(
+            f"INSERT INTO waiting ({_WAITING_COLUMNS}) VALUES"  # noqa: S608
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (plan_id, step_id) DO NOTHING",
+            tuple(data[c.strip()] for c in _WAITING_COLUMNS.split(",")),
+        )
+
+    def set_waiting(
+        self,
+        plan_id: str,
+        step_id: str,
+        status: str,
+        *,
+        at: datetime,
+        approval: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        self._write(
+            "UPDATE waiting SET status = ?, approval = COALESCE(?, approval),"
+            " reason = COALESCE(?, reason), updated_at = ? WHERE plan_id = ? AND step_id = ?",
+            (status, approval, reason, at.isoformat(), plan_id, step_id),
+        )
+
+    @staticmethod
+    def _waiting(row: tuple[str, ...]) -> WaitingEntry:
+        names = [c.strip() for c in _WAITING_COLUMNS.split(",")]
+        return WaitingEntry.model_validate(dict(zip(names, row, strict=True)))
+
+    def waiting_entry(self, plan_id: str, step_id: str) -> WaitingEntry | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_WAITING_COLUMNS} FROM waiting WHERE plan_id = ? AND step_id = ?",  # noqa: S608
+                (plan_id, step_id),
+            ).fetchone()
+        return self._waiting(row) if row else None
+
+    def waiting_entries(
+        self, *, status: str | None = None, plan_id: str | None = None
+    ) -> list[WaitingEntry]:
+        sql = f"SELECT {_WAITING_COLUMNS} FROM waiting WHERE 1 = 1"  # noqa: S608
+        args: list[str] = []
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        if plan_id is not None:
+            sql += " AND plan_id = ?"
+            args.append(plan_id)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY created_at, rowid", args).fetchall()
+        return [self._waiting(r) for r in rows]
+
+    def decision_of(self, client_order_id: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT decision FROM sent_values WHERE client_order_id = ?", (client_order_id,)
+            ).fetchone()
+        return row[0] if row else None

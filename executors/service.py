@@ -1,52 +1,99 @@
-"""The gate in front of every executor: decisions, approval tokens, drift, journal, reconciliation.
+"""The gate in front of every executor: it decides for itself, and trusts only signatures.
 
 :class:`ExecutionService` is the only caller of :meth:`Executor.submit` in
-signoff. For each step it checks, itself, in this order:
+signoff. For each step, one at a time per account (a lock around deciding and
+sending, so that no limit can be passed by racing it), it:
 
-1. the decision belongs to this step, and comes from the expected policy;
-2. deny is refused; allow passes; confirm/escalate need a valid token (see
-   :mod:`executors.approvals`: signature, key, binding to the content, expiry,
-   second approver, not used before);
-3. for a gated order, the price has not moved past the approval's drift limit
-   (else ``CONFIRM_AGAIN``);
-4. the step was not sent before: the client order id comes from the plan and
-   step ids, and the journal remembers it; a step already sent is looked up,
-   never sent twice.
+1. takes the firm policy it pinned at start, re-read if its file changed (the
+   new version is recorded; a file that no longer loads stops all sending);
+   a client that decided on another policy is refused (``POLICY_MISMATCH``,
+   naming both hashes); a personal file sent with the step is applied only if
+   it only tightens (``PERSONAL_REFUSED`` otherwise);
+2. refuses a plan its ledger does not know (``UNKNOWN_PLAN``);
+3. checks the requester's Ed25519 signature over the exact step, plan, policy,
+   decision, expiry and nonce against the pinned identities file
+   (:mod:`executors.approvals`);
+4. resolves the step's value again at the current price and decides the plan
+   again with its own account, quotes and counters (the counters come from its
+   own journal of what it sent, whatever ledger the client uses); a decision
+   that differs from the one the client showed is refused (``DECISION_MISMATCH``);
+5. deny is refused; escalate waits, recorded, for a second signature by another
+   identity with the approver role (:meth:`approve`); for a gated step, a price
+   that moved past the drift limit since the decision (or approval) is refused
+   (``CONFIRM_AGAIN``);
+6. sends once: the client order id comes from the plan and step ids, and the
+   journal remembers it.
 
-Every refusal is written to the journal with its code. The order is written to
-the journal before it is sent, and every state the venue reports after.
-:meth:`ExecutionService.reconcile` (run on start) looks up every order the
-journal has not seen finish.
+Every decision it makes, every refusal, every order and fill is written to its
+journal and to the ledger it was given. :meth:`reconcile` (run on start and in
+the background) looks up every order the journal has not seen finish and writes
+what the venue says into both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from executors.approvals import (
     ApprovableStep,
-    ApprovalAuthority,
-    ApprovalClaims,
     ApprovalRefused,
     ApprovalSettings,
+    Gatekeeper,
+    SignedApproval,
+    SignedRequest,
     check_decision_matches,
     check_drift,
 )
 from executors.base import Executor, OrderRequest, OrderState
 from executors.ids import client_order_id, run_id
-from executors.journal import ExecutionJournal, ScheduleEntry
+from executors.journal import ScheduleEntry, SqliteJournal, WaitingEntry
 from executors.schedule_runs import next_run
 from foundation.clock import Clock
-from foundation.errors import ExchangeError, ExecutionError, OrderNotFound, OrderStateUnknown
+from foundation.errors import (
+    ExchangeError,
+    ExecutionError,
+    LedgerError,
+    OrderNotFound,
+    OrderStateUnknown,
+    PolicyError,
+    SignoffError,
+)
+from intent.canonical import content_hash
+from intent.market import AccountSnapshot, MarketData, MarketRules
 from intent.plan import Frozen
-from intent.resolved import ResolvedCancel, ResolvedOrder
-from policy.decision import StepDecision
+from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedStep
+from policy.counters import Counters, Execution, PendingOrder, RecentOrder
+from policy.decision import SEVERITY, Reason, StepDecision
+from policy.engine import evaluate
+
+if TYPE_CHECKING:
+    from ledger.service import Ledger
+    from ledger.service import OrderStatus as LedgerStatus
+    from policy.model import Policy
+
+log = logging.getLogger("signoff.executor")
+
+_STEP = TypeAdapter(ResolvedOrder | ResolvedCancel)
+_STEPS = TypeAdapter(list[ResolvedStep])
+# ledger order statuses for the venue's
+_LEDGER_STATUS: dict[str, str] = {
+    "open": "open",
+    "partially_filled": "partially_filled",
+    "filled": "filled",
+    "canceled": "canceled",
+    "rejected": "rejected",
+    "expired": "expired",
+    "not_found": "rejected",
+}
+GATE_RULE = "executor.gate"
 
 
 class ScheduleStatus(Frozen):
@@ -76,6 +123,23 @@ class StepResult(Frozen):
     orders: tuple[OrderState, ...] = ()
     schedule: ScheduleStatus | None = None
     already_sent: bool = False
+    status: Literal["sent", "waiting", "rejected", "already_sent"] = "sent"
+    decision: StepDecision | None = Field(default=None, description="the executor's decision")
+
+
+class WaitingView(Frozen):
+    """An escalated step as it waits for (or got) its second signature."""
+
+    plan_id: str
+    step_id: str
+    step: ResolvedOrder | ResolvedCancel = Field(discriminator="kind")
+    requester: str
+    decision: StepDecision
+    status: Literal["waiting", "approved", "rejected", "sent", "refused"]
+    approver: str | None = None
+    reason: str | None = None
+    created_at: datetime
+    expires_at: datetime
 
 
 class ReconcileResult(Frozen):
@@ -84,104 +148,439 @@ class ReconcileResult(Frozen):
     after: str
 
 
-@dataclass(frozen=True)
-class ApprovalIssued:
-    token: str
-    expires_at: datetime
-    price_at_approval: Decimal | None
+class PolicySource:
+    """The firm policy the executor enforces: pinned at start, re-read when its file changes.
+
+    A changed file is noticed before the next send (its stat is checked on every
+    decision): a new version is loaded and recorded; a file that no longer loads
+    stops every send until it is fixed.
+    """
+
+    def __init__(self, policy: Policy, text: str, path: str | None = None) -> None:
+        self.policy = policy
+        self.text = text
+        self.path = path
+        self._stat = self._stat_of()
+        self.broken: str | None = None
+
+    @classmethod
+    def load(cls, path: str) -> PolicySource:
+        from foundation.files import read_bytes
+        from policy.loader import load_policy_bytes
+
+        data = read_bytes(path)
+        return cls(load_policy_bytes(data, path), data.decode("utf-8-sig"), path)
+
+    def _stat_of(self) -> tuple[int, int, int] | None:
+        if self.path is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return (0, 0, 0)
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def current(self) -> tuple[Policy, bool]:
+        """The policy now, and whether it just changed."""
+        if self.path is None:
+            return self.policy, False
+        stat = self._stat_of()
+        if stat == self._stat and self.broken is None:
+            return self.policy, False
+        from foundation.files import read_bytes
+        from policy.loader import load_policy_bytes
+
+        try:
+            data = read_bytes(self.path)
+            policy = load_policy_bytes(data, self.path)
+        except SignoffError as error:
+            self._stat = stat
+            self.broken = error.message
+            raise ApprovalRefused(
+                "POLICY_MISMATCH",
+                f"the policy file {self.path} changed and no longer loads ({error.message}); "
+                "nothing is sent until it is fixed",
+                hint="compliance fixes the policy file; the executor reads it again",
+            ) from None
+        self._stat = stat
+        self.broken = None
+        if policy.hash == self.policy.hash:
+            return self.policy, False
+        self.policy = policy
+        self.text = data.decode("utf-8-sig")
+        return policy, True
+
+
+def side_price(market: MarketData, step: ResolvedOrder) -> Decimal | None:
+    """The price an order of this side trades at now (ask for a buy, bid for a sell)."""
+    quote = market.quotes.get(step.symbol)
+    if quote is None:
+        return None
+    return quote.ask if step.side == "buy" else quote.bid
+
+
+def reprice(step: ResolvedStep, market: MarketData) -> ResolvedStep:
+    """A market order valued again at the current price (limit and triggered orders keep theirs)."""
+    if (
+        not isinstance(step, ResolvedOrder)
+        or step.order_type != "market"
+        or step.trigger is not None
+    ):
+        return step
+    price = side_price(market, step)
+    if price is None or price == step.reference_price:
+        return step
+    ratio = price / step.reference_price
+    return step.model_copy(
+        update={
+            "reference_price": price,
+            "notional": step.quantity * price,
+            "notional_reporting": step.notional_reporting * ratio,
+        }
+    )
+
+
+@dataclass
+class _Decided:
+    decision: StepDecision
+    account: AccountSnapshot
+    market: MarketData
+    counters: Counters
+    step: ResolvedStep
+    decision_id: str | None = None
 
 
 class ExecutionService:
     def __init__(
         self,
         executor: Executor,
-        journal: ExecutionJournal,
-        authority: ApprovalAuthority,
+        journal: SqliteJournal,
+        gatekeeper: Gatekeeper,
         *,
         clock: Clock,
-        settings: ApprovalSettings | None = None,
-        expected_policy_hash: str | None = None,
+        policy: PolicySource,
+        ledger: Ledger | None = None,
+        validity: timedelta | None = None,
+        drift_limit_pct: Decimal | None = None,
         settle: timedelta = timedelta(seconds=10),
     ) -> None:
         self.executor = executor
         self.journal = journal
-        self.authority = authority
+        self.gatekeeper = gatekeeper
         self.clock = clock
-        self.settings = settings or ApprovalSettings()
-        self.expected_policy_hash = expected_policy_hash
+        self.policies = policy
+        self.ledger = ledger
+        self._validity = validity
+        self._drift = drift_limit_pct
         # an order the venue does not know is only declared never-placed once
         # its request can no longer arrive (the venue's receive window is over)
         self.settle = settle
-        self._locks: dict[str, asyncio.Lock] = {}
+        # one account per executor: deciding and sending happen one step at a time
+        self._gate = asyncio.Lock()
+        self._rules: dict[str, MarketRules] | None = None
+        self._known_plans: set[str] = set()
+        # what this process last wrote to the ledger per order: (status, filled, trade ids)
+        self._ledger_seen: dict[str, tuple[str, Decimal | None, frozenset[str]]] = {}
 
     @property
     def venue(self) -> str:
         return self.executor.venue
 
+    @property
+    def expected_policy_hash(self) -> str:
+        return self.policies.policy.hash
+
+    def settings(self, policy: Policy | None = None) -> ApprovalSettings:
+        chosen = policy or self.policies.policy
+        return ApprovalSettings.from_policy(chosen.approvals).tightened(self._validity, self._drift)
+
     async def start(self) -> list[ReconcileResult]:
         await self.executor.start()
+        self._record_policy_version(self.policies.policy, self.policies.text)
         return await self.reconcile()
 
     async def close(self) -> None:
         await self.executor.close()
 
-    # ------------------------------------------------------------------ approvals
-    async def issue_approval(
-        self,
-        *,
-        plan_id: str,
-        step: ApprovableStep,
-        decision: StepDecision,
-        requester: str,
-        approver: str,
-        validity: timedelta | None = None,
-        drift_limit_pct: Decimal | None = None,
-    ) -> ApprovalIssued:
-        """A token for an approval a person gave; the price now is written into it.
+    # ------------------------------------------------------------------ policy
+    def _record_policy_version(self, policy: Policy, text: str) -> None:
+        if self.ledger is None:
+            return
+        try:
+            self.ledger.record_policy_version(stamp=policy.stamp, text=text, actor="executor")
+        except LedgerError as error:
+            log.warning("could not record the policy version: %s", error.message)
 
-        ``validity`` and ``drift_limit_pct`` (from the policy) may tighten the
-        executor's own settings, never loosen them.
-        """
-        self._check_policy(decision)
-        effective = ApprovalSettings(
-            validity=min(validity or self.settings.validity, self.settings.validity),
-            drift_limit_pct=min(
-                self.settings.drift_limit_pct if drift_limit_pct is None else drift_limit_pct,
-                self.settings.drift_limit_pct,
-            ),
-            second_approvers=self.settings.second_approvers,
-        )
-        price = await self._price_of(step)
-        now = self.clock.now()
-        token = self.authority.issue(
-            plan_id=plan_id,
-            step=step,
-            decision=decision,
-            requester=requester,
-            approver=approver,
-            now=now,
-            settings=effective,
-            price=price,
-        )
-        return ApprovalIssued(
-            token=token, expires_at=now + effective.validity, price_at_approval=price
-        )
+    def current_policy(self) -> Policy:
+        policy, changed = self.policies.current()
+        if changed:
+            log.info("policy changed: now %s %s (%s)", policy.id, policy.version, policy.hash)
+            self._record_policy_version(policy, self.policies.text)
+        return policy
 
-    async def _price_of(self, step: ApprovableStep) -> Decimal | None:
-        if not isinstance(step, ResolvedOrder):
-            return None
-        quote = (await self.executor.quotes([step.symbol])).get(step.symbol)
-        return quote.last if quote else None
-
-    def _check_policy(self, decision: StepDecision) -> None:
-        if self.expected_policy_hash and decision.policy.hash != self.expected_policy_hash:
+    def _effective(self, policy: Policy, personal: str | None, decision: StepDecision) -> Policy:
+        if decision.policy.hash != policy.hash:
             raise ApprovalRefused(
                 "POLICY_MISMATCH",
-                f"the decision was made by policy {decision.policy.id} "
-                f"{decision.policy.version} ({decision.policy.hash[:12]}), not the policy this "
-                "executor enforces",
-                hint="decide the plan again with the current policy",
+                f"the step was decided on policy {decision.policy.hash[:12]}, but this executor "
+                f"enforces {policy.id} {policy.version} ({policy.hash[:12]})",
+                hint="decide the plan again with the executor's policy "
+                "(signoff uses it when you give no --policy)",
             )
+        effective = policy
+        if personal is not None:
+            from policy.personal import apply_personal
+
+            try:
+                effective = apply_personal(personal, "personal file sent with the step", policy)
+            except PolicyError as error:
+                raise ApprovalRefused(
+                    "PERSONAL_REFUSED",
+                    f"the personal file sent with the step is not applied: {error.message}",
+                    hint="a personal file may only make the firm's policy stricter",
+                ) from None
+        if decision.policy.personal_hash != effective.stamp.personal_hash:
+            raise ApprovalRefused(
+                "POLICY_MISMATCH",
+                "the step was decided with another personal file than the one sent with it",
+                hint="decide the plan again",
+            )
+        return effective
+
+    def _check_plan(self, plan_id: str) -> None:
+        if self.ledger is None:
+            return
+        if not self._plan_known(plan_id):
+            raise ApprovalRefused(
+                "UNKNOWN_PLAN",
+                f"plan {plan_id} is not in the executor's ledger ({self.ledger.where})",
+                hint="propose the request through signoff with the executor's ledger",
+            )
+
+    def _plan_known(self, plan_id: str) -> bool:
+        if self.ledger is None or plan_id in self._known_plans:
+            return True
+        from sqlmodel import select
+
+        from ledger.tables import PlanRow
+
+        with self.ledger.engine.connect() as conn:
+            found = conn.execute(select(PlanRow.id).where(PlanRow.id == plan_id)).first()
+        if found is not None:
+            self._known_plans.add(plan_id)  # a recorded plan never goes away
+        return found is not None
+
+    # ------------------------------------------------------------------ counters
+    def counters(
+        self,
+        policy: Policy,
+        now: datetime,
+        *,
+        plan_id: str | None = None,
+        plan_steps: frozenset[str] = frozenset(),
+    ) -> Counters:
+        """What the policy needs from history, from this executor's own journal.
+
+        The orders of ``plan_id`` whose steps are in ``plan_steps`` are left out:
+        deciding the plan counts them itself, in order.
+        """
+        since = now - timedelta(days=1)
+        orders: list[RecentOrder] = []
+        executions: dict[str, datetime] = {}
+        for sent in self.journal.sent_since(self.venue, since):
+            entry = sent.entry
+            if entry.plan_id == plan_id and entry.step_id in plan_steps:
+                continue
+            request = entry.request
+            orders.append(
+                RecentOrder(
+                    symbol=request.symbol,
+                    side=request.side,
+                    order_type=request.order_type,
+                    quantity=request.quantity,
+                    limit_price=request.limit_price,
+                    notional=sent.notional,
+                    at=entry.created_at,
+                )
+            )
+            executions.setdefault(entry.plan_id, entry.created_at)
+        messages = sorted([o.at for o in orders] + self.journal.messages_since(self.venue, since))
+        pending = tuple(
+            PendingOrder(symbol=e.request.symbol)
+            for e in self.journal.unfinished(self.venue)
+            if e.status == "sending" and not (e.plan_id == plan_id and e.step_id in plan_steps)
+        )
+        assets = {a for s in self.journal.symbols_traded(self.venue) for a in s.split("/")}
+        # the firm-wide state compliance sets (signoff halt/resume: a signed log, read
+        # before each decision, failing closed) and the policy's own: the stricter wins
+        from executors.trading_state import current_state
+        from policy.model import STATE_SEVERITY
+
+        firm = current_state().state
+        state = (
+            policy.trading_state
+            if STATE_SEVERITY[policy.trading_state] >= STATE_SEVERITY[firm]
+            else firm
+        )
+        return Counters(
+            orders=tuple(orders),
+            messages=tuple(messages),
+            executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
+            pending=pending,
+            assets_traded=frozenset(assets),
+            trading_state=state,
+        )
+
+    async def market(self) -> MarketData:
+        if self._rules is None:
+            self._rules = await self.executor.market_rules()
+        quotes = await self.executor.quotes(sorted(self._rules))
+        return MarketData(rules=self._rules, quotes=quotes)
+
+    async def preview(
+        self, plan_id: str, steps: tuple[ResolvedStep, ...], personal: str | None = None
+    ) -> tuple[StepDecision, ...]:
+        """What this executor would decide on ``steps`` now; records nothing."""
+        policy = self.current_policy()
+        if personal is not None:
+            from policy.personal import apply_personal
+
+            policy = apply_personal(personal, "personal file", policy)
+        now = self.clock.now()
+        account = await self.executor.account()
+        market = await self.market()
+        counters = self.counters(
+            policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
+        )
+        return evaluate(
+            tuple(reprice(s, market) for s in steps),
+            policy=policy,
+            account=account,
+            market=market,
+            counters=counters,
+            now=now,
+            plan_id=plan_id,
+        )
+
+    async def _decide(
+        self,
+        plan_id: str,
+        step: ApprovableStep,
+        plan_steps: tuple[ResolvedStep, ...],
+        policy: Policy,
+        now: datetime,
+        *,
+        firing: bool = False,
+        actor: str = "executor",
+        record: bool = True,
+    ) -> _Decided:
+        """Decide the plan again, now, with this executor's account, quotes and counters."""
+        steps = plan_steps or (step,)
+        mine = [s for s in steps if s.step_id == step.step_id]
+        if len(mine) != 1 or content_hash(mine[0]) != content_hash(step):
+            raise ApprovalRefused(
+                "CONTENT_MISMATCH",
+                f"the plan sent with step {step.step_id} does not contain it as signed",
+                hint="send the plan's steps as they were resolved",
+            )
+        account, market = await asyncio.gather(self.executor.account(), self.market())
+        counters = self.counters(
+            policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
+        )
+        priced = tuple(reprice(s, market) for s in steps)
+        decisions = evaluate(
+            priced,
+            policy=policy,
+            account=account,
+            market=market,
+            counters=counters,
+            now=now,
+            plan_id=plan_id,
+            firing=firing,
+        )
+        from executors.shadow import shadow_check
+
+        # shadow mode: a candidate policy decided beside this one, disagreements recorded
+        shadow_check(
+            priced,
+            decisions,
+            account=account,
+            market=market,
+            counters=counters,
+            now=now,
+            plan_id=plan_id,
+            firing=firing,
+        )
+        index = [s.step_id for s in steps].index(step.step_id)
+        decided = _Decided(decisions[index], account, market, counters, priced[index])
+        if record:
+            decided.decision_id = self._record_decision(plan_id, decided, actor)
+        return decided
+
+    def _record_decision(self, plan_id: str, decided: _Decided, actor: str) -> str | None:
+        if self.ledger is None or not self._plan_known(plan_id):
+            return None
+        # the inputs that matter: the quotes of the step's own market and of the
+        # pairs that value it in the policy currency (the whole board is not needed)
+        step = decided.step
+        wanted = {"USDT", "USDC"} | (
+            {step.base, step.quote} if isinstance(step, ResolvedOrder) else set()
+        )
+        quotes = {
+            symbol: quote
+            for symbol, quote in decided.market.quotes.items()
+            if set(symbol.split("/")) <= wanted
+        }
+        try:
+            [recorded] = self.ledger.record_decisions(
+                plan_id=plan_id,
+                decisions=[decided.decision],
+                snapshot=decided.account,
+                quotes=quotes,
+                counters=decided.counters.model_dump(mode="json"),
+                actor=actor,
+            )
+        except LedgerError as error:
+            log.warning("could not record the executor's decision: %s", error.message)
+            return None
+        return recorded.id
+
+    def _record_refusal(
+        self, plan_id: str, step_id: str, refusal: ApprovalRefused, actor: str
+    ) -> None:
+        now = self.clock.now()
+        self.journal.record_refusal(
+            plan_id=plan_id, step_id=step_id, code=refusal.code, message=refusal.message, at=now
+        )
+        log.info("refused %s:%s for %s: %s", plan_id, step_id, actor, refusal.message)
+        if self.ledger is None or not self._plan_known(plan_id):
+            return
+        policy = self.policies.policy
+        decision = StepDecision(
+            step_id=step_id,
+            decision="deny",
+            reasons=(
+                Reason(
+                    rule=GATE_RULE,
+                    code=refusal.code,
+                    effect="deny",
+                    message=refusal.message,
+                ),
+            ),
+            policy=policy.stamp,
+            decided_at=now,
+        )
+        try:
+            self.ledger.record_decisions(
+                plan_id=plan_id,
+                decisions=[decision],
+                snapshot=AccountSnapshot(account_id="-", venue=self.venue, taken_at=now),
+                quotes={},
+                counters={"refused_by": actor},
+                actor=actor,
+            )
+        except LedgerError as error:
+            log.warning("could not record a refusal: %s", error.message)
 
     # ------------------------------------------------------------------ execution
     async def execute(
@@ -190,38 +589,150 @@ class ExecutionService:
         plan_id: str,
         step: ApprovableStep,
         decision: StepDecision,
-        token: str | None = None,
+        request: SignedRequest | None,
+        plan_steps: tuple[ResolvedStep, ...] = (),
+        personal: str | None = None,
+        approval: SignedApproval | None = None,
+        actor: str = "executor",
     ) -> StepResult:
-        """Carry out one step, if and only if it is allowed or validly approved."""
+        """Carry out one step if, decided again here and now, it is allowed or validly signed.
+
+        An escalated step without a second signature is recorded as waiting and
+        returned with status ``waiting``; :meth:`approve` completes it.
+        """
+        async with self._gate:
+            try:
+                return await self._execute(
+                    plan_id, step, decision, request, plan_steps, personal, approval, actor
+                )
+            except ApprovalRefused as refusal:
+                self._record_refusal(plan_id, step.step_id, refusal, actor)
+                raise
+
+    async def _execute(
+        self,
+        plan_id: str,
+        step: ApprovableStep,
+        decision: StepDecision,
+        request: SignedRequest | None,
+        plan_steps: tuple[ResolvedStep, ...],
+        personal: str | None,
+        approval: SignedApproval | None,
+        actor: str,
+    ) -> StepResult:
         now = self.clock.now()
-        try:
-            check_decision_matches(step, decision)
-            self._check_policy(decision)
-            claims = self.authority.verify(
-                token,
+        check_decision_matches(step, decision)
+        policy = self._effective(self.current_policy(), personal, decision)
+        settings = self.settings(policy)
+        self._check_plan(plan_id)
+        self.gatekeeper.check_request(
+            request,
+            plan_id=plan_id,
+            step=step,
+            policy_hash=policy.hash,
+            now=now,
+            settings=settings,
+        )
+        assert request is not None
+        requester = request.claims.requester
+        who = f"{actor} for {requester}"
+        if isinstance(step, ResolvedOrder):
+            done = await self._already_sent(plan_id, step)
+            if done is not None:
+                return done
+        # its own decision goes into the ledger when it is not the one the client showed
+        # (and recorded) or when the step waits; when they agree, the order the executor
+        # records is its decision's record
+        decided = await self._decide(plan_id, step, plan_steps, policy, now, record=False)
+        own = decided.decision
+        shown = request.claims.decision
+        if own.decision != shown or decision.decision != shown or own.decision == "escalate":
+            decided.decision_id = self._record_decision(plan_id, decided, who)
+        if own.decision != shown or decision.decision != shown:
+            reasons = "; ".join(r.message for r in own.reasons) or "no rule applies"
+            raise ApprovalRefused(
+                "DECISION_MISMATCH",
+                f"step {step.step_id} was shown as {shown} but the executor decides "
+                f"{own.decision} now ({reasons})",
+                hint="decide the plan again and look at it before confirming",
+            )
+        if own.decision == "deny":
+            reasons = "; ".join(r.message for r in own.reasons) or "no reason given"
+            raise ApprovalRefused(
+                "DENIED",
+                f"step {step.step_id} is denied by the policy ({reasons})",
+                hint="a denied step is never executed; change the plan or ask compliance",
+            )
+        if own.needs_approval:
+            self._check_drift("decision", step, decided.market, settings)
+        if own.decision == "escalate":
+            if approval is None:
+                return self._wait(plan_id, step, plan_steps, request, own, personal, now)
+            approver = self.gatekeeper.check_approval(
+                approval,
                 plan_id=plan_id,
                 step=step,
-                decision=decision,
+                policy_hash=policy.hash,
+                requester=requester,
                 now=now,
-                settings=self.settings,
+                settings=settings,
             )
-        except ApprovalRefused as refusal:
-            self._record_refusal(plan_id, step.step_id, refusal)
-            raise
-        if isinstance(step, ResolvedCancel):
-            if claims is not None:
-                self._consume(claims, plan_id)
-            return await self._cancel(plan_id, step)
-        cid = client_order_id(plan_id, step.step_id)
-        # one step at a time: a second request for the same step (a double click,
-        # two approvals) waits here and then finds the first one in the journal
-        # (a lock per step ever executed by this process: a few hundred bytes each)
-        async with self._locks.setdefault(cid, asyncio.Lock()):
-            return await self._execute_order(plan_id, step, cid, claims)
+            if approval.claims.outcome != "approve":
+                raise ApprovalRefused(
+                    "REJECTED", f"step {step.step_id} was rejected by {approver.name}"
+                )
+            self._consume_approval(approval)
+            self._record_approval(plan_id, step, approval, own)
+        self.gatekeeper.consume(
+            request.claims.nonce,
+            plan_id=plan_id,
+            step_id=step.step_id,
+            expires_at=request.claims.expires_at,
+            now=now,
+        )
+        return await self._carry_out(plan_id, step, decided, who)
 
-    async def _execute_order(
-        self, plan_id: str, step: ResolvedOrder, cid: str, claims: ApprovalClaims | None
+    def _check_drift(
+        self,
+        what: str,
+        step: ApprovableStep,
+        market: MarketData,
+        settings: ApprovalSettings,
+        reference: Decimal | None = None,
+    ) -> None:
+        if not isinstance(step, ResolvedOrder) or step.trigger is not None:
+            return
+        check_drift(
+            what,
+            step.symbol,
+            reference if reference is not None else step.reference_price,
+            side_price(market, step),
+            settings.drift_limit_pct,
+        )
+
+    async def _carry_out(
+        self, plan_id: str, step: ApprovableStep, decided: _Decided, actor: str
     ) -> StepResult:
+        if isinstance(step, ResolvedCancel):
+            result = await self._cancel(plan_id, step)
+            return result.model_copy(update={"decision": decided.decision})
+        cid = client_order_id(plan_id, step.step_id)
+        request = OrderRequest.from_resolved(step, cid)
+        value = decided.step.notional_reporting if isinstance(decided.step, ResolvedOrder) else 0
+        self.journal.record_value(
+            cid, Decimal(value), step=step.model_dump_json(), decision=decided.decision.decision
+        )
+        if request.schedule is not None:
+            result = await self._start_schedule(plan_id, step.step_id, request, actor)
+        else:
+            state = await self._send(plan_id, step.step_id, request, actor, decided.decision_id)
+            result = StepResult(
+                plan_id=plan_id, step_id=step.step_id, kind="order", orders=(state,)
+            )
+        return result.model_copy(update={"decision": decided.decision})
+
+    async def _already_sent(self, plan_id: str, step: ResolvedOrder) -> StepResult | None:
+        cid = client_order_id(plan_id, step.step_id)
         request = OrderRequest.from_resolved(step, cid)
         scheduled = self.journal.schedule(cid)
         earlier = scheduled.request if scheduled else None
@@ -242,6 +753,7 @@ class ExecutionService:
                 orders=tuple(self._runs(scheduled)),
                 schedule=self._schedule_status(scheduled),
                 already_sent=True,
+                status="already_sent",
             )
         if existing is not None:
             # sent before (a retry, a second click, a restart): report, never resend
@@ -254,34 +766,356 @@ class ExecutionService:
                 kind="order",
                 orders=(state,) if state else (),
                 already_sent=True,
+                status="already_sent",
             )
-        if claims is not None:
-            try:
-                quote = (await self.executor.quotes([step.symbol])).get(step.symbol)
-                check_drift(claims, quote.last if quote else None)
-            except ApprovalRefused as refusal:
-                self._record_refusal(plan_id, step.step_id, refusal)
-                raise
-            self._consume(claims, plan_id)
-        if request.schedule is not None:
-            return await self._start_schedule(plan_id, step.step_id, request)
+        return None
+
+    # ------------------------------------------------------------------ waiting approvals
+    def _wait(
+        self,
+        plan_id: str,
+        step: ApprovableStep,
+        plan_steps: tuple[ResolvedStep, ...],
+        request: SignedRequest,
+        decision: StepDecision,
+        personal: str | None,
+        now: datetime,
+    ) -> StepResult:
+        existing = self.journal.waiting_entry(plan_id, step.step_id)
+        if existing is None:
+            self.gatekeeper.consume(
+                request.claims.nonce,
+                plan_id=plan_id,
+                step_id=step.step_id,
+                expires_at=request.claims.expires_at,
+                now=now,
+            )
+            self.journal.record_waiting(
+                WaitingEntry(
+                    plan_id=plan_id,
+                    step_id=step.step_id,
+                    venue=self.venue,
+                    step=step.model_dump_json(),
+                    plan_steps=_STEPS.dump_json(list(plan_steps or (step,))).decode(),
+                    request=request.model_dump_json(),
+                    decision=decision.model_dump_json(),
+                    personal=personal,
+                    status="waiting",
+                    created_at=now,
+                    expires_at=request.claims.expires_at,
+                    updated_at=now,
+                )
+            )
+            log.info("%s:%s waits for a second signature", plan_id, step.step_id)
         return StepResult(
             plan_id=plan_id,
             step_id=step.step_id,
-            kind="order",
-            orders=(await self._send(plan_id, step.step_id, request),),
+            kind="order" if isinstance(step, ResolvedOrder) else "cancel",
+            status="waiting",
+            decision=decision,
         )
+
+    @staticmethod
+    def _view(entry: WaitingEntry) -> WaitingView:
+        request = SignedRequest.model_validate_json(entry.request)
+        approver = None
+        if entry.approval:
+            approver = SignedApproval.model_validate_json(entry.approval).claims.approver
+        return WaitingView(
+            plan_id=entry.plan_id,
+            step_id=entry.step_id,
+            step=_STEP.validate_json(entry.step),
+            requester=request.claims.requester,
+            decision=StepDecision.model_validate_json(entry.decision),
+            status=entry.status,
+            approver=approver,
+            reason=entry.reason,
+            created_at=entry.created_at,
+            expires_at=entry.expires_at,
+        )
+
+    def waiting(self, plan_id: str | None = None, *, everything: bool = False) -> list[WaitingView]:
+        """Escalated steps waiting for a second signature (``everything``: in any state)."""
+        now = self.clock.now()
+        views = [
+            self._view(e)
+            for e in self.journal.waiting_entries(
+                status=None if everything else "waiting", plan_id=plan_id
+            )
+        ]
+        if everything:
+            return views
+        return [v for v in views if v.expires_at > now]
+
+    async def approve(
+        self, *, plan_id: str, step_id: str, approval: SignedApproval, actor: str = "executor"
+    ) -> StepResult:
+        """A second person's signed approval (or rejection) of a waiting step; sends it once."""
+        async with self._gate:
+            try:
+                return await self._approve(plan_id, step_id, approval, actor)
+            except ApprovalRefused as refusal:
+                self._record_refusal(plan_id, step_id, refusal, actor)
+                raise
+
+    async def _approve(
+        self, plan_id: str, step_id: str, approval: SignedApproval, actor: str
+    ) -> StepResult:
+        now = self.clock.now()
+        entry = self.journal.waiting_entry(plan_id, step_id)
+        if entry is None or entry.status != "waiting":
+            raise ApprovalRefused(
+                "NOT_WAITING",
+                f"step {step_id} of plan {plan_id} is not waiting for approval"
+                + (f" (it is {entry.status})" if entry else ""),
+                hint="'signoff approvals' lists the steps that wait",
+            )
+        step = _STEP.validate_json(entry.step)
+        request = SignedRequest.model_validate_json(entry.request)
+        waited = StepDecision.model_validate_json(entry.decision)
+        if now >= entry.expires_at:
+            self.journal.set_waiting(plan_id, step_id, "refused", at=now, reason="expired")
+            raise ApprovalRefused(
+                "EXPIRED",
+                f"step {step_id} waited past {entry.expires_at.isoformat()}",
+                hint="the requester asks again",
+            )
+        policy = self._effective(self.current_policy(), entry.personal, waited)
+        settings = self.settings(policy)
+        approver = self.gatekeeper.check_approval(
+            approval,
+            plan_id=plan_id,
+            step=step,
+            policy_hash=policy.hash,
+            requester=request.claims.requester,
+            now=now,
+            settings=settings,
+        )
+        self._consume_approval(approval)
+        self._record_approval(plan_id, step, approval, waited)
+        who = f"{actor} for {approver.name}"
+        if approval.claims.outcome == "reject":
+            self.journal.set_waiting(
+                plan_id,
+                step_id,
+                "rejected",
+                at=now,
+                approval=approval.model_dump_json(),
+                reason=approval.claims.reason,
+            )
+            log.info("%s:%s rejected by %s", plan_id, step_id, approver.name)
+            return StepResult(
+                plan_id=plan_id,
+                step_id=step_id,
+                kind="order" if isinstance(step, ResolvedOrder) else "cancel",
+                status="rejected",
+                decision=waited,
+            )
+        self.journal.set_waiting(
+            plan_id, step_id, "approved", at=now, approval=approval.model_dump_json()
+        )
+        plan_steps = tuple(_STEPS.validate_json(entry.plan_steps))
+        try:
+            decided = await self._decide(plan_id, step, plan_steps, policy, now, actor=who)
+            own = decided.decision
+            if own.decision != waited.decision:
+                reasons = "; ".join(r.message for r in own.reasons) or "no rule applies"
+                raise ApprovalRefused(
+                    "DECISION_MISMATCH",
+                    f"step {step_id} waited as {waited.decision} but the executor decides "
+                    f"{own.decision} now ({reasons})",
+                    hint="the requester decides the plan again",
+                )
+            self._check_drift("decision", step, decided.market, settings)
+        except ApprovalRefused as refusal:
+            self.journal.set_waiting(plan_id, step_id, "refused", at=now, reason=refusal.message)
+            raise
+        result = await self._carry_out(plan_id, step, decided, who)
+        self.journal.set_waiting(plan_id, step_id, "sent", at=self.clock.now())
+        return result
+
+    def _consume_approval(self, approval: SignedApproval) -> None:
+        claims = approval.claims
+        self.gatekeeper.consume(
+            claims.nonce,
+            plan_id=claims.plan_id,
+            step_id=claims.step_id,
+            expires_at=claims.expires_at,
+            now=self.clock.now(),
+        )
+
+    def _record_approval(
+        self, plan_id: str, step: ApprovableStep, approval: SignedApproval, decision: StepDecision
+    ) -> None:
+        if self.ledger is None or not self._plan_known(plan_id):
+            return
+        claims = approval.claims
+        try:
+            self.ledger.record_approval(
+                plan_id=plan_id,
+                step_id=step.step_id,
+                approver=claims.approver,
+                role="escalate",
+                content_hash=content_hash(step),
+                policy_hash=decision.policy.hash,
+                expires_at=claims.expires_at,
+                outcome="approved" if claims.outcome == "approve" else "rejected",
+                nonce=claims.nonce,
+            )
+        except LedgerError as error:
+            log.warning("could not record an approval: %s", error.message)
+
+    async def resume(self, plan_id: str) -> list[StepResult]:
+        """Where each step of a plan that waited stands now (sent ones with their orders)."""
+        results: list[StepResult] = []
+        for view in self.waiting(plan_id, everything=True):
+            step = view.step
+            orders: tuple[OrderState, ...] = ()
+            if isinstance(step, ResolvedOrder):
+                found = self.journal.get(client_order_id(plan_id, step.step_id))
+                if found is not None:
+                    state = found.state
+                    if not found.finished:
+                        state = await self._refresh(found.request)
+                    orders = (state,) if state else ()
+            status: Literal["sent", "waiting", "rejected", "already_sent"] = (
+                "sent"
+                if view.status == "sent"
+                else "rejected"
+                if view.status in ("rejected", "refused")
+                else "waiting"
+            )
+            results.append(
+                StepResult(
+                    plan_id=plan_id,
+                    step_id=view.step_id,
+                    kind="order" if isinstance(step, ResolvedOrder) else "cancel",
+                    orders=orders,
+                    status=status,
+                    decision=view.decision,
+                )
+            )
+        return results
+
+    # ------------------------------------------------------------------ ledger
+    def _ledger_intent(
+        self,
+        plan_id: str,
+        step_id: str,
+        request: OrderRequest,
+        actor: str,
+        decision_id: str | None,
+    ) -> None:
+        if self.ledger is None or not self._plan_known(plan_id):
+            return
+        if request.client_order_id in self._ledger_seen:
+            return
+        if self.ledger.order(request.client_order_id) is not None:
+            return
+        self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
+        self.ledger.record_order_intent(
+            plan_id=plan_id,
+            step_id=step_id,
+            client_order_id=request.client_order_id,
+            venue=self.venue,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            actor=actor,
+            decision_id=decision_id,
+        )
+
+    def _ledger_state(self, state: OrderState, actor: str = "executor") -> None:
+        """What the venue says about an order, in the ledger (only what changed)."""
+        if self.ledger is None:
+            return
+        try:
+            cid = state.client_order_id
+            seen = self._ledger_seen.get(cid)
+            if seen is None:
+                view = self.ledger.order(cid)
+                if view is None:
+                    return
+                seen = (
+                    view.status,
+                    view.filled_quantity,
+                    frozenset(f.trade_id for f in view.fills),
+                )
+            status: LedgerStatus = _LEDGER_STATUS[state.status]  # type: ignore[assignment]
+            if seen[0] != status or (seen[1] or 0) != state.filled:
+                self.ledger.record_order_status(
+                    client_order_id=state.client_order_id,
+                    status=status,
+                    actor=actor,
+                    exchange_order_id=state.order_id,
+                    filled_quantity=state.filled,
+                    average_price=state.average_price,
+                    detail=state.reason
+                    or ("the venue never received it" if state.status == "not_found" else None),
+                )
+            for fill in state.fills:
+                if fill.trade_id in seen[2]:
+                    continue
+                self.ledger.record_fill(
+                    client_order_id=state.client_order_id,
+                    trade_id=fill.trade_id,
+                    quantity=fill.quantity,
+                    price=fill.price,
+                    fee=fill.fee,
+                    fee_asset=fill.fee_asset,
+                    filled_at=fill.time,
+                    actor=actor,
+                )
+            self._ledger_seen[cid] = (
+                status,
+                state.filled,
+                seen[2] | {f.trade_id for f in state.fills},
+            )
+        except LedgerError as error:
+            log.warning("could not record %s in the ledger: %s", state.client_order_id, error)
+
+    def _ledger_unknown(self, client_order_id: str, reason: str) -> None:
+        if self.ledger is None:
+            return
+        self._ledger_seen.pop(client_order_id, None)
+        try:
+            if self.ledger.order(client_order_id) is not None:
+                self.ledger.record_order_status(
+                    client_order_id=client_order_id,
+                    status="unknown",
+                    actor="executor",
+                    detail=reason,
+                )
+        except LedgerError as error:
+            log.warning("could not record %s in the ledger: %s", client_order_id, error)
+
+    def sync_ledger(self) -> int:
+        """Write every journal state the ledger lacks (after a crash between the two)."""
+        if self.ledger is None:
+            return 0
+        count = 0
+        for entry in self.journal.entries():
+            if entry.venue != self.venue or entry.state is None:
+                continue
+            view = self.ledger.order(entry.client_order_id)
+            if view is not None and view.status != _LEDGER_STATUS[entry.state.status]:
+                self._ledger_state(entry.state)
+                count += 1
+        return count
 
     # ------------------------------------------------------------------ schedules
     async def _start_schedule(
-        self, plan_id: str, step_id: str, request: OrderRequest
+        self, plan_id: str, step_id: str, request: OrderRequest, actor: str = "executor"
     ) -> StepResult:
         """A recurring step: one approval covers its runs; the first runs now."""
         now = self.clock.now()
         self.journal.record_schedule(
             plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, first_at=now
         )
-        await self.run_due()
+        self._ledger_intent(plan_id, step_id, request, actor, None)
+        await self._run_due()
         entry = self.journal.schedule(request.client_order_id)
         assert entry is not None
         return StepResult(
@@ -329,12 +1163,40 @@ class ExecutionService:
         )
 
     async def run_due(self) -> list[OrderState]:
-        """Send every scheduled run whose time has come.
+        """Send every scheduled run whose time has come, each decided again as it fires.
 
         A run is due at ``first_at + (n - 1) × interval``. Runs missed while the
         executor was not running are recorded as expired, not sent late in a
-        burst: only the latest due run is sent.
+        burst: only the latest due run is sent. Before each run is sent the policy
+        decides the step again (``firing=True``: current quotes, counters and
+        trading state); a run decided stricter than the step was approved as is
+        recorded as rejected, with the reasons, and not sent.
         """
+        async with self._gate:
+            return await self._run_due()
+
+    async def _fire_decision(self, entry: ScheduleEntry) -> str | None:
+        """Why a run may not be sent now (None: it may)."""
+        stored = self.journal.step_of(entry.client_order_id)
+        approved = self.journal.decision_of(entry.client_order_id)
+        if stored is None or approved is None:
+            return None  # a schedule started before decisions were kept with it
+        step = _STEP.validate_json(stored)
+        now = self.clock.now()
+        try:
+            policy = self.current_policy()
+        except ApprovalRefused as refusal:
+            return refusal.message
+        decided = await self._decide(
+            entry.plan_id, step, (step,), policy, now, firing=True, actor="executor (firing)"
+        )
+        own = decided.decision
+        if own.decision == "deny" or SEVERITY[own.decision] > SEVERITY[approved]:
+            reasons = "; ".join(r.message for r in own.reasons) or "no reason given"
+            return f"decided again as it fired: {own.decision} ({reasons})"
+        return None
+
+    async def _run_due(self) -> list[OrderState]:
         now = self.clock.now()
         sent: list[OrderState] = []
         for entry in self.journal.active_schedules(self.venue):
@@ -350,6 +1212,8 @@ class ExecutionService:
                 )
                 if due + schedule.interval <= now:
                     sent.append(self._record_missed(entry, request, due))
+                elif (why := await self._fire_decision(entry)) is not None:
+                    sent.append(self._record_missed(entry, request, due, reason=why))
                 else:
                     try:
                         sent.append(await self._send(entry.plan_id, entry.step_id, request))
@@ -366,7 +1230,11 @@ class ExecutionService:
         return sent
 
     def _record_missed(
-        self, entry: ScheduleEntry, request: OrderRequest, due: datetime
+        self,
+        entry: ScheduleEntry,
+        request: OrderRequest,
+        due: datetime,
+        reason: str | None = None,
     ) -> OrderState:
         now = self.clock.now()
         self.journal.record_intent(
@@ -377,67 +1245,62 @@ class ExecutionService:
             symbol=request.symbol,
             side=request.side,
             order_type=request.order_type,
-            status="expired",
+            status="expired" if reason is None else "rejected",
             quantity=request.quantity,
             limit_price=request.limit_price,
-            reason=f"run due at {due.isoformat()} was missed: the executor was not running",
+            reason=reason
+            or f"run due at {due.isoformat()} was missed: the executor was not running",
             created_at=now,
             updated_at=now,
         )
         self.journal.record_state(state, at=now)
         return state
 
-    def _consume(self, claims: ApprovalClaims, plan_id: str) -> None:
-        try:
-            self.authority.consume(claims, self.clock.now())
-        except ApprovalRefused as refusal:
-            self._record_refusal(plan_id, claims.step_id, refusal)
-            raise
-
-    def _record_refusal(self, plan_id: str, step_id: str, refusal: ApprovalRefused) -> None:
-        self.journal.record_refusal(
-            plan_id=plan_id,
-            step_id=step_id,
-            code=refusal.code,
-            message=refusal.message,
-            at=self.clock.now(),
-        )
-
-    async def _send(self, plan_id: str, step_id: str, request: OrderRequest) -> OrderState:
+    async def _send(
+        self,
+        plan_id: str,
+        step_id: str,
+        request: OrderRequest,
+        actor: str = "executor",
+        decision_id: str | None = None,
+    ) -> OrderState:
         self.journal.record_intent(
             plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, at=self.clock.now()
         )
+        self._ledger_intent(plan_id, step_id, request, actor, decision_id)
         try:
             state = await self.executor.submit(request)
         except OrderStateUnknown as exc:
             self.journal.record_unknown(request.client_order_id, exc.message, at=self.clock.now())
+            self._ledger_unknown(request.client_order_id, exc.message)
             raise
         except ExchangeError as exc:
             # refused by the venue: nothing was placed; the record keeps why
-            self.journal.record_state(
-                OrderState(
-                    client_order_id=request.client_order_id,
-                    symbol=request.symbol,
-                    side=request.side,
-                    order_type=request.order_type,
-                    status="rejected",
-                    quantity=request.quantity,
-                    limit_price=request.limit_price,
-                    trigger_price=request.trigger_price,
-                    reason=exc.message,
-                    created_at=self.clock.now(),
-                    updated_at=self.clock.now(),
-                ),
-                at=self.clock.now(),
+            rejected = OrderState(
+                client_order_id=request.client_order_id,
+                symbol=request.symbol,
+                side=request.side,
+                order_type=request.order_type,
+                status="rejected",
+                quantity=request.quantity,
+                limit_price=request.limit_price,
+                trigger_price=request.trigger_price,
+                reason=exc.message,
+                created_at=self.clock.now(),
+                updated_at=self.clock.now(),
             )
+            self.journal.record_state(rejected, at=self.clock.now())
+            self._ledger_state(rejected)
             raise
         self.journal.record_state(state, at=self.clock.now())
+        self._ledger_state(state)
         return state
 
     async def _refresh(self, request: OrderRequest) -> OrderState | None:
         state = await self.executor.lookup(request.symbol, request.client_order_id)
         if state is not None:
             self.journal.record_state(state, at=self.clock.now())
+            self._ledger_state(state)
         return state
 
     async def _cancel(self, plan_id: str, step: ResolvedCancel) -> StepResult:
@@ -475,6 +1338,7 @@ class ExecutionService:
                     )
                 )
         for order in targets:
+            self.journal.record_message(self.venue, self.clock.now())
             try:
                 state = await self.executor.cancel(
                     order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
@@ -486,6 +1350,7 @@ class ExecutionService:
                     continue
                 state = found
             self.journal.record_state(state, at=self.clock.now())
+            self._ledger_state(state)
             canceled.append(state)
         return StepResult(
             plan_id=plan_id, step_id=step.step_id, kind="cancel", orders=tuple(canceled)
@@ -518,6 +1383,7 @@ class ExecutionService:
                     updated_at=now,
                 )
             self.journal.record_state(state, at=now)
+            self._ledger_state(state)
             if state.status != entry.status:
                 results.append(
                     ReconcileResult(

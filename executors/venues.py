@@ -12,25 +12,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-from foundation.errors import AuthenticationFailed, ConfigError, SandboxViolation
+from executors.capabilities import CAPABILITIES, CCXT_IDS, CcxtId
+from foundation.errors import ConfigError, MissingCredentials, SandboxViolation
 from foundation.files import parse_toml, read_text
 from foundation.paths import shipped_config
 from foundation.secrets import register_secrets
 
-CcxtId = Literal["binance", "bybit", "okx"]
-_CCXT_IDS: tuple[CcxtId, ...] = ("binance", "bybit", "okx")
+_CCXT_IDS: tuple[CcxtId, ...] = CCXT_IDS
 
-# the hosts each exchange's sandbox mode uses; nothing else is ever allowed
-SANDBOX_HOSTS: dict[str, frozenset[str]] = {
-    "binance": frozenset({"testnet.binance.vision", "testnet.binancefuture.com"}),
-    "bybit": frozenset({"api-testnet.bybit.com", "api-demo.bybit.com"}),
-    # okx's demo trading shares the live host; the x-simulated-trading header is what
-    # makes it a sandbox, so it is checked as well (see check_sandbox)
-    "okx": frozenset({"www.okx.com"}),
-}
+# the hosts each exchange's sandbox mode uses; nothing else is ever allowed. okx's
+# demo trading shares the live host: the x-simulated-trading header is what makes
+# it a sandbox, so it is checked as well (see check_sandbox)
+SANDBOX_HOSTS: dict[str, frozenset[str]] = {i: c.sandbox_hosts for i, c in CAPABILITIES.items()}
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _PROFILE_KEYS = {
@@ -219,10 +215,10 @@ def resolve_keys(profile: VenueProfile, env: Mapping[str, str] | None = None) ->
     ]
     if not key or not secret or missing:
         where = " and ".join(n for n in missing if n) or "the keyring"
-        raise AuthenticationFailed(
+        raise MissingCredentials(
             f"no API keys for {profile.name}: set {where}",
             hint=(
-                f"create testnet keys on {profile.ccxt_id}'s testnet site and export them"
+                f"create keys on {CAPABILITIES[profile.ccxt_id].keys_site} and export them"
                 + (
                     f", or store them in the keyring under '{profile.keyring_service}'"
                     if profile.keyring_service
@@ -282,10 +278,30 @@ def check_sandbox(exchange: Any, profile: VenueProfile) -> None:
                 hint="signoff only trades on testnets, demo environments and the local "
                 "exchange; there is no way to reach a live exchange",
             )
-    if profile.ccxt_id == "okx" and not profile.local:
+    header = CAPABILITIES[profile.ccxt_id].sandbox_header
+    if header is not None and not profile.local:
         headers = getattr(exchange, "headers", None) or {}
-        if headers.get("x-simulated-trading") != "1":
+        if headers.get(header[0]) != header[1]:
             raise SandboxViolation(
-                f"{profile.name}: okx without the demo-trading header is the live exchange",
-                hint="signoff only trades on okx's demo environment",
+                f"{profile.name}: {profile.ccxt_id} without the {header[0]} header is the "
+                "live exchange",
+                hint=f"signoff only trades on {CAPABILITIES[profile.ccxt_id].title}",
             )
+
+
+def keys_table(path: str | None = None) -> str:
+    """The README's table of where each venue's keys come from (Markdown)."""
+    lines = [
+        "| venue | exchange | environment variables | keyring service | keys from |",
+        "|---|---|---|---|---|",
+    ]
+    for profile in load_venue_profiles(path).values():
+        if profile.local:
+            continue
+        caps = CAPABILITIES[profile.ccxt_id]
+        names = [n for n in (profile.key_env, profile.secret_env, profile.password_env) if n]
+        lines.append(
+            f"| `{profile.name}` | {caps.title} | {', '.join(f'`{n}`' for n in names)} | "
+            f"`{profile.keyring_service or '-'}` | {caps.keys_site} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -27,6 +27,7 @@ Library errors (ccxt, pydantic-ai, SQLAlchemy) are mapped at the boundary with
             ├── OrderStateUnknown     sent, but the outcome is not known yet
             ├── RateLimited
             └── AuthenticationFailed  keys missing or refused
+                └── MissingCredentials  no keys set (exit 2: set the named variables)
 
 Exit codes (the one table; README "Exit codes" and every command's help repeat it,
 and ``tests/display/test_exit_codes.py`` checks all three against real runs):
@@ -206,5 +207,11 @@ class RateLimited(ExchangeError):
 
 class AuthenticationFailed(ExchangeError):
     """API keys are missing or were refused: configuration, not a failed step."""
+
+    exit_code = EXIT_USAGE
+
+
+class MissingCredentials(AuthenticationFailed):
+    """No API keys are set for the venue: a setup problem, fixed by setting them."""
 
     exit_code = EXIT_USAGE

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
 from intent.plan import Asset, Frozen, OrderType, PositiveDecimal, Side
 
 ZERO = Decimal(0)
+# a stop-loss sells when the price falls (buys when it rises); a take-profit the reverse
+TriggerKind = Literal["stop_loss", "take_profit"]
 
 
 def symbol_of(base: str, quote: str) -> str:
@@ -35,6 +37,11 @@ class MarketRules(Frozen):
     min_notional: Decimal = Field(default=ZERO, ge=0)
     max_notional: PositiveDecimal | None = None
     trading: bool = True
+    # what the venue can do on this market beyond plain market and limit orders (the
+    # ccxt executor fills these from executors/capabilities.py; the paper engine does all)
+    venue: str | None = None
+    trigger_kinds: tuple[TriggerKind, ...] = ("stop_loss", "take_profit")
+    cross_market_triggers: bool = True
 
     @model_validator(mode="after")
     def _symbol_matches(self) -> Self:

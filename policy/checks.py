@@ -592,6 +592,32 @@ def venue_reasons(order: ResolvedOrder, ctx: Context) -> list[Reason]:
     if order.limit_price is not None and order.limit_price % rules.tick_size:
         price, tick = fmt_exact(order.limit_price), fmt_exact(rules.tick_size)
         bad("VENUE_OFF_TICK", tick, price, f"limit price {price} is not on the tick {tick}")
+    trigger = order.trigger
+    if trigger is not None:
+        level = trigger.below if trigger.below is not None else trigger.above
+        assert level is not None
+        below = trigger.below is not None
+        kind = "stop_loss" if below == (order.side == "sell") else "take_profit"
+        venue = rules.venue or "the venue"
+        if kind not in rules.trigger_kinds:
+            what = "stop-loss" if kind == "stop_loss" else "take-profit"
+            offered = ", ".join(rules.trigger_kinds) or "none"
+            bad(
+                "VENUE_NO_TRIGGER",
+                offered,
+                kind,
+                f"{venue} has no {what} trigger orders on {order.symbol}",
+            )
+        if not rules.cross_market_triggers and trigger.base != order.base:
+            bad(
+                "VENUE_TRIGGER_MARKET",
+                order.symbol,
+                f"{trigger.base}/{quote}",
+                f"{venue} triggers an order only on its own market's price",
+            )
+        if level % rules.tick_size:
+            price, tick = fmt_exact(level), fmt_exact(rules.tick_size)
+            bad("VENUE_TRIGGER_OFF_TICK", tick, price, f"trigger {price} is not on the tick {tick}")
     if order.notional < rules.min_notional:
         least = fmt_exact(rules.min_notional)
         notional = fmt_observed(order.notional, rules.min_notional)

@@ -274,7 +274,8 @@ def explain(policy: Policy) -> Explanation:
         out.deny.insert(0, "every order that grows a position: trading is REDUCING")
     out.deny.append(
         "always: orders the venue would refuse (off its step or tick, under its minimum, "
-        f"over its maximum), orders that cannot be valued in {currency}, steps that could "
+        "over its maximum, a trigger kind it lacks or a trigger on another market), "
+        f"orders that cannot be valued in {currency}, steps that could "
         "not be resolved, and any order while trading is HALTED (or growing a position "
         "while REDUCING)"
     )

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 # the order here is the order of ``signoff --help``
 COMMAND_MODULES: tuple[str, ...] = (
     "run",
+    "approvals",
+    "identity",
     "parse",
     "check",
     "policy",

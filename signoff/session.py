@@ -3,19 +3,26 @@
 ``signoff run``, the TUI and scripted paper sessions all drive this class; it holds no
 UI. The flow (design.md):
 
-    propose(text)   record the request → parse → record the plan → account, markets and
-                    quotes from the executor → resolve and decide → record the resolution
-                    and the decisions with their inputs
-    approve(...)    check who may approve → the executor issues a token bound to the
-                    exact step → record the approval (never the token)
-    execute(...)    per step: record the intent to send with its client order id →
-                    mark the approval used → the executor checks everything again and
-                    sends → record the status and the fills it reports
-    reconcile()     after a crash: every order the ledger has not seen finish is looked
-                    up in the executor's journal and at the venue, by client order id
+    propose(text)   record the request → parse → record the plan → account, markets,
+                    quotes and counters from the executor → resolve and decide → record
+                    the resolution and the decisions with their inputs
+    approve(p, s)   the person at the keyboard signs step s (their Ed25519 key): a
+                    confirmation, or the request that makes an escalated step wait
+    execute(...)    per step: sign (allowed steps) → mark a confirmation used → the
+                    executor decides again itself, checks the signatures and sends (it
+                    records the order, its status and fills in the ledger); an escalated
+                    step comes back ``waiting``
+    waiting()       the escalated steps that wait for a second person
+    approve_waiting(plan, step, key) / reject_waiting(...)
+                    the second person's signed approval or rejection (another terminal)
+    resume(plan)    where each waiting step of a plan stands (sent once approved)
+    reconcile()     after a crash: the executor writes what the venue says into the
+                    ledger for every order it has not seen finish
 
-The executor runs in its own process and is the only holder of exchange keys and of the
-approval key; this side never sees either.
+The executor runs in its own process: it is the only holder of exchange keys, it pins
+the firm policy and the identities file, and it trusts only people's signatures. The
+policy this side decides with is the executor's own (fetched from it); a different
+policy given here is refused, naming both hashes.
 """
 
 from __future__ import annotations
@@ -29,7 +36,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from foundation.clock import Clock, SystemClock
-from foundation.errors import ApprovalError, ExecutionError, OrderStateUnknown, SignoffError
+from foundation.errors import (
+    ApprovalError,
+    ConfigError,
+    ExecutionError,
+    IdentityError,
+    SignoffError,
+)
 from intent.canonical import content_hash
 from intent.market import AccountSnapshot, MarketData
 from intent.plan import Clarification, Plan, Refusal
@@ -39,8 +52,11 @@ from policy.decision import StepDecision
 from policy.gate import GatedPlan, gate
 
 if TYPE_CHECKING:
+    from executors.approvals import SignedRequest
     from executors.base import OrderState
     from executors.process.client import ExecutorClient
+    from executors.service import StepResult, WaitingView
+    from foundation.identity import SigningKey
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
@@ -104,13 +120,14 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Approval:
-    """A person's approval of one step; the token goes to the executor and nowhere else."""
+    """The requester's signature over one gated step: a confirmation, or (escalate) the
+    request that waits for a second person. Only the executor checks it."""
 
     step_id: str
-    approval_id: str
+    approval_id: str | None
     approver: str
     expires_at: datetime
-    token: str = field(repr=False)
+    request: SignedRequest = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -118,7 +135,7 @@ class Outcome:
     """What happened to one step."""
 
     step_id: str
-    status: Literal["executed", "skipped", "refused", "failed"]
+    status: Literal["executed", "skipped", "refused", "failed", "waiting"]
     detail: str
     orders: tuple[OrderState, ...] = ()
 
@@ -134,6 +151,8 @@ class Session:
         policy_text: str,
         executor: ExecutorClient,
         actor: str,
+        key: SigningKey | None = None,
+        personal_text: str | None = None,
         clock: Clock | None = None,
         owns: bool = False,
     ) -> None:
@@ -142,6 +161,8 @@ class Session:
         self.policy_text = policy_text
         self.executor = executor
         self.actor = actor
+        self.key = key
+        self.personal_text = personal_text
         self.clock = clock or SystemClock()
         self._owns = owns
         self.venue = executor.health().venue
@@ -158,37 +179,87 @@ class Session:
         actor: str | None = None,
         executor_args: Sequence[str] = (),
         clock: Clock | None = None,
+        key: SigningKey | None = None,
     ) -> Session:
-        """Open the ledger, load the policy and start (or reuse) the executor."""
-        from executors.policy_file import load_policy_file
-        from executors.policy_file import policy_path as resolve_policy_path
+        """Open the ledger and the person's key, start (or reuse) the executor, and take
+        the policy it enforces.
+
+        With no identities file yet (the offline first run) one is created naming the
+        person as the only trader, with an unencrypted key of theirs. ``policy_path``
+        (or ``$SIGNOFF_POLICY``) is only compared with the executor's policy: a
+        different one is refused, naming both hashes. The executor is started with
+        the shipped policy when none runs; compliance pins another with
+        ``signoff executor --policy FILE``.
+        """
+        from executors.policy_file import ENV_POLICY
+        from executors.policy_file import personal_path as resolve_personal
         from executors.process.client import start_executor
         from foundation.files import read_bytes
         from ledger.history import check_policy_version
         from ledger.service import Ledger
+        from policy.loader import load_policy_bytes
+        from policy.personal import apply_personal_bytes
 
-        source = resolve_policy_path(policy_path)
-        policy = load_policy_file(source, personal_path)
-        text = read_bytes(source).decode("utf-8")
+        actor = actor or default_actor()
+        key = key or open_signing_key(actor)
+        if key.name != actor:
+            raise IdentityError(
+                "NO_KEY", f"the key given is {key.name}'s, not {actor}'s", hint="use your own key"
+            )
         ledger = Ledger.open(db_url, clock=clock)
         try:
-            # a known id and version with other content is refused, naming both hashes
-            check_policy_version(ledger, policy.stamp)
-            args = ["--policy", source, *executor_args]
-            executor = start_executor(exchange, args=args, policy_hash=policy.hash)
+            args = [*executor_args, *(["--db", db_url] if db_url else [])]
+            executor = start_executor(exchange, args=args)
         except BaseException:
+            ledger.close()
+            raise
+        try:
+            health = executor.health()
+            if health.ledger is not None and health.ledger != ledger.where:
+                raise ConfigError(
+                    f"the executor records in the ledger at {health.ledger}; this run asked "
+                    f"for {ledger.where}",
+                    hint="use the executor's ledger (drop --db), or stop the executor and "
+                    "start it with this ledger",
+                )
+            info = executor.policy()
+            firm = load_policy_bytes(info.text.encode("utf-8"), info.source or "the executor")
+            explicit = policy_path or os.environ.get(ENV_POLICY, "").strip() or None
+            if explicit is not None:
+                mine = load_policy_bytes(read_bytes(os.path.expanduser(explicit)), explicit)
+                if mine.hash != info.hash:
+                    raise ConfigError(
+                        f"the executor enforces policy {info.id} {info.version} "
+                        f"(sha256 {info.hash}); {explicit} is {mine.id} {mine.version} "
+                        f"(sha256 {mine.hash})",
+                        hint="the firm's policy is the executor's: drop --policy (and "
+                        "SIGNOFF_POLICY), or have compliance start the executor with it",
+                    )
+            # a known id and version with other content is refused, naming both hashes
+            check_policy_version(ledger, firm.stamp)
+            policy = firm
+            personal_text: str | None = None
+            personal = resolve_personal(personal_path)
+            if personal is not None:
+                data = read_bytes(personal)
+                policy = apply_personal_bytes(data, personal, firm)
+                personal_text = data.decode("utf-8-sig")
+        except BaseException:
+            executor.close()
             ledger.close()
             raise
         session = cls(
             ledger=ledger,
             policy=policy,
-            policy_text=text,
+            policy_text=info.text,
             executor=executor,
-            actor=actor or default_actor(),
+            actor=actor,
+            key=key,
+            personal_text=personal_text,
             clock=clock,
             owns=True,
         )
-        ledger.record_policy_version(stamp=policy.stamp, text=text, actor=session.actor)
+        ledger.record_policy_version(stamp=firm.stamp, text=info.text, actor=session.actor)
         return session
 
     def close(self) -> None:
@@ -242,7 +313,8 @@ class Session:
         quotes = self.executor.quotes(sorted(rules))
         market = MarketData(rules=rules, quotes=quotes)
         now = self.clock.now()
-        counters = counters_from_ledger(self.ledger, now=now, policy=self.policy)
+        # the executor's own record of what it sent: the counters it will decide with
+        counters = self.executor.counters()
         gated = gate(
             result,
             policy=self.policy,
@@ -278,59 +350,81 @@ class Session:
         )
 
     # ------------------------------------------------------------------ approve
-    def may_approve(self, proposal: Proposal, step_id: str, approver: str) -> bool:
-        _, decision = proposal.step(step_id)
-        return self.policy.approvals.may_approve(
-            decision.decision, approver=approver, requester=self.actor
-        )
-
-    def approve(self, proposal: Proposal, step_id: str, approver: str) -> Approval:
-        """Approve one gated step as ``approver``; the executor binds a token to its content."""
-        step, decision = proposal.step(step_id)
-        if not isinstance(step, ResolvedOrder | ResolvedCancel) or not decision.needs_approval:
-            raise ApprovalError(f"step {step_id} does not need an approval ({decision.decision})")
-        if not self.may_approve(proposal, step_id, approver):
-            who = ", ".join(self.policy.approvals.second_approvers) or "nobody"
-            raise ApprovalError(
-                f"{approver} may not approve step {step_id} ({decision.decision})",
-                hint=(
-                    f"an escalated step needs a second approver who is not {self.actor}: {who}"
-                    if decision.decision == "escalate"
-                    else "a confirm step is approved by the requester or a second approver"
-                ),
+    def _key(self) -> SigningKey:
+        if self.key is None:
+            raise IdentityError(
+                "NO_KEY",
+                f"this session has no signing key for {self.actor}",
+                hint=f"create one with `signoff identity new {self.actor}`",
             )
-        issued = self.executor.issue_approval(
+        return self.key
+
+    def sign(self, proposal: Proposal, step_id: str) -> SignedRequest:
+        """The requester's signature over one step exactly as it was decided."""
+        from executors.approvals import sign_request
+
+        step, decision = proposal.step(step_id)
+        if not isinstance(step, ResolvedOrder | ResolvedCancel):
+            raise ApprovalError(f"step {step_id} is not an order or a cancel")
+        return sign_request(
+            self._key(),
             plan_id=proposal.plan_id,
             step=step,
             decision=decision,
-            requester=self.actor,
-            approver=approver,
-        )
-        recorded = self.ledger.record_approval(
-            plan_id=proposal.plan_id,
-            step_id=step_id,
-            approver=approver,
-            role=decision.decision,  # type: ignore[arg-type]  # confirm or escalate here
-            content_hash=content_hash(step),
-            policy_hash=decision.policy.hash,
-            expires_at=issued.expires_at,
-            decision_id=proposal.decision_ids.get(step_id),
-        )
-        return Approval(
-            step_id=step_id,
-            approval_id=recorded.id,
-            approver=approver,
-            expires_at=issued.expires_at,
-            token=issued.token,
+            now=self.clock.now(),
+            validity=self.policy.approvals.valid_for,
         )
 
-    def reject(self, proposal: Proposal, step_id: str, approver: str) -> str:
-        """Record that ``approver`` said no to a gated step."""
+    def may_approve(self, proposal: Proposal, step_id: str, approver: str) -> bool:
+        """Only the requester confirms here; a second person approves with their own key."""
+        _, decision = proposal.step(step_id)
+        return decision.needs_approval and approver == self.actor
+
+    def approve(self, proposal: Proposal, step_id: str, approver: str | None = None) -> Approval:
+        """Sign one gated step as this session's person (their key, never a typed name).
+
+        A ``confirm`` step is then confirmed; an ``escalate`` step is asked for: it
+        will wait, at the executor, for a second person's signed approval.
+        """
+        step, decision = proposal.step(step_id)
+        if not isinstance(step, ResolvedOrder | ResolvedCancel) or not decision.needs_approval:
+            raise ApprovalError(f"step {step_id} does not need an approval ({decision.decision})")
+        if approver is not None and approver != self.actor:
+            raise ApprovalError(
+                f"typing a name approves nothing: {approver} signs with their own key",
+                hint=f"{approver} runs 'signoff approve {proposal.plan_id}:{step_id}' "
+                "once the step waits",
+            )
+        signed = self.sign(proposal, step_id)
+        approval_id: str | None = None
+        if decision.decision == "confirm":
+            recorded = self.ledger.record_approval(
+                plan_id=proposal.plan_id,
+                step_id=step_id,
+                approver=self.actor,
+                role="confirm",
+                content_hash=content_hash(step),
+                policy_hash=decision.policy.hash,
+                expires_at=signed.claims.expires_at,
+                decision_id=proposal.decision_ids.get(step_id),
+                nonce=signed.claims.nonce,
+            )
+            approval_id = recorded.id
+        return Approval(
+            step_id=step_id,
+            approval_id=approval_id,
+            approver=self.actor,
+            expires_at=signed.claims.expires_at,
+            request=signed,
+        )
+
+    def reject(self, proposal: Proposal, step_id: str, approver: str | None = None) -> str:
+        """Record that this session's person said no to a gated step."""
         step, decision = proposal.step(step_id)
         recorded = self.ledger.record_approval(
             plan_id=proposal.plan_id,
             step_id=step_id,
-            approver=approver,
+            approver=self.actor,
             role=decision.decision if decision.needs_approval else "confirm",  # type: ignore[arg-type]
             content_hash=content_hash(step),
             policy_hash=decision.policy.hash,
@@ -340,12 +434,40 @@ class Session:
         )
         return recorded.id
 
+    # ------------------------------------------------------------------ second person
+    def waiting(self) -> list[WaitingView]:
+        """Escalated steps that wait for a second person's signature."""
+        return self.executor.waiting()
+
+    def approve_waiting(self, plan_id: str, step_id: str, key: SigningKey | None = None) -> Outcome:
+        """The second person's signed approval; the executor sends the step once."""
+        return approve_waiting(self.executor, key or self._key(), plan_id, step_id, self.clock)
+
+    def reject_waiting(
+        self, plan_id: str, step_id: str, reason: str, key: SigningKey | None = None
+    ) -> Outcome:
+        return approve_waiting(
+            self.executor, key or self._key(), plan_id, step_id, self.clock, reason=reason
+        )
+
+    def resume(self, plan_id: str) -> list[Outcome]:
+        """Where each step of ``plan_id`` that waited stands now; records schedule runs."""
+        outcomes = []
+        for result in self.executor.resume(plan_id):
+            outcomes.append(outcome_of(result))
+        return outcomes
+
     # ------------------------------------------------------------------ execute
     def execute(self, proposal: Proposal, approvals: Mapping[str, Approval]) -> list[Outcome]:
-        """Carry out every step the policy allows or a person approved, in order."""
+        """Carry out every step the policy allows or a person signed, in order.
+
+        The executor decides each step again itself; an escalated step comes back
+        ``waiting`` for a second person.
+        """
         from executors.ids import client_order_id
 
         outcomes: list[Outcome] = []
+        plan_steps = tuple(s for s, _ in proposal.pairs)
         for step, decision in proposal.pairs:
             if isinstance(step, ResolvedQuery):
                 outcomes.append(Outcome(step.step_id, "executed", self.answer(step)))
@@ -368,57 +490,33 @@ class Session:
                     Outcome(step.step_id, "skipped", f"already sent as {coid} ({sent.status})")
                 )
                 continue
-            if isinstance(step, ResolvedOrder):
-                self.ledger.record_order_intent(
-                    plan_id=proposal.plan_id,
-                    step_id=step.step_id,
-                    client_order_id=coid,
-                    venue=self.venue,
-                    symbol=step.symbol,
-                    side=step.side,
-                    order_type=step.order_type,
-                    quantity=step.quantity,
-                    limit_price=step.limit_price,
-                    actor=self.actor,
-                    account_id=proposal.account.account_id if proposal.account else None,
-                    approval_id=approval.approval_id if approval else None,
-                    decision_id=proposal.decision_ids.get(step.step_id),
-                )
-            if approval is not None:
-                self.ledger.record_approval_used(
-                    approval_id=approval.approval_id,
-                    actor=self.actor,
-                    client_order_id=coid if isinstance(step, ResolvedOrder) else None,
-                )
             try:
+                request = approval.request if approval else self.sign(proposal, step.step_id)
+                if approval is not None and approval.approval_id is not None:
+                    self.ledger.record_approval_used(
+                        approval_id=approval.approval_id,
+                        actor=self.actor,
+                        client_order_id=coid if isinstance(step, ResolvedOrder) else None,
+                    )
                 result = self.executor.execute(
                     plan_id=proposal.plan_id,
                     step=step,
                     decision=decision,
-                    token=approval.token if approval else None,
+                    request=request,
+                    plan_steps=plan_steps,
+                    personal=self.personal_text,
                 )
-            except ApprovalError as error:
-                if isinstance(step, ResolvedOrder):
-                    self._status(coid, "rejected", detail=f"refused by the executor: {error}")
+            except (ApprovalError, IdentityError) as error:
                 outcomes.append(Outcome(step.step_id, "refused", str(error)))
                 continue
             except ExecutionError as error:
-                if isinstance(step, ResolvedOrder):
-                    # an unknown outcome is looked up by client order id at the next start
-                    status: LedgerStatus = (
-                        "unknown" if isinstance(error, OrderStateUnknown) else "rejected"
-                    )
-                    self._status(coid, status, detail=str(error))
+                # the executor recorded the order and what it knows; an unknown outcome
+                # is looked up by client order id at its next reconciliation
                 outcomes.append(Outcome(step.step_id, "failed", str(error)))
                 continue
             if isinstance(step, ResolvedOrder) and step.schedule is not None:
                 self._sync_schedule(proposal.plan_id, step, coid)
-            else:
-                for state in result.orders:
-                    self._record_state(state)
-            outcomes.append(
-                Outcome(step.step_id, "executed", _summary(result.orders), result.orders)
-            )
+            outcomes.append(outcome_of(result))
         return outcomes
 
     def _status(self, coid: str, status: LedgerStatus, *, detail: str | None = None) -> None:
@@ -545,17 +643,19 @@ class Session:
 
     # ------------------------------------------------------------------ recovery
     def reconcile(self) -> list[str]:
-        """Bring every order the ledger has not seen finish up to date, by client order id.
+        """Bring every order of this venue the ledger has not seen finish up to date.
 
-        Returns one line per order whose state changed since the ledger last saw it
-        (filled while signoff was not running, lost in a crash); none when nothing did.
+        The executor looks each one up at the venue by client order id and writes
+        what the venue says into its journal and the ledger; orders of other venues
+        are left to their own executor (never marked rejected here).
+        Returns one line per order whose state changed since the ledger last saw it;
+        none when nothing did.
         """
         lines: list[str] = []
-        unfinished = self.ledger.unfinished_orders()
+        unfinished = [v for v in self.ledger.unfinished_orders() if v.order.venue == self.venue]
         if not unfinished:
             return lines
         self.executor.reconcile()
-        known = {o.client_order_id: o for o in self.executor.open_orders()}
         for view in unfinished:
             coid = view.order.client_order_id
             step = self._resolved_order(view.order.plan_id, view.order.step_id)
@@ -565,17 +665,20 @@ class Session:
                     if changed:
                         lines.append(f"{coid}: schedule brought up to date")
                     continue
-            state = known.get(coid) or self._lookup(view.order.symbol, coid)
-            if state is None:
-                self._status(coid, "rejected", detail="not found at the venue after a restart")
-                lines.append(f"{coid}: never reached the venue; recorded as rejected")
-                continue
-            self._record_state(state)
-            # an order still as the ledger last saw it (a resting limit order) is no news
-            if _STATUS[state.status] != view.status or len(state.fills) > len(view.fills):
-                from signoff.steps_text import describe_order_state
-
-                lines.append(f"{coid}: {describe_order_state(state)}")
+            now = self.ledger.order(coid)
+            if now is not None and now.status == view.status:
+                state = self._lookup(view.order.symbol, coid)  # recorded by the executor
+                if state is None and self.executor.journal_entry(coid) is None:
+                    # the executor journals every order before sending it: this one never
+                    # left (an intent written by a client that stopped before sending)
+                    self._status(
+                        coid, "rejected", detail="never sent: the executor has no record of it"
+                    )
+                    lines.append(f"{coid}: never reached the venue; recorded as rejected")
+                    continue
+                now = self.ledger.order(coid)
+            if now is not None and now.status != view.status:
+                lines.append(f"{coid}: {now.status}")
         return lines
 
     def _resolved_order(self, plan_id: str, step_id: str) -> ResolvedOrder | None:
@@ -589,6 +692,85 @@ class Session:
 
     def _lookup(self, symbol: str, coid: str) -> OrderState | None:
         return self.executor.order(symbol, coid)
+
+
+def open_signing_key(name: str) -> SigningKey:
+    """``name``'s own key: created with the identities file on an offline first run,
+    asked for its passphrase on a terminal when it is encrypted (or $SIGNOFF_KEY_PASSPHRASE)."""
+    import getpass
+    import sys
+
+    from foundation.identity import ensure_local_identity, load_signing_key
+
+    try:
+        return ensure_local_identity(name)
+    except IdentityError as error:
+        if error.code != "KEY_LOCKED" or not sys.stdin.isatty():
+            raise
+    passphrase = getpass.getpass(f"Passphrase for {name}'s key: ")
+    return load_signing_key(name, passphrase.encode("utf-8"))
+
+
+def outcome_of(result: StepResult) -> Outcome:
+    """One step's outcome from what the executor did with it."""
+    from executors.ids import client_order_id
+
+    if result.status == "waiting":
+        return Outcome(
+            result.step_id,
+            "waiting",
+            "waits for a second person's signature: "
+            f"signoff approve {result.plan_id}:{result.step_id}",
+        )
+    if result.status == "rejected":
+        return Outcome(result.step_id, "refused", "rejected by the second person")
+    if result.status == "already_sent":
+        coid = client_order_id(result.plan_id, result.step_id)
+        states = ", ".join(o.status for o in result.orders) or "sent"
+        return Outcome(result.step_id, "skipped", f"already sent as {coid} ({states})")
+    return Outcome(result.step_id, "executed", _summary(result.orders), result.orders)
+
+
+def approve_waiting(
+    executor: ExecutorClient,
+    key: SigningKey,
+    plan_id: str,
+    step_id: str,
+    clock: Clock | None = None,
+    *,
+    reason: str | None = None,
+) -> Outcome:
+    """Sign (as ``key``'s person) the approval of a waiting step, or its rejection when a
+    ``reason`` is given; the executor checks the signature and sends the step once."""
+    from executors.approvals import sign_approval
+
+    clock = clock or SystemClock()
+    found = [v for v in executor.waiting(plan_id) if v.step_id == step_id]
+    if not found:
+        raise ApprovalError(
+            f"step {step_id} of plan {plan_id} does not wait for approval",
+            hint="'signoff approvals' lists what waits",
+        )
+    view = found[0]
+    policy = executor.policy()
+    from policy.loader import load_policy_bytes
+
+    validity = load_policy_bytes(policy.text.encode("utf-8"), "executor").approvals.valid_for
+    signed = sign_approval(
+        key,
+        plan_id=plan_id,
+        step=view.step,
+        policy_hash=view.decision.policy.hash,
+        requester=view.requester,
+        now=clock.now(),
+        validity=validity,
+        outcome="reject" if reason is not None else "approve",
+        reason=reason,
+    )
+    result = executor.approve(plan_id=plan_id, step_id=step_id, approval=signed)
+    if result.status == "rejected":
+        return Outcome(step_id, "refused", f"rejected by {key.name}: {reason}")
+    return outcome_of(result)
 
 
 def _summary(orders: Sequence[OrderState]) -> str:

@@ -16,7 +16,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 # variables that would point a test at real state, keys or services
 _KEPT = ("SIGNOFF_TEST_",)  # test-only settings, such as the PostgreSQL URL
-_CLEARED_PREFIXES = ("SIGNOFF_", "BINANCE_", "BYBIT_", "OKX_", "OPENAI_", "ANTHROPIC_")
+_CLEARED_PREFIXES = (
+    "SIGNOFF_",
+    "BINANCE_",
+    "BYBIT_",
+    "OKX_",
+    "HASHKEY_",
+    "OPENAI_",
+    "ANTHROPIC_",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -37,6 +37,32 @@ def localnet_dir(base: str | None = None) -> str:
     return path
 
 
+def write_url_file(path: str, url: str) -> None:
+    """Publish the URL all at once: a reader sees no file or the whole line, never a part."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(url + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def read_url_file(path: str) -> str | None:
+    """The local exchange's URL once it is completely written, else ``None``.
+
+    A complete file is one line ending in a newline; anything else (no file, an
+    empty or partial one written by an older signoff) reads as "not yet".
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None
+    if not text.endswith("\n") or not text.strip():
+        return None
+    return text.strip()
+
+
 async def serve_localnet(options: LocalnetOptions, base: str | None = None) -> None:
     directory = localnet_dir(base)
     clock = SystemClock()
@@ -64,8 +90,7 @@ async def serve_localnet(options: LocalnetOptions, base: str | None = None) -> N
     )
     url = await exchange.start(options.port)
     url_path = os.path.join(directory, URL_FILE)
-    with open(url_path, "w", encoding="utf-8") as handle:
-        handle.write(url + "\n")
+    write_url_file(url_path, url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,4 +1,4 @@
-"""The executor process: the only process holding exchange keys and the approval key.
+"""The executor process: the only process holding exchange keys; the gate.
 
 ``signoff executor`` runs :func:`executors.process.server.serve`; the rest of
 signoff talks to it through :class:`executors.process.client.ExecutorClient`

@@ -1,8 +1,8 @@
 """Talking to the executor process, and starting it when it is not running.
 
 :class:`ExecutorClient` is what the rest of signoff uses: it holds no exchange
-key and no approval key, only the per-run secret that lets it ask the executor
-process to issue approvals and execute steps, which the process checks itself.
+key, only the per-run secret that opens the executor's socket; what it sends is
+executed only if the people's signatures and the executor's own decision allow it.
 Errors come back as the same classes of :mod:`foundation.errors` (refusals as
 :class:`executors.approvals.ApprovalRefused` with their code).
 """
@@ -10,37 +10,40 @@ Errors come back as the same classes of :mod:`foundation.errors` (refusals as
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, cast, get_args
 
 import httpx
 from pydantic import TypeAdapter
 
-from executors.approvals import ApprovalRefused, RefusalCode
+from executors.approvals import ApprovalRefused, RefusalCode, SignedApproval, SignedRequest
 from executors.base import Fill, OrderState
+from executors.journal import JournalEntry
 from executors.process.server import RUN_FILE, START_ERROR_FILE, executor_dir
 from executors.process.wire import (
     API,
+    ApproveRequest,
     ErrorBody,
     ExecuteRequest,
     Health,
-    IssueRequest,
-    IssueResponse,
+    PolicyInfo,
     QuotesRequest,
+    ResumeRequest,
 )
-from executors.service import ReconcileResult, ScheduleView, StepResult
+from executors.service import ReconcileResult, ScheduleView, StepResult, WaitingView
 from foundation import errors
 from foundation.errors import ExecutionError, SignoffError
 from intent.market import AccountSnapshot, MarketRules, Quote
-from intent.resolved import ResolvedCancel, ResolvedOrder
+from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedStep
+from policy.counters import Counters
 from policy.decision import StepDecision
 
 _ORDERS = TypeAdapter(list[OrderState])
@@ -48,6 +51,8 @@ _FILLS = TypeAdapter(list[Fill])
 _RULES = TypeAdapter(dict[str, MarketRules])
 _QUOTES = TypeAdapter(dict[str, Quote])
 _RECONCILED = TypeAdapter(list[ReconcileResult])
+_WAITING = TypeAdapter(list[WaitingView])
+_RESULTS = TypeAdapter(list[StepResult])
 
 
 _REFUSAL_CODES: frozenset[str] = frozenset(get_args(RefusalCode))
@@ -58,6 +63,10 @@ def _error_from(body: ErrorBody) -> SignoffError:
     if body.type == "ApprovalRefused" and body.code in _REFUSAL_CODES:
         code = cast(RefusalCode, body.code)
         return ApprovalRefused(code, body.message.removeprefix(f"{code}: "), hint=body.hint)
+    if body.type == "IdentityError" and body.code:
+        return errors.IdentityError(
+            body.code, body.message.removeprefix(f"{body.code}: "), hint=body.hint
+        )
     cls = getattr(errors, body.type, None)
     if isinstance(cls, type) and issubclass(cls, SignoffError):
         error = cls.__new__(cls)
@@ -83,9 +92,11 @@ class ExecutorClient:
         )
 
     @classmethod
-    def connect(cls, base: str | None = None, *, timeout: float = 30.0) -> ExecutorClient:
-        """The executor of this ``$SIGNOFF_HOME``, from its ``run.json``."""
-        path = os.path.join(executor_dir(base), RUN_FILE)
+    def connect(
+        cls, base: str | None = None, *, timeout: float = 30.0, venue: str = "local"
+    ) -> ExecutorClient:
+        """The executor of this ``$SIGNOFF_HOME`` and venue, from its ``run.json``."""
+        path = os.path.join(executor_dir(base, venue), RUN_FILE)
         try:
             with open(path, encoding="utf-8") as handle:
                 run = json.load(handle)
@@ -148,28 +159,13 @@ class ExecutorClient:
     def account(self) -> AccountSnapshot:
         return AccountSnapshot.model_validate(self._request("GET", "/account"))
 
-    def issue_approval(
-        self,
-        *,
-        plan_id: str,
-        step: ResolvedOrder | ResolvedCancel,
-        decision: StepDecision,
-        requester: str,
-        approver: str,
-        validity: timedelta | None = None,
-        drift_limit_pct: Decimal | None = None,
-    ) -> IssueResponse:
-        body = IssueRequest(
-            plan_id=plan_id,
-            step=step,
-            decision=decision,
-            requester=requester,
-            approver=approver,
-            validity_seconds=int(validity.total_seconds()) if validity else None,
-            drift_limit_pct=drift_limit_pct,
-        )
-        data = self._request("POST", "/approvals", content=body.model_dump_json())
-        return IssueResponse.model_validate(data)
+    def policy(self) -> PolicyInfo:
+        """The firm policy the executor enforces, with its text."""
+        return PolicyInfo.model_validate(self._request("GET", "/policy"))
+
+    def counters(self) -> Counters:
+        """The history the executor decides with (from its own journal)."""
+        return Counters.model_validate(self._request("GET", "/counters"))
 
     def execute(
         self,
@@ -177,11 +173,42 @@ class ExecutorClient:
         plan_id: str,
         step: ResolvedOrder | ResolvedCancel,
         decision: StepDecision,
-        token: str | None = None,
+        request: SignedRequest | None,
+        plan_steps: Sequence[ResolvedStep] = (),
+        personal: str | None = None,
+        approval: SignedApproval | None = None,
     ) -> StepResult:
-        body = ExecuteRequest(plan_id=plan_id, step=step, decision=decision, token=token)
+        body = ExecuteRequest(
+            plan_id=plan_id,
+            step=step,
+            decision=decision,
+            request=request,
+            plan_steps=tuple(plan_steps),
+            personal=personal,
+            approval=approval,
+        )
         data = self._request("POST", "/execute", content=body.model_dump_json())
         return StepResult.model_validate(data)
+
+    def waiting(self, plan_id: str | None = None, *, everything: bool = False) -> list[WaitingView]:
+        """Escalated steps waiting for a second signature (``everything``: in any state)."""
+        params = {}
+        if plan_id:
+            params["plan_id"] = plan_id
+        if everything:
+            params["all"] = "1"
+        return _WAITING.validate_python(self._request("GET", "/waiting", params=params))
+
+    def approve(self, *, plan_id: str, step_id: str, approval: SignedApproval) -> StepResult:
+        body = ApproveRequest(plan_id=plan_id, step_id=step_id, approval=approval)
+        data = self._request("POST", "/approve", content=body.model_dump_json())
+        return StepResult.model_validate(data)
+
+    def resume(self, plan_id: str) -> list[StepResult]:
+        body = ResumeRequest(plan_id=plan_id)
+        return _RESULTS.validate_python(
+            self._request("POST", "/resume", content=body.model_dump_json())
+        )
 
     def open_orders(self, symbol: str | None = None) -> list[OrderState]:
         params = {"symbol": symbol} if symbol else None
@@ -192,6 +219,11 @@ class ExecutorClient:
         params = {"symbol": symbol, "client_order_id": client_order_id}
         data = self._request("GET", "/order", params=params)
         return None if data is None else OrderState.model_validate(data)
+
+    def journal_entry(self, client_order_id: str) -> JournalEntry | None:
+        """What the executor's journal says about an order (None: it never sent it)."""
+        data = self._request("GET", "/journal", params={"client_order_id": client_order_id})
+        return None if data is None else JournalEntry.model_validate(data)
 
     def schedule(self, client_order_id: str) -> ScheduleView | None:
         """A recurring step and its runs so far (None: no schedule has this id)."""
@@ -247,19 +279,52 @@ def start_executor(
     base: str | None = None,
     timeout: float = 30.0,
     reuse: bool = True,
-    policy_hash: str | None = None,
 ) -> ExecutorClient:
-    """A client of this home's executor, starting ``signoff executor`` first if needed.
+    """A client of this home's executor for ``exchange``, starting ``signoff executor`` if needed.
+
+    Each venue has its own executor (``executor/`` for the local exchange,
+    ``executor-<venue>/`` for others), side by side. Concurrent cold starts
+    queue on a start lock: the first starts the process, the others connect to
+    it. A running executor is never restarted on another policy.
 
     The process is started in its own session (so that Ctrl-C in the terminal
-    does not kill it mid-order) with its output in ``executor/executor.log``.
-    With ``policy_hash``, a running executor that enforces another policy (the
-    file changed since it started) is stopped and a new one started.
+    does not kill it mid-order) with its output in ``executor.log``.
     """
-    directory = executor_dir(base)
+    directory = executor_dir(base, exchange)
+    start_lock = os.path.join(directory, "start.lock")
+    if not os.access(directory, os.W_OK):
+        # an executor run by its own OS user (README: deployment): connect, never start
+        return ExecutorClient.connect(base, timeout=timeout, venue=exchange)
+    with open(start_lock, "a+", encoding="utf-8") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ExecutionError(
+                        "another signoff is starting the executor and did not finish",
+                        hint=f"see {os.path.join(directory, 'executor.log')}",
+                    ) from None
+                time.sleep(0.05)
+        try:
+            return _connect_or_start(exchange, directory, args, base, timeout, reuse)
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _connect_or_start(
+    exchange: str,
+    directory: str,
+    args: Sequence[str],
+    base: str | None,
+    timeout: float,
+    reuse: bool,
+) -> ExecutorClient:
     if reuse:
         try:
-            client = ExecutorClient.connect(base, timeout=timeout)
+            client = ExecutorClient.connect(base, timeout=timeout, venue=exchange)
         except ExecutionError:
             pass
         else:
@@ -269,15 +334,13 @@ def start_executor(
                 except ExecutionError:
                     client.close()
                 else:
-                    if health.venue != exchange:
+                    if health.venue != exchange:  # pragma: no cover - one directory per venue
                         client.close()
                         raise errors.ExecutorConflict(
-                            f"an executor for {health.venue} is already running (pid {health.pid})",
-                            hint="stop it before starting one for another exchange",
+                            f"an executor for {health.venue} answers for {exchange}",
+                            hint=f"stop it: signoff executor --stop --exchange {exchange}",
                         )
-                    if policy_hash is None or health.policy_hash == policy_hash:
-                        return client
-                    _stop(client, health.pid, timeout)
+                    return client
             else:
                 client.close()
     with contextlib.suppress(FileNotFoundError):
@@ -318,18 +381,6 @@ def start_executor(
         f"the executor did not start within {timeout:.0f} s",
         hint=f"see {log_path}",
     )
-
-
-def _stop(client: ExecutorClient, pid: int, timeout: float) -> None:
-    """Stop an executor this process did not start, and wait (bounded) until it is gone."""
-    client.shutdown()
-    deadline = time.monotonic() + timeout
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(pid):
-        raise ExecutionError(
-            f"the running executor (pid {pid}) did not stop", hint=f"stop it: kill {pid}"
-        )
 
 
 def _startup_failure(log_path: str, code: int | None) -> SignoffError:

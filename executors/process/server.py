@@ -1,11 +1,16 @@
 """``signoff executor``: the executor service behind HTTP on a unix socket.
 
 The process builds one executor (the paper engine, the local exchange through
-ccxt, or a testnet through ccxt), opens the approval key and the journal,
-reconciles what the journal left unfinished, and then answers requests on a
-unix socket in ``$SIGNOFF_HOME/executor`` (mode 0600, in a 0700 directory),
-each carrying the per-run bearer secret from ``run.json`` (also 0600). A lock
-file keeps a second executor from starting on the same home.
+ccxt, or a testnet through ccxt), loads and pins the firm policy
+(``--policy FILE``, default the shipped ``configs/policy.toml``) and the
+identities file, opens its journal and the ledger, reconciles what the journal
+left unfinished, and then answers requests on a unix socket in
+``$SIGNOFF_HOME/executor`` (``executor-<venue>`` for a venue other than the
+local exchange; mode 0600, in a 0700 directory), each carrying the per-run
+bearer secret from ``run.json`` (also 0600). The secret only opens the socket:
+nothing is executed without a person's signature. The peer's uid comes from the
+socket (``SO_PEERCRED``) and is recorded with everything done for it. A lock
+file keeps a second executor from starting on the same home and venue.
 
 It has no wallet operations at all, and it refuses to start against any
 endpoint that is not a testnet, a demo environment or the local exchange.
@@ -22,31 +27,35 @@ import os
 import secrets
 import shutil
 import signal
+import socket
+import struct
 import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TextIO
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from executors.approvals import ApprovalAuthority, ApprovalRefused, ApprovalSettings
+from executors.approvals import NONCE_DB, ApprovalRefused, Gatekeeper, NonceStore
 from executors.base import Executor
 from executors.journal import JOURNAL_FILE, SqliteJournal
 from executors.paper.engine import PaperSettings
 from executors.process.wire import (
     API,
+    ApproveRequest,
     ErrorBody,
     ExecuteRequest,
     Health,
-    IssueRequest,
-    IssueResponse,
+    PolicyInfo,
     QuotesRequest,
+    ResumeRequest,
 )
-from executors.service import ExecutionService
+from executors.service import ExecutionService, PolicySource
 from foundation.clock import Clock, SystemClock
 from foundation.errors import (
     ConfigError,
@@ -77,18 +86,31 @@ class ExecutorOptions:
     exchange: str = "local"
     url: str | None = None
     seed: int = 7
-    approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
-    policy_hash: str | None = None  # decisions from any other policy are refused
+    policy_path: str | None = None  # the firm policy it pins (default: the shipped one)
+    validity: timedelta | None = None  # may shorten the policy's approval validity
+    drift_limit_pct: Decimal | None = None  # may narrow the policy's drift limit
+    db_url: str | None = None  # the ledger it records in (default: $SIGNOFF_DB_URL, home)
+    identities_path: str | None = None  # default: $SIGNOFF_IDENTITIES, home/identities.toml
+    shared: bool = False  # members of its group may connect (its own OS user; see README)
     refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
     paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
 
 
-def executor_dir(base: str | None = None) -> str:
-    path = os.path.join(base or home(create=True), "executor")
+def executor_dir(
+    base: str | None = None, venue: str = "local", *, shared: bool | None = None
+) -> str:
+    """The executor's own directory; one per venue, side by side (``executor`` for local).
+
+    Only the executor itself (``shared`` given) sets its mode: 0700, or 0750 when the
+    members of its group may connect (``signoff executor --shared``).
+    """
+    name = "executor" if venue == "local" else f"executor-{venue}"
+    path = os.path.join(base or home(create=True), name)
     os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    if shared is not None:
+        os.chmod(path, 0o750 if shared else 0o700)
     return path
 
 
@@ -128,12 +150,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def peer_of(request: web.Request) -> str:
+    """Who is on the other end of the socket, as the kernel says (``SO_PEERCRED``)."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None:
+        return "executor"
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return "executor"
+    pid, uid, _gid = struct.unpack("3i", raw)
+    return f"executor (uid {uid}, pid {pid})"
+
+
 @dataclass
 class ExecutorServer:
     service: ExecutionService
     secret: str
     clock: Clock
     started_at: datetime
+    identities: str | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
 
     def app(self) -> web.Application:
@@ -143,10 +181,15 @@ class ExecutorServer:
         r.add_get(f"{API}/markets", self._markets)
         r.add_post(f"{API}/quotes", self._quotes)
         r.add_get(f"{API}/account", self._account)
-        r.add_post(f"{API}/approvals", self._approve)
+        r.add_get(f"{API}/policy", self._policy)
+        r.add_get(f"{API}/counters", self._counters)
         r.add_post(f"{API}/execute", self._execute)
+        r.add_get(f"{API}/waiting", self._waiting)
+        r.add_post(f"{API}/approve", self._approve)
+        r.add_post(f"{API}/resume", self._resume)
         r.add_get(f"{API}/open-orders", self._open_orders)
         r.add_get(f"{API}/order", self._order)
+        r.add_get(f"{API}/journal", self._journal)
         r.add_get(f"{API}/schedule", self._schedule)
         r.add_get(f"{API}/fills", self._fills)
         r.add_post(f"{API}/reconcile", self._reconcile)
@@ -200,6 +243,8 @@ class ExecutorServer:
                 pid=os.getpid(),
                 started_at=self.started_at,
                 policy_hash=self.service.expected_policy_hash,
+                ledger=self.service.ledger.where if self.service.ledger else None,
+                identities=self.identities,
             )
         )
 
@@ -213,31 +258,54 @@ class ExecutorServer:
     async def _account(self, request: web.Request) -> web.Response:
         return _json(await self.service.executor.account())
 
-    async def _approve(self, request: web.Request) -> web.Response:
-        body = IssueRequest.model_validate_json(await self._body(request))
-        issued = await self.service.issue_approval(
-            plan_id=body.plan_id,
-            step=body.step,
-            decision=body.decision,
-            requester=body.requester,
-            approver=body.approver,
-            validity=timedelta(seconds=body.validity_seconds) if body.validity_seconds else None,
-            drift_limit_pct=body.drift_limit_pct,
-        )
+    async def _policy(self, request: web.Request) -> web.Response:
+        policy = self.service.current_policy()
         return _json(
-            IssueResponse(
-                token=issued.token,
-                expires_at=issued.expires_at,
-                price_at_approval=issued.price_at_approval,
+            PolicyInfo(
+                id=policy.id,
+                version=policy.version,
+                hash=policy.hash,
+                source=self.service.policies.path,
+                text=self.service.policies.text,
             )
         )
+
+    async def _counters(self, request: web.Request) -> web.Response:
+        policy = self.service.current_policy()
+        return _json(self.service.counters(policy, self.clock.now()))
 
     async def _execute(self, request: web.Request) -> web.Response:
         body = ExecuteRequest.model_validate_json(await self._body(request))
         result = await self.service.execute(
-            plan_id=body.plan_id, step=body.step, decision=body.decision, token=body.token
+            plan_id=body.plan_id,
+            step=body.step,
+            decision=body.decision,
+            request=body.request,
+            plan_steps=body.plan_steps,
+            personal=body.personal,
+            approval=body.approval,
+            actor=peer_of(request),
         )
         return _json(result)
+
+    async def _waiting(self, request: web.Request) -> web.Response:
+        plan_id = request.query.get("plan_id") or None
+        everything = request.query.get("all") == "1"
+        return _json(self.service.waiting(plan_id, everything=everything))
+
+    async def _approve(self, request: web.Request) -> web.Response:
+        body = ApproveRequest.model_validate_json(await self._body(request))
+        result = await self.service.approve(
+            plan_id=body.plan_id,
+            step_id=body.step_id,
+            approval=body.approval,
+            actor=peer_of(request),
+        )
+        return _json(result)
+
+    async def _resume(self, request: web.Request) -> web.Response:
+        body = ResumeRequest.model_validate_json(await self._body(request))
+        return _json(await self.service.resume(body.plan_id))
 
     async def _open_orders(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol") or None
@@ -257,7 +325,18 @@ class ExecutorServer:
             return web.Response(text="null", content_type="application/json")
         if self.service.journal.get(client_id) is not None:
             self.service.journal.record_state(state, at=self.service.clock.now())
+            self.service._ledger_state(state)
         return _json(state)
+
+    async def _journal(self, request: web.Request) -> web.Response:
+        """What this executor's journal says about one client order id (null: never sent)."""
+        client_id = request.query.get("client_order_id")
+        if not client_id:
+            raise InputError("a journal lookup needs a client order id")
+        entry = self.service.journal.get(client_id)
+        if entry is None:
+            return web.Response(text="null", content_type="application/json")
+        return _json(entry)
 
     async def _schedule(self, request: web.Request) -> web.Response:
         """A recurring step by its client order id, with its runs (null: not a schedule)."""
@@ -317,7 +396,7 @@ async def build_executor(
         if options.url is not None:
             check_url_is_local(options.url)
             raise InputError("the paper engine has no URL", hint="drop --url")
-        state = os.path.join(base, "executor", "paper-state.json")
+        state = os.path.join(executor_dir(base, "paper"), "paper-state.json")
         engine = paper_engine(state)
         feed = SimulatedFeed(
             engine.catalog, seed=options.seed, start=clock.now(), prices=engine.prices()
@@ -411,9 +490,10 @@ def _socket_path(directory: str) -> tuple[str, str | None]:
     return os.path.join(short, SOCKET_NAME), short
 
 
-def _write_private(path: str, text: str) -> None:
+def _write_private(path: str, text: str, mode: int = 0o600) -> None:
     tmp = f"{path}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     os.replace(tmp, path)
@@ -427,29 +507,57 @@ async def serve(
     ready: Callable[[str], None] | None = None,
 ) -> None:
     """Run the executor process until SIGTERM, SIGINT or a shutdown request."""
+    from executors.policy_file import default_policy_path
+    from foundation.identity import IdentityRegistry, identities_path
+    from ledger.service import Ledger
+
     clock = clock or SystemClock()
     base = base or home(create=True)
-    directory = executor_dir(base)
+    directory = executor_dir(base, options.exchange, shared=options.shared)
     lock = _Lock(os.path.join(directory, LOCK_FILE))
     lock.acquire()
     run_file = os.path.join(directory, RUN_FILE)
     short_dir: str | None = None
     runner: web.AppRunner | None = None
+    ledger: Ledger | None = None
+    gatekeeper: Gatekeeper | None = None
     try:
+        # the firm policy and the identities file are pinned here, never chosen by a client
+        policy = PolicySource.load(options.policy_path or default_policy_path())
+        people = options.identities_path or identities_path()
+        registry = IdentityRegistry.load(people) if os.path.exists(people) else None
         journal = SqliteJournal(os.path.join(directory, JOURNAL_FILE))
-        authority = ApprovalAuthority.open(directory)
+        gatekeeper = Gatekeeper(
+            registry, NonceStore(os.path.join(directory, NONCE_DB)), path=people
+        )
+        # TODO(ledger): pass the executor's audit-head signer (ledger.signing) once it lands
+        ledger = Ledger.open(options.db_url, clock=clock)
         async with build_executor(options, base, clock) as executor:
             service = ExecutionService(
                 executor,
                 journal,
-                authority,
+                gatekeeper,
                 clock=clock,
-                settings=options.approvals,
-                expected_policy_hash=options.policy_hash,
+                policy=policy,
+                ledger=ledger,
+                validity=options.validity,
+                drift_limit_pct=options.drift_limit_pct,
             )
             reconciled = await service.start()
             for item in reconciled:
                 log.info("reconciled %s: %s -> %s", item.client_order_id, item.before, item.after)
+            if registry is None:
+                log.warning("no identities file at %s: every step will be refused", people)
+            synced = service.sync_ledger()
+            if synced:
+                log.info("brought %d order(s) in the ledger up to date with the venue", synced)
+            log.info(
+                "enforcing policy %s %s (%s) from %s",
+                policy.policy.id,
+                policy.policy.version,
+                policy.policy.hash,
+                policy.path,
+            )
             run_secret = secrets.token_urlsafe(32)
             register_secret(run_secret, "executor run secret")
             server = ExecutorServer(
@@ -457,6 +565,7 @@ async def serve(
                 secret=run_secret,
                 clock=clock,
                 started_at=clock.now(),
+                identities=people if registry is not None else None,
             )
             socket_path, short_dir = _socket_path(directory)
             with contextlib.suppress(FileNotFoundError):
@@ -471,7 +580,7 @@ async def serve(
                 await site.start()
             finally:
                 os.umask(old_umask)
-            os.chmod(socket_path, 0o600)
+            os.chmod(socket_path, 0o660 if options.shared else 0o600)
             _write_private(
                 run_file,
                 json.dumps(
@@ -483,6 +592,7 @@ async def serve(
                         "started_at": server.started_at.isoformat(),
                     }
                 ),
+                0o640 if options.shared else 0o600,
             )
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
@@ -498,6 +608,10 @@ async def serve(
             await runner.cleanup()
         if short_dir is not None:
             shutil.rmtree(short_dir, ignore_errors=True)
+        if gatekeeper is not None:
+            gatekeeper.close()
+        if ledger is not None:
+            ledger.close()
         lock.release()
 
 
@@ -548,6 +662,9 @@ def main(options: ExecutorOptions) -> int:
             code=getattr(error, "code", None),
         )
         with contextlib.suppress(OSError):
-            _write_private(os.path.join(executor_dir(), START_ERROR_FILE), body.model_dump_json())
+            _write_private(
+                os.path.join(executor_dir(None, options.exchange), START_ERROR_FILE),
+                body.model_dump_json(),
+            )
         raise
     return 0

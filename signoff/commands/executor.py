@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -15,12 +16,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     parser = subparsers.add_parser(
         "executor",
-        help="run the executor process (holds exchange keys and the approval key)",
+        help="run the executor process: the gate (holds exchange keys, decides every step)",
         description=(
-            "Run the executor: the one process that holds exchange keys and the approval "
-            "key, checks every step's decision and approval itself, and sends orders to "
-            "the paper engine, the local exchange or a testnet. signoff starts it when "
-            "needed; run it by hand to watch its log. --status is 1 when no executor runs."
+            "Run the executor: the one process that holds exchange keys. It pins the firm "
+            "policy and the identities file when it starts, decides every step again "
+            "itself, checks the people's signatures, and sends orders to the paper engine, "
+            "the local exchange or a testnet. signoff starts it when needed (with the "
+            "shipped policy); compliance runs it with --policy, ideally as its own OS user. "
+            "--status is 1 when no executor runs."
         ),
         epilog=exit_codes_help(0, 1, 4),
         formatter_class=Formatter,
@@ -30,15 +33,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="local",
         help="paper, local (default; the local exchange, run inside the process unless "
         "--url is given), or a testnet from configs/exchanges.toml "
-        "(binance-testnet, bybit-testnet, okx-demo)",
+        "(binance-testnet, bybit-testnet, okx-demo, hashkey-sandbox)",
     )
     parser.add_argument("--url", help="URL of a running 'signoff localnet' (127.0.0.1 only)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated prices")
     parser.add_argument(
         "--policy",
         metavar="FILE",
-        help="the policy whose decisions and approval settings the executor enforces "
-        "(default: $SIGNOFF_POLICY, else configs/policy.toml)",
+        help="the firm policy the executor pins and enforces (default: the shipped "
+        "configs/policy.toml; clients never choose it)",
+    )
+    parser.add_argument(
+        "--identities",
+        metavar="FILE",
+        help="the identities file it pins (default: $SIGNOFF_IDENTITIES, else "
+        "$SIGNOFF_HOME/identities.toml)",
+    )
+    parser.add_argument(
+        "--db", metavar="URL", help="the ledger it records in (default: $SIGNOFF_DB_URL)"
+    )
+    parser.add_argument(
+        "--shared",
+        action="store_true",
+        help="let members of the executor's group connect (socket 0660, run.json 0640, "
+        "directory 0750): for an executor run as its own OS user",
     )
     parser.add_argument(
         "--approval-validity",
@@ -71,23 +89,23 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(namespace: argparse.Namespace) -> int:
-    from executors.approvals import ApprovalSettings
-    from executors.policy_file import load_policy_file
+    from executors.policy_file import default_policy_path
     from executors.process.server import ExecutorOptions, main
+    from executors.service import PolicySource
 
     if namespace.status or namespace.stop:
-        return _control(stop=namespace.stop)
+        return _control(stop=namespace.stop, venue=namespace.exchange)
     if namespace.refresh <= 0:
         raise UsageError("--refresh must be positive")
-    # with $SIGNOFF_PERSONAL, a personal file may tighten the approval settings;
-    # decisions keep the firm policy's hash either way
-    policy = load_policy_file(namespace.policy)
-    approvals = ApprovalSettings.from_policy(policy.approvals)
-    validity, drift = approvals.validity, approvals.drift_limit_pct
+    # the firm policy only: a personal file travels with each step and only tightens it
+    policy_path = namespace.policy or default_policy_path()
+    PolicySource.load(policy_path)  # a broken file stops here, with its error
+    validity: timedelta | None = None
+    drift: Decimal | None = None
     if namespace.approval_validity is not None:
         if namespace.approval_validity <= 0:
             raise UsageError("--approval-validity must be positive")
-        validity = min(validity, timedelta(seconds=namespace.approval_validity))
+        validity = timedelta(seconds=namespace.approval_validity)
     if namespace.drift_limit is not None:
         try:
             wanted = Decimal(namespace.drift_limit)
@@ -97,17 +115,17 @@ def run(namespace: argparse.Namespace) -> int:
             ) from None
         if not wanted.is_finite() or wanted < 0:
             raise UsageError("--drift-limit must be a non-negative percentage")
-        drift = min(drift, wanted)
+        drift = wanted
     options = ExecutorOptions(
         exchange=namespace.exchange,
         url=namespace.url,
         seed=namespace.seed,
-        approvals=ApprovalSettings(
-            validity=validity,
-            drift_limit_pct=drift,
-            second_approvers=approvals.second_approvers,
-        ),
-        policy_hash=policy.hash,
+        policy_path=os.path.abspath(policy_path),
+        validity=validity,
+        drift_limit_pct=drift,
+        db_url=namespace.db,
+        identities_path=namespace.identities,
+        shared=namespace.shared,
         refresh_seconds=float(namespace.refresh),
         exchanges_file=namespace.exchanges_file,
         paper=paper_settings(namespace),
@@ -115,12 +133,12 @@ def run(namespace: argparse.Namespace) -> int:
     return main(options)
 
 
-def _control(*, stop: bool) -> int:
+def _control(*, stop: bool, venue: str) -> int:
     from executors.process.client import ExecutorClient
     from foundation.errors import ExecutionError
 
     try:
-        client = ExecutorClient.connect()
+        client = ExecutorClient.connect(venue=venue)
         health = client.health()
     except ExecutionError:
         print("no executor is running for this SIGNOFF_HOME")

@@ -1,10 +1,12 @@
 """``signoff run``: parse → resolve → decide → confirm on the terminal → execute → report.
 
 Every stage is written to the ledger before the next acts on it. Steps the policy
-allows run at once; ``confirm`` steps run when you say yes; ``escalate`` steps need a
-second approver named in the policy who is not you; ``deny`` never runs. By default the
-orders go to the local Binance-compatible exchange through the real ccxt code path,
-offline, on the demo paper account.
+allows run at once; ``confirm`` steps run when you say yes (signed with your key);
+``escalate`` steps wait at the executor for a second person's signed approval
+(``signoff approve PLAN:STEP`` in their terminal); ``deny`` never runs. The executor
+decides every step again itself. By default the orders go to the local
+Binance-compatible exchange through the real ccxt code path, offline, on the demo
+paper account.
 """
 
 from __future__ import annotations
@@ -34,27 +36,39 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=Formatter,
         description=(
             "Carry out a request. The policy decides each step: allowed steps run at\n"
-            "once, 'confirm' steps run when you say yes, 'escalate' steps need a second\n"
-            "approver named in the policy (never you), 'deny' steps never run. Every\n"
-            "stage is recorded in the ledger first."
+            "once, 'confirm' steps run when you say yes (signed with your key),\n"
+            "'escalate' steps wait for a second person with the approver role to sign\n"
+            "them (signoff approve PLAN:STEP), 'deny' steps never run. The executor\n"
+            "decides every step again itself. Every stage is recorded in the ledger."
         ),
         epilog=(
             "examples:\n"
             '  signoff run "buy 0.01 BTC"\n'
             '  signoff run "buy 10 SOL at 150" --approve s1\n'
-            '  signoff run "buy 0.2 BTC" --approve s1:risk-desk\n'
+            '  signoff run "buy 0.2 BTC" --approve s1     # then it waits for an approver\n'
+            "  signoff run --resume PLAN                  # after the approver signed\n"
             '  signoff run --exchange paper "sell half my ETH if it drops below 2,000"\n\n'
             + exit_codes_help(EXIT_DONE, EXIT_NOT_DONE, EXIT_FAILED)
         ),
     )
-    parser.add_argument("text", nargs="+", metavar="TEXT", help="the request (quote it)")
+    parser.add_argument("text", nargs="*", metavar="TEXT", help="the request (quote it)")
+    parser.add_argument(
+        "--resume",
+        metavar="PLAN",
+        help="report (and record) what became of a plan's steps that waited for approval",
+    )
     parser.add_argument(
         "--exchange",
         default="local",
         help="local (default: the local exchange, offline, through ccxt), paper, or a "
-        "testnet from configs/exchanges.toml (binance-testnet, bybit-testnet, okx-demo)",
+        "testnet from configs/exchanges.toml (binance-testnet, bybit-testnet, okx-demo, "
+        "hashkey-sandbox)",
     )
-    parser.add_argument("--policy", metavar="FILE", help="the firm's policy file")
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="check that the executor enforces this policy file (refused if it does not)",
+    )
     parser.add_argument("--personal", metavar="FILE", help="your stricter personal file")
     parser.add_argument(
         "--as",
@@ -66,9 +80,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--approve",
         action="append",
         default=[],
-        metavar="STEP[:NAME]",
-        help="approve a gated step without being asked: 's1' as yourself, 's2:risk-desk' "
-        "as a second approver (repeat for several steps)",
+        metavar="STEP",
+        help="sign a gated step without being asked (repeat for several steps); an "
+        "escalated step then waits for a second person",
     )
     parser.add_argument(
         "--no-input",
@@ -103,26 +117,37 @@ def _reader(console: Console) -> Callable[[str], str]:
     return read
 
 
-def _approvals_given(values: list[str]) -> dict[str, str | None]:
+def _approvals_given(values: list[str]) -> set[str]:
     from foundation.errors import UsageError
 
-    given: dict[str, str | None] = {}
+    given: set[str] = set()
     for value in values:
-        step, _, name = value.partition(":")
+        step, colon, name = value.partition(":")
         step, name = step.strip(), name.strip()
         if not step:
             raise UsageError(f"--approve {value!r}: name the step, e.g. --approve s1")
-        given[step] = name or None
+        if colon:
+            raise UsageError(
+                f"--approve {value!r}: typing a name approves nothing",
+                hint=f"{name or 'the approver'} signs with their own key: "
+                "'signoff approve PLAN:STEP' in their terminal",
+            )
+        given.add(step)
     return given
 
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from foundation.errors import UsageError
     from signoff.commands.parse import request_parser
     from signoff.session import Session
 
     text = " ".join(args.text).strip()
+    if bool(text) == bool(args.resume):
+        raise UsageError(
+            "give a request or --resume PLAN (not both)", hint='signoff run "buy 0.01 BTC"'
+        )
     given = _approvals_given(args.approve)
     modes = request_parser(args)  # a usage error (no model, no key) before anything starts
     # off a terminal rich would wrap at 80 columns
@@ -143,6 +168,15 @@ def run(args: argparse.Namespace) -> int:
     with session:
         for line in session.reconcile():
             console.print(f"[dim]since the last run: {escape(line)}[/]")
+        if args.resume:
+            if modes is not None:
+                modes.close()
+            outcomes = session.resume(args.resume)
+            if not outcomes:
+                console.print(f"plan {escape(args.resume)} has no step that waited for approval")
+                return 1
+            _print_outcomes(console, outcomes)
+            return exit_code(outcomes)
         try:
             proposal = session.propose(text, parser=modes)
         finally:
@@ -161,6 +195,12 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_NOT_DONE
         outcomes = session.execute(proposal, approvals)
         _print_outcomes(console, outcomes)
+        if any(o.status == "waiting" for o in outcomes):
+            console.print(
+                "[dim]An approver signs it in their terminal (signoff approvals; signoff "
+                f"approve {proposal.plan_id}:STEP); then: signoff run --resume "
+                f"{proposal.plan_id}[/]"
+            )
         _footer(console, proposal)
         return exit_code(outcomes)
 
@@ -178,14 +218,14 @@ def _ask(
     console: Console,
     session: Session,
     proposal: Proposal,
-    given: dict[str, str | None],
+    given: set[str],
     interactive: bool,
     read: Callable[[str], str],
 ) -> dict[str, Approval]:
     from rich.markup import escape
 
-    from foundation.errors import ApprovalError, UsageError
-    from signoff.answers import approve_prompt, confirm_prompt, is_yes, language_of
+    from foundation.errors import ApprovalError, IdentityError, UsageError
+    from signoff.answers import confirm_prompt, is_yes, language_of
     from signoff.steps_text import describe_resolved
 
     language = language_of(proposal.text)
@@ -198,39 +238,37 @@ def _ask(
         sid = step.step_id
         what = describe_resolved(step)
         if sid in given:
-            approver = given[sid] or session.actor
+            pass
         elif not interactive:
             console.print(f"[yellow]{sid} not approved[/] ({decision.decision}): {escape(what)}")
             continue
         elif decision.decision == "confirm":
             if not is_yes(read(confirm_prompt(sid, what, language))):
-                session.reject(proposal, sid, session.actor)
+                session.reject(proposal, sid)
                 console.print(f"[dim]{sid} rejected; it will not run.[/]")
                 continue
-            approver = session.actor
         else:
-            names = ", ".join(session.policy.approvals.second_approvers) or "nobody"
-            approver = read(
-                f"{sid} needs a second approver ({names}), not {session.actor}.\n"
-                f"  {what}\n  Approver's name (empty: leave it unapproved): "
-            ).strip()
-            if not approver:
-                continue
-            if not is_yes(read(approve_prompt(approver, sid, language))):
-                session.reject(proposal, sid, approver)
-                console.print(f"[dim]{sid} rejected by {escape(approver)}; it will not run.[/]")
+            names = ", ".join(session.policy.approvals.second_approvers) or "the approver role"
+            answer = read(
+                f"{sid} needs a second person ({names}), not {session.actor}.\n"
+                f"  {what}\n  Ask for their approval (it waits for them)? [y/N] "
+            )
+            if not is_yes(answer):
+                session.reject(proposal, sid)
+                console.print(f"[dim]{sid} not asked for; it will not run.[/]")
                 continue
         try:
-            approvals[sid] = session.approve(proposal, sid, approver)
-        except ApprovalError as error:
-            console.print(f"[red]{sid} not approved:[/] {escape(error.message)}")
+            approvals[sid] = session.approve(proposal, sid)
+        except (ApprovalError, IdentityError) as error:
+            console.print(f"[red]{sid} not signed:[/] {escape(error.message)}")
             if error.hint:
                 console.print(f"  [dim]{escape(error.hint)}[/]")
             continue
-        console.print(
-            f"[green]{sid} approved by {escape(approver)}[/] (valid until "
-            f"{approvals[sid].expires_at:%H:%M:%S} UTC)"
-        )
+        if decision.decision == "confirm":
+            console.print(
+                f"[green]{sid} confirmed by {escape(session.actor)}[/] (signed; valid until "
+                f"{approvals[sid].expires_at:%H:%M:%S} UTC)"
+            )
     return approvals
 
 
@@ -282,7 +320,13 @@ def _print_outcomes(console: Console, outcomes: list[Outcome]) -> None:
 
     from signoff.steps_text import outcome_word
 
-    styles = {"executed": "green", "skipped": "dim", "refused": "red", "failed": "red"}
+    styles = {
+        "executed": "green",
+        "skipped": "dim",
+        "refused": "red",
+        "failed": "red",
+        "waiting": "magenta",
+    }
     for outcome in outcomes:
         word = outcome_word(outcome.status, outcome.orders)
         console.print(

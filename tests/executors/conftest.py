@@ -6,19 +6,19 @@ import os
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from executors.approvals import ApprovalAuthority, ApprovalSettings
+from executors.approvals import Gatekeeper, NonceStore
 from executors.catalog import MarketCatalog, load_demo_account, load_market_catalog
 from executors.ccxt_exec import CcxtExecutor
 from executors.journal import SqliteJournal
+from executors.localnet.run import read_url_file
 from executors.localnet.server import Credentials, LocalExchange
 from executors.paper.engine import PaperEngine, engine_from
-from executors.service import ExecutionService
+from executors.service import ExecutionService, PolicySource
 from executors.testing import (
     FAST_LOCAL,
     START,
@@ -28,6 +28,9 @@ from executors.testing import (
     wait_for,
 )
 from foundation.clock import FakeClock, SystemClock
+from foundation.identity import IdentityRegistry, SigningKey
+from ledger.service import Ledger
+from tests.executors.gatekit import GATE_POLICY, People, identities_text
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +48,37 @@ def engine(catalog: MarketCatalog, clock: FakeClock) -> PaperEngine:
     return engine_from(catalog, load_demo_account(clock.now()))
 
 
+@pytest.fixture(scope="session")
+def people() -> People:
+    """alice and bob trade; risk-desk approves; carol approves but the policy does not list
+    her; ann both trades and approves (listed)."""
+    return People(
+        {name: SigningKey.generate(name) for name in ("alice", "bob", "risk-desk", "carol", "ann")}
+    )
+
+
 @pytest.fixture
-def authority(tmp_path: Path) -> Iterator[ApprovalAuthority]:
-    auth = ApprovalAuthority.open(str(tmp_path / "keys"))
-    yield auth
-    auth.close()
+def gatekeeper(tmp_path: Path, people: People) -> Iterator[Gatekeeper]:
+    registry = IdentityRegistry.from_bytes(
+        identities_text(people).encode(), source=str(tmp_path / "identities.toml")
+    )
+    keeper = Gatekeeper(registry, NonceStore(str(tmp_path / "nonces.sqlite")))
+    yield keeper
+    keeper.close()
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text(GATE_POLICY)
+    return path
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    opened = Ledger.open(f"sqlite:///{tmp_path / 'ledger.sqlite3'}")
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
@@ -85,16 +114,23 @@ async def ccxt_local(localnet: LocalExchange) -> AsyncIterator[CcxtExecutor]:
 
 @pytest_asyncio.fixture
 async def gate(
-    ccxt_local: CcxtExecutor, journal: SqliteJournal, authority: ApprovalAuthority
+    ccxt_local: CcxtExecutor,
+    journal: SqliteJournal,
+    gatekeeper: Gatekeeper,
+    policy_file: Path,
+    ledger: Ledger,
 ) -> AsyncIterator[ExecutionService]:
-    """The execution service in front of ccxt and the local exchange."""
+    """The execution service in front of ccxt and the local exchange, with its own policy
+    file (tests may change it), identities and ledger."""
     service = ExecutionService(
         ccxt_local,
         journal,
-        authority,
+        gatekeeper,
         clock=SystemClock(),
-        settings=ApprovalSettings(drift_limit_pct=Decimal("1")),
+        policy=PolicySource.load(str(policy_file)),
+        ledger=ledger,
     )
+    service._record_policy_version(service.policies.policy, service.policies.text)
     yield service
 
 
@@ -111,9 +147,19 @@ def localnet_process(_isolated_env: Path) -> Iterator[LocalnetProcess]:
         env={**os.environ, "SIGNOFF_HOME": str(home)},
     )
     try:
-        wait_for(lambda: url_file.exists() or process.poll() is not None, 30, "localnet")
-        assert process.poll() is None, (home.parent / "localnet.log").read_text()
-        yield LocalnetProcess(process=process, url=url_file.read_text().strip(), home=home)
+        url: list[str] = []
+
+        def ready() -> bool:
+            found = read_url_file(str(url_file))
+            if found is not None:
+                url.append(found)
+            return found is not None or process.poll() is not None
+
+        wait_for(ready, 30, "localnet")
+        log_text = (home.parent / "localnet.log").read_text
+        assert process.poll() is None, log_text()
+        assert url, log_text()
+        yield LocalnetProcess(process=process, url=url[-1], home=home)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -122,3 +168,23 @@ def localnet_process(_isolated_env: Path) -> Iterator[LocalnetProcess]:
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def paper_gate(
+    engine: PaperEngine,
+    clock: FakeClock,
+    journal: SqliteJournal,
+    gatekeeper: Gatekeeper,
+    policy_file: Path,
+) -> ExecutionService:
+    """The same gate over the paper engine, on a fake clock (no ledger: any plan id)."""
+    from executors.paper.executor import PaperExecutor
+
+    return ExecutionService(
+        PaperExecutor(engine, clock),
+        journal,
+        gatekeeper,
+        clock=clock,
+        policy=PolicySource.load(str(policy_file)),
+    )

@@ -31,7 +31,13 @@ KEYS = ApiKeys(api_key=Secret("k" * 64), secret=Secret("s" * 64))
 
 def test_shipped_profiles_are_all_sandboxes() -> None:
     profiles = load_venue_profiles()
-    assert set(profiles) == {"local", "binance-testnet", "bybit-testnet", "okx-demo"}
+    assert set(profiles) == {
+        "local",
+        "binance-testnet",
+        "bybit-testnet",
+        "okx-demo",
+        "hashkey-sandbox",
+    }
     assert profiles["local"].local
     assert profiles["okx-demo"].password_env == "OKX_DEMO_PASSPHRASE"
 
@@ -64,7 +70,7 @@ async def _build(ccxt_id: str, sandbox: bool = True, **patch: Any) -> Any:
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("ccxt_id", ["binance", "bybit", "okx"])
+@pytest.mark.parametrize("ccxt_id", ["binance", "bybit", "okx", "hashkey"])
 async def test_sandbox_mode_of_each_exchange_passes(ccxt_id: str) -> None:
     exchange = await _build(ccxt_id)
     try:

@@ -63,7 +63,7 @@ def close_to(shown: str | None, deviation: str) -> bool:
     """An observed percentage as shown (rounded, never under the value) near ``deviation``."""
     assert shown is not None
     assert shown.endswith("%")
-    return abs(Decimal(shown[:-1]) - Decimal(deviation)) <= Decimal("0.01")
+    return abs(Decimal(shown[:-1].lstrip("~≈")) - Decimal(deviation)) <= Decimal("0.01")
 
 
 @pytest.mark.parametrize(("reference", "side", "price", "deviation", "shown", "ref"), CASES)

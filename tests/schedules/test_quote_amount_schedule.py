@@ -11,22 +11,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from executors.approvals import ApprovalAuthority
+from executors.approvals import Gatekeeper, NonceStore
 from executors.base import OrderRequest
 from executors.catalog import MarketCatalog, load_demo_account, load_market_catalog
 from executors.journal import SqliteJournal
 from executors.paper.engine import PaperEngine, engine_from
 from executors.paper.executor import PaperExecutor
 from executors.schedule_runs import run_quantity, size_run
-from executors.service import ExecutionService
-from executors.testing import START, decision
+from executors.service import ExecutionService, PolicySource
+from executors.testing import START
 from foundation.clock import FakeClock
+from foundation.identity import IdentityRegistry, SigningKey
 from intent.plan import Plan
 from intent.resolve import resolve
 from intent.resolved import ResolvedOrder
 from signoff.intents import parse_request
 from signoff.session import Session
 from signoff.steps_text import describe_resolved
+from tests.executors.gatekit import GATE_POLICY, ROLES, People, honest, identities_text, signed
 from tests.session.conftest import session  # noqa: F401 - the real session fixture
 
 D = Decimal
@@ -98,14 +100,32 @@ def test_each_run_is_sized_at_its_own_price(catalog: MarketCatalog) -> None:
 async def test_the_executor_spends_the_amount_at_each_run(
     catalog: MarketCatalog, tmp_path: Path
 ) -> None:
+    people = People({name: SigningKey.generate(name) for name in ROLES})
+    registry = IdentityRegistry.from_bytes(
+        identities_text(people).encode(), source=str(tmp_path / "identities.toml")
+    )
+    keeper = Gatekeeper(registry, NonceStore(str(tmp_path / "nonces.sqlite")))
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(GATE_POLICY)
     clock = FakeClock(START)
     engine: PaperEngine = engine_from(catalog, load_demo_account(START))
     journal = SqliteJournal(str(tmp_path / "journal.sqlite"))
-    authority = ApprovalAuthority.open(str(tmp_path / "keys"))
     try:
-        gate = ExecutionService(PaperExecutor(engine, clock), journal, authority, clock=clock)
+        gate = ExecutionService(
+            PaperExecutor(engine, clock),
+            journal,
+            keeper,
+            clock=clock,
+            policy=PolicySource.load(str(policy_file)),
+        )
         step = _resolved(catalog, "buy 20 USDT of BTC every day for 3 days")
-        first = await gate.execute(plan_id="p1", step=step, decision=decision("s1", "allow"))
+        shown = await honest(gate, "p1", step)
+        first = await gate.execute(
+            plan_id="p1",
+            step=step,
+            decision=shown,
+            request=signed(people["alice"], gate, "p1", step, shown),
+        )
         [run1] = first.orders
         engine.set_price("BTC/USDT", D(33750), clock.now())  # half the start price
         clock.advance(timedelta(days=1))
@@ -120,7 +140,7 @@ async def test_the_executor_spends_the_amount_at_each_run(
             assert run.average_price is not None
             assert run.filled * run.average_price <= D(20) * D("1.01")  # slippage at most
     finally:
-        authority.close()
+        keeper.close()
         journal.close()
 
 

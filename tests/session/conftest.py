@@ -15,8 +15,23 @@ from signoff.session import Session
 from tests.conftest import REPO
 
 
+def write_identities(home: Path, people: dict[str, list[str]]) -> None:
+    """As compliance would: each person's key pair (kept in their key directory) and the
+    identities file listing them with their roles."""
+    from foundation.identity import SigningKey, identities_path, key_path
+
+    home.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, roles in people.items():
+        key = SigningKey.generate(name)
+        key.save(key_path(name), None)
+        lines.append(key.identity_line(roles))
+    Path(identities_path()).write_text("".join(lines))
+
+
 @pytest.fixture
 def session(signoff_home: Path) -> Iterator[Session]:
+    write_identities(signoff_home, {"alice": ["trader"], "risk-desk": ["approver"]})
     started = Session.start(exchange="local", actor="alice")
     try:
         yield started

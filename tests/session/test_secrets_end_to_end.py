@@ -15,7 +15,7 @@ CONFIGURED = {
     "OPENAI_API_KEY": "sk-known-secret-llm-0c6a",
 }
 # files that exist to hold a secret (0600, only ever read by the executor)
-HOLDERS = {"approval.key", "run.json", "embedded-state.json", "credentials.json"}
+HOLDERS = {"alice.key", "run.json", "embedded-state.json", "credentials.json"}
 
 
 def _run_secrets(home: Path) -> list[str]:
@@ -27,9 +27,9 @@ def _run_secrets(home: Path) -> list[str]:
             for k, v in json.loads(run_file.read_text()).items()
             if "secret" in k and isinstance(v, str)
         ]
-    key_file = home / "executor" / "approval.key"
+    key_file = home / "keys" / "alice.key"  # the person's own signing key
     if key_file.exists():
-        found.append(key_file.read_text().strip())
+        found += [ln for ln in key_file.read_text().splitlines() if not ln.startswith("-----")]
     return [s for s in found if len(s) >= 8]
 
 
@@ -49,7 +49,7 @@ def test_no_configured_or_generated_secret_is_written_anywhere(home: Path) -> No
     assert "filled" in outputs[0]
 
     secrets = [*CONFIGURED.values(), *_run_secrets(home)]
-    assert len(secrets) >= len(CONFIGURED) + 2  # the run secret and the approval key too
+    assert len(secrets) >= len(CONFIGURED) + 2  # the run secret and alice's private key too
     for text in outputs:
         for secret in secrets:
             assert secret not in text

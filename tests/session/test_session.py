@@ -3,14 +3,17 @@ steps reach the (local) exchange; restarts reconcile by client order id."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
+from executors.approvals import ApprovalRefused, sign_request
 from executors.ids import client_order_id
 from foundation.errors import ApprovalError
+from foundation.identity import load_signing_key
 from intent.resolved import ResolvedOrder
 from ledger.tables import AuditRecord
 from signoff.session import Session, counters_from_ledger
@@ -57,7 +60,7 @@ def test_a_confirm_step_runs_only_once_approved(session: Session) -> None:
     assert session.executor.open_orders() == []
     assert session.ledger.order(client_order_id(proposal.plan_id, "s1")) is None
 
-    approval = session.approve(proposal, "s1", "alice")
+    approval = session.approve(proposal, "s1")
     [done] = session.execute(proposal, {"s1": approval})
     assert done.status == "executed"
     [resting] = session.executor.open_orders()
@@ -72,13 +75,14 @@ def test_a_confirm_step_runs_only_once_approved(session: Session) -> None:
 
 def test_a_step_is_sent_once_and_an_approval_used_once(session: Session) -> None:
     proposal = session.propose("buy 10 SOL at 150")
-    approval = session.approve(proposal, "s1", "alice")
+    approval = session.approve(proposal, "s1")
     session.execute(proposal, {"s1": approval})
     [again] = session.execute(proposal, {"s1": approval})
     assert again.status == "skipped"
     assert "already sent" in again.detail
     assert len(session.executor.open_orders()) == 1
     # the ledger itself refuses a second use of the approval
+    assert approval.approval_id is not None
     with pytest.raises(ApprovalError):
         session.ledger.record_approval_used(approval_id=approval.approval_id, actor="alice")
 
@@ -89,14 +93,28 @@ def test_an_escalated_step_needs_a_second_approver_who_is_not_the_requester(
     proposal = session.propose("buy 0.2 BTC")
     [(_, decision)] = proposal.pairs
     assert decision.decision == "escalate"
-    with pytest.raises(ApprovalError, match="may not approve"):
-        session.approve(proposal, "s1", "alice")
-    with pytest.raises(ApprovalError):
-        session.approve(proposal, "s1", "bob")  # not named in the policy
-    approval = session.approve(proposal, "s1", "risk-desk")
-    [done] = session.execute(proposal, {"s1": approval})
+    # typing a name approves nothing
+    with pytest.raises(ApprovalError, match="typing a name approves nothing"):
+        session.approve(proposal, "s1", "risk-desk")
+    request = session.approve(proposal, "s1")  # alice asks, with her key
+    [waiting] = session.execute(proposal, {"s1": request})
+    assert waiting.status == "waiting"
+    assert session.executor.open_orders() == []
+    [view] = session.waiting()
+    assert (view.plan_id, view.step_id, view.requester) == (proposal.plan_id, "s1", "alice")
+    # alice cannot give the second signature herself
+    with pytest.raises(ApprovalRefused) as err:
+        session.approve_waiting(proposal.plan_id, "s1")
+    assert err.value.code == "NO_ROLE"
+    desk = load_signing_key("risk-desk")
+    done = session.approve_waiting(proposal.plan_id, "s1", key=desk)
     assert done.status == "executed"
     assert done.orders[0].status == "filled"
+    [resumed] = session.resume(proposal.plan_id)
+    assert resumed.status == "executed"
+    view_order = session.ledger.order(client_order_id(proposal.plan_id, "s1"))
+    assert view_order is not None
+    assert view_order.status == "filled"
 
 
 def test_a_denied_step_never_reaches_the_exchange(session: Session) -> None:
@@ -104,20 +122,42 @@ def test_a_denied_step_never_reaches_the_exchange(session: Session) -> None:
     [(step, decision)] = proposal.pairs
     assert decision.decision == "deny"
     with pytest.raises(ApprovalError):
-        session.approve(proposal, "s1", "risk-desk")
+        session.approve(proposal, "s1")
     [outcome] = session.execute(proposal, {})
     assert outcome.status == "skipped"
-    # asked directly, the executor refuses it too
+    # asked directly, signed and shown as allowed, the executor refuses it too
     assert isinstance(step, ResolvedOrder)
-    with pytest.raises(ApprovalError):
-        session.executor.execute(plan_id=proposal.plan_id, step=step, decision=decision)
+    with pytest.raises(ApprovalRefused) as err:
+        session.executor.execute(
+            plan_id=proposal.plan_id,
+            step=step,
+            decision=decision,
+            request=session.sign(proposal, "s1"),
+        )
+    assert err.value.code == "DENIED"
+    forged = decision.model_copy(update={"decision": "allow"})
+    with pytest.raises(ApprovalRefused) as err:
+        session.executor.execute(
+            plan_id=proposal.plan_id,
+            step=step,
+            decision=forged,
+            request=sign_request(
+                session.key,  # type: ignore[arg-type]
+                plan_id=proposal.plan_id,
+                step=step,
+                decision=forged,
+                now=session.clock.now(),
+                validity=timedelta(minutes=5),
+            ),
+        )
+    assert err.value.code == "DECISION_MISMATCH"
     assert session.executor.open_orders() == []
     assert session.ledger.order(client_order_id(proposal.plan_id, "s1")) is None
 
 
 def test_a_rejection_is_recorded_and_the_step_does_not_run(session: Session) -> None:
     proposal = session.propose("buy 10 SOL at 150")
-    session.reject(proposal, "s1", "alice")
+    session.reject(proposal, "s1")
     [outcome] = session.execute(proposal, {})
     assert outcome.status == "skipped"
     story = session.ledger.plan_story(proposal.plan_id)
@@ -175,16 +215,24 @@ def test_a_restart_reconciles_orders_the_ledger_has_not_seen_finish(session: Ses
             quantity=step.quantity,
             actor="alice",
         )
-    # s1 reached the exchange but its reply was never recorded (a crash); s2 never left
-    session.executor.execute(plan_id=proposal.plan_id, step=s1, decision=d1)
+    # s1 was sent by the executor (which writes what the venue says into the ledger);
+    # s2's intent was written by a client that stopped before sending it
+    session.executor.execute(
+        plan_id=proposal.plan_id,
+        step=s1,
+        decision=d1,
+        request=session.sign(proposal, "s1"),
+        plan_steps=(s1, s2),
+    )
     assert {v.client_order_id for v in session.ledger.unfinished_orders()} == {
-        client_order_id(proposal.plan_id, "s1"),
         client_order_id(proposal.plan_id, "s2"),
     }
 
     lines = session.reconcile()
 
-    assert len(lines) == 2
+    assert lines == [
+        f"{client_order_id(proposal.plan_id, 's2')}: never reached the venue; recorded as rejected"
+    ]
     first = session.ledger.order(client_order_id(proposal.plan_id, "s1"))
     second = session.ledger.order(client_order_id(proposal.plan_id, "s2"))
     assert first is not None
@@ -216,3 +264,28 @@ def test_a_recurring_step_records_each_run_and_survives_a_restart(session: Sessi
     assert again is not None
     assert again.status == "open"
     assert session.ledger.verify().ok
+
+
+def test_reconciling_leaves_another_venues_orders_alone(session: Session) -> None:
+    """Attack: switching --exchange marked another venue's live order as never placed."""
+    proposal = session.propose("buy 10 SOL at 150")
+    [(step, _)] = proposal.pairs
+    assert isinstance(step, ResolvedOrder)
+    coid = client_order_id(proposal.plan_id, "s1")
+    session.ledger.record_order_intent(
+        plan_id=proposal.plan_id,
+        step_id="s1",
+        client_order_id=coid,
+        venue="paper",  # placed through another venue's executor
+        symbol=step.symbol,
+        side=step.side,
+        order_type=step.order_type,
+        quantity=step.quantity,
+        limit_price=step.limit_price,
+        actor="alice",
+    )
+    assert session.venue == "local"
+    assert session.reconcile() == []
+    view = session.ledger.order(coid)
+    assert view is not None
+    assert view.status == "intent"  # untouched: its own executor reconciles it
