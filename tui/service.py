@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from intent.resolved import ResolvedStep
     from policy.decision import StepDecision
     from signoff.session import Approval, Proposal, Session
+    from signoff.session import Outcome as SessionOutcome
 
 # the executor answers in milliseconds; slower than this is worth saying
 SLOW_SECONDS = 1.0
@@ -69,8 +70,9 @@ class Options:
     db_url: str | None = None
     actor: str | None = None
     executor_args: tuple[str, ...] = ()
-    # start the executor the TUI uses; False for a session handed in ready-made
+    # load (or, on the offline first run, create) the person's signing key
     local_identity: bool = True
+    key: SigningKey | None = None
 
 
 @dataclass
@@ -80,6 +82,8 @@ class _PlanState:
     approvals: dict[str, Approval] = field(default_factory=dict)
     rejected: set[str] = field(default_factory=set)
     submitted: bool = False
+    asked: set[str] = field(default_factory=set)  # escalated steps sent to wait at the executor
+    settled: set[str] = field(default_factory=set)  # of those, approved or rejected since
 
 
 class Service:
@@ -116,12 +120,13 @@ class Service:
         """Open the session (starting the executor when needed); reconcile after a restart."""
         with self._lock:
             if self._session is None:
-                if self.options.local_identity:
-                    self.key = _signing_key(self.options.actor, self._passphrase)
-                    self._role = _role_of(self.key.name) or "unknown"
-                self._session = self._opener(self.options)
-            else:
-                self._role = _role_of(self._session.actor) or self._role
+                options = self.options
+                if options.local_identity and options.key is None:
+                    self.key = _signing_key(options.actor, self._passphrase)
+                    options = replace(options, key=self.key)
+                self._session = self._opener(options)
+            self.key = self._session.key or self.key
+            self._role = _role_of(self._session.actor) or self._role
             return self._session.reconcile()
 
     def unlock(self, passphrase: str) -> None:
@@ -201,13 +206,24 @@ class Service:
             elif step.decision == "confirm":
                 out[step.step_id] = ("needs-confirm", "press x to review and confirm")
             elif step.decision == "escalate":
-                out[step.step_id] = ("waiting", " or ".join(self.approvers()))
+                who = " or ".join(self.approvers())
+                if step.step_id in plan.asked:
+                    out[step.step_id] = ("waiting", f"for {who}")
+                else:
+                    out[step.step_id] = ("waiting", f"x asks {who}")
             else:
                 out[step.step_id] = ("ready", "runs when you press x")
         return out
 
     def approvers(self) -> tuple[str, ...]:
-        return tuple(self.session.policy.approvals.second_approvers) or ("nobody",)
+        """Who may approve an escalated step: the identities with the approver role."""
+        return self._approvers(exclude=self.session.actor)
+
+    def _approvers(self, *, exclude: str) -> tuple[str, ...]:
+        """Identities with the approver role whom the policy names as second approvers."""
+        named = set(self.session.policy.approvals.second_approvers)
+        names = tuple(n for n in _approvers(exclude=exclude) if not named or n in named)
+        return names or ("nobody",)
 
     def valid_for_seconds(self) -> int:
         return int(self.session.policy.approvals.valid_for.total_seconds())
@@ -225,7 +241,7 @@ class Service:
         with self._lock:
             plan = self._plans[plan_id]
             session = self.session
-            approval = session.approve(plan.proposal, step_id, session.actor)
+            approval = session.approve(plan.proposal, step_id)
             plan.approvals[step_id] = approval
             plan.rejected.discard(step_id)
             return Approved(step_id, approval.approver, approval.expires_at)
@@ -233,7 +249,7 @@ class Service:
     def reject(self, plan_id: str, step_id: str) -> None:
         with self._lock:
             plan = self._plans[plan_id]
-            self.session.reject(plan.proposal, step_id, self.session.actor)
+            self.session.reject(plan.proposal, step_id)
             plan.rejected.add(step_id)
             plan.approvals.pop(step_id, None)
 
@@ -252,15 +268,25 @@ class Service:
                 if approval.expires_at <= now:
                     del plan.approvals[sid]
                     asked_again.append(Outcome(sid, "ask-again", "the approval expired"))
+            for row in plan.view.steps:
+                sid = row.step_id
+                if row.decision == "escalate" and not ({sid} & (plan.asked | plan.rejected)):
+                    # the requester signs; the step then waits at the executor
+                    plan.approvals[sid] = self.session.approve(plan.proposal, sid)
             outcomes = self.session.execute(plan.proposal, dict(plan.approvals))
             out: list[Outcome] = []
             again = {o.step_id for o in asked_again}
             for outcome in outcomes:
                 sid = outcome.step_id
-                if outcome.status == "executed":
+                if outcome.status == "waiting":
+                    plan.asked.add(sid)
+                    plan.approvals.pop(sid, None)
+                    who = " or ".join(self.approvers())
+                    out.append(Outcome(sid, "waiting", f"for {who}"))
+                elif outcome.status == "executed":
                     out.append(Outcome(sid, "executed", outcome.detail))
                 elif outcome.status == "refused":
-                    if _error_code(outcome.detail) in ("EXPIRED", "CONFIRM_AGAIN", "REPLAYED"):
+                    if _error_code(outcome.detail) in ("EXPIRED", "CONFIRM_AGAIN"):
                         plan.approvals.pop(sid, None)
                         out.append(Outcome(sid, "ask-again", outcome.detail))
                     else:
@@ -280,26 +306,32 @@ class Service:
             return out
 
     def approve_waiting(self, plan_id: str, step_id: str) -> list[Outcome]:
-        """The signed-in person approves a step that waits for a second person."""
-        self.approve(plan_id, step_id)
-        return self.follow(plan_id)
+        """Sign, as the signed-in person, the approval of a step that waits at the executor;
+        the executor checks the signature and the role and sends the step once."""
+        with self._lock:
+            outcome = self.session.approve_waiting(plan_id, step_id)
+        return [_outcome(outcome)]
 
     def reject_waiting(self, plan_id: str, step_id: str) -> None:
-        self.reject(plan_id, step_id)
+        with self._lock:
+            self.session.reject_waiting(plan_id, step_id, "rejected in the terminal UI")
 
     def follow(self, plan_id: str) -> list[Outcome]:
-        """Where a submitted plan's waiting steps stand now (an approved one is sent)."""
+        """Where the plan's steps that waited stand now (approved elsewhere: sent)."""
         with self._lock:
             plan = self._plans.get(plan_id)
-            if plan is None:
+            if plan is None or not plan.asked - plan.settled:
                 return []
-            if not plan.submitted:  # approved; it runs when the person submits the plan
-                return [
-                    Outcome(sid, state, detail)
-                    for sid, (state, detail) in self.states(plan_id).items()
-                    if state == "approved"
-                ]
-            return self.execute(plan_id)
+            outcomes = [_outcome(o) for o in self.session.resume(plan_id)]
+        changed = [
+            o for o in outcomes if o.step_id in plan.asked - plan.settled and o.state != "waiting"
+        ]
+        plan.settled.update(o.step_id for o in changed)
+        return changed
+
+    def waiting_plans(self) -> list[str]:
+        """Plans with steps that wait for a second person."""
+        return [pid for pid, plan in self._plans.items() if plan.asked - plan.settled]
 
     def cancel_all(self) -> list[Outcome]:
         """Cancel this account's open orders and stop its schedules, as a recorded request."""
@@ -308,29 +340,29 @@ class Service:
             return self.execute(view.plan_id)
 
     def pending(self) -> list[Pending]:
-        """Escalated steps of this session's plans that wait for a second approver."""
-        session = self.session
+        """Escalated steps that wait at the executor for a second person's signature."""
+        from signoff.steps_text import describe_resolved
+
+        with self._lock:
+            session = self.session
+            views = session.waiting()
+        approver = "approver" in self._role.split(", ")
         out: list[Pending] = []
-        for plan_id, plan in self._plans.items():
-            for row in plan.view.steps:
-                if row.decision != "escalate":
-                    continue
-                if row.step_id in plan.approvals or row.step_id in plan.rejected:
-                    continue
-                if session.ledger.order(_coid(plan_id, row.step_id)) is not None:
-                    continue
-                out.append(
-                    Pending(
-                        plan_id=plan_id,
-                        step_id=row.step_id,
-                        summary=row.summary,
-                        decision=row.decision,
-                        requester=session.actor,
-                        approvers=self.approvers(),
-                        reasons=row.reasons,
-                        may_approve=session.may_approve(plan.proposal, row.step_id, session.actor),
-                    )
+        for view in views:
+            if view.status != "waiting":
+                continue
+            out.append(
+                Pending(
+                    plan_id=view.plan_id,
+                    step_id=view.step_id,
+                    summary=describe_resolved(view.step),
+                    decision=view.decision.decision,
+                    requester=view.requester,
+                    approvers=self._approvers(exclude=view.requester),
+                    reasons=_reasons(view.decision),
+                    may_approve=approver and view.requester != session.actor,
                 )
+            )
         return out
 
     # ------------------------------------------------------------------ the account
@@ -477,7 +509,36 @@ def _open_session(options: Options) -> Session:
         db_url=options.db_url,
         actor=options.actor,
         executor_args=options.executor_args,
+        key=options.key,
     )
+
+
+def _outcome(outcome: SessionOutcome) -> Outcome:
+    if outcome.status == "executed":
+        return Outcome(outcome.step_id, "executed", outcome.detail)
+    if outcome.status == "waiting":
+        return Outcome(outcome.step_id, "waiting", outcome.detail)
+    if outcome.status == "skipped" and outcome.detail.startswith("already sent"):
+        return Outcome(outcome.step_id, "executed", outcome.detail)
+    if outcome.status == "refused":
+        return Outcome(outcome.step_id, "refused", outcome.detail)
+    return Outcome(outcome.step_id, "failed", outcome.detail)
+
+
+def _approvers(*, exclude: str) -> tuple[str, ...]:
+    import os
+
+    from foundation.errors import IdentityError
+    from foundation.identity import IdentityRegistry, identities_path
+
+    path = identities_path()
+    if not os.path.exists(path):
+        return ()
+    try:
+        registry = IdentityRegistry.load(path)
+    except IdentityError:
+        return ()
+    return tuple(i.name for i in registry.with_role("approver") if i.name != exclude)
 
 
 def _signing_key(actor: str | None, passphrase: bytes | None) -> SigningKey:

@@ -5,13 +5,19 @@ Each test asserts on the screen, on the ledger and on the venue (through the exe
 
 from __future__ import annotations
 
-import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from rich.text import Text
+from textual.pilot import Pilot
 
 from executors.ids import client_order_id
+from foundation.identity import SigningKey, identities_path, key_path, keys_dir
+from tests.conftest import REPO
 from tui.app import SignoffApp
 from tui.screens.approvals import ApprovalsScreen
 from tui.screens.confirm import ConfirmScreen
@@ -149,80 +155,153 @@ async def test_a_denied_step_cannot_be_run_by_any_key(
         assert story.orders == []
 
 
-async def test_an_escalated_step_waits_and_the_requester_cannot_approve_it(
-    make_service: Callable[..., Service],
+@pytest.fixture
+def people(signoff_home: Path) -> dict[str, SigningKey]:
+    """alice trades, risk-desk approves: the identities file and their keys, before any executor."""
+    keys = {"alice": SigningKey.generate("alice"), "risk-desk": SigningKey.generate("risk-desk")}
+    roles = {"alice": ["trader"], "risk-desk": ["approver"]}
+    os.makedirs(keys_dir(), mode=0o700, exist_ok=True)
+    for name, key in keys.items():
+        key.save(key_path(name), None)
+    lines = [key.identity_line(roles[name]) for name, key in keys.items()]
+    Path(identities_path()).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return keys
+
+
+async def _escalated(pilot: Pilot[None], app: SignoffApp, service: Service) -> str:
+    """Propose an escalated step, submit it and see it wait; the requester cannot approve."""
+    await ready(pilot)
+    screen = await propose(pilot, "buy 0.2 BTC")
+    plan = screen.plan_panel.plan
+    assert plan is not None
+    assert "⇧ escalate" in row_text(app, "s1")
+    await pilot.press("x")
+    await wait_for(
+        pilot, lambda: screen.plan_panel.states["s1"] == ("waiting", "for risk-desk"), "it waits"
+    )
+    await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+    assert "for risk-desk" in row_text(app, "s1")
+    await pilot.press("a")
+    await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
+    approvals = app.screen
+    assert isinstance(approvals, ApprovalsScreen)
+    await wait_for(pilot, lambda: approvals.note_text.startswith("Enter"), "the waiting step")
+    assert len(approvals.pending) == 1
+    assert approvals.pending[0].may_approve is False
+    assert approvals.pending[0].approvers == ("risk-desk",)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: "not approved" in approvals.note_text, "the refusal")
+    await pilot.press("escape")
+    coid = client_order_id(plan.plan_id, "s1")
+    assert ledger_status(service, coid) is None
+    assert venue_status(service, "BTC/USDT", coid) is None
+    return plan.plan_id
+
+
+async def test_an_escalated_step_waits_until_a_second_person_approves_from_the_cli(
+    make_service: Callable[..., Service], people: dict[str, SigningKey], signoff_home: Path
 ) -> None:
     service = make_service()
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        screen = await propose(pilot, "buy 0.2 BTC")
-        plan = screen.plan_panel.plan
-        assert plan is not None
-        assert "⇧ escalate" in row_text(app, "s1")
-        await pilot.press("x")
-        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
-        assert screen.plan_panel.states["s1"][0] == "waiting"
-        assert "risk-desk" in row_text(app, "s1")
+        plan_id = await _escalated(pilot, app, service)
+        done = subprocess.run(
+            [sys.executable, "-m", "signoff", "approve", f"{plan_id}:s1", "--as", "risk-desk"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(REPO), "SIGNOFF_HOME": str(signoff_home)},
+        )
+        assert done.returncode == 0, done.stderr
+        await pilot.press("f5")  # what the screen does every two seconds
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        assert "done" in row_text(app, "s1")
+        coid = client_order_id(plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+
+
+async def test_an_escalated_step_waits_until_a_second_person_approves_on_the_screen(
+    make_service: Callable[..., Service], people: dict[str, SigningKey]
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        plan_id = await _escalated(pilot, app, service)
+    desk = make_service(actor="risk-desk")
+    app = SignoffApp(desk, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        desk_screen = await ready(pilot)
+        desk_screen.plan_panel.table.focus()
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
         approvals = app.screen
         assert isinstance(approvals, ApprovalsScreen)
-        await wait_for(pilot, lambda: approvals.note_text.startswith("Enter"), "the waiting step")
-        assert len(approvals.pending) == 1
-        assert approvals.pending[0].may_approve is False
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: "not approved" in approvals.note_text, "the refusal")
-        assert "may not approve" in approvals.note_text
-        coid = client_order_id(plan.plan_id, "s1")
-        assert ledger_status(service, coid) is None
-        assert venue_status(service, "BTC/USDT", coid) is None
+        await wait_for(pilot, lambda: len(approvals.pending) == 1, "alice's step")
+        item = approvals.pending[0]
+        assert (item.plan_id, item.step_id, item.requester) == (plan_id, "s1", "alice")
+        assert item.may_approve is True
+        await wait_for(pilot, lambda: approvals.note_text.startswith("Enter"), "the list")
+        approvals.action_approve()  # what Enter on the selected row does
+        coid = client_order_id(plan_id, "s1")
+        await wait_for(
+            pilot, lambda: venue_status(service, "BTC/USDT", coid) == "filled", "the order"
+        )
+    assert venue_status(service, "BTC/USDT", coid) == "filled"
+    assert ledger_status(service, coid) == "filled"
+    assert [o.state for o in service.follow(plan_id)] == ["executed"]
 
 
-async def test_an_expired_approval_asks_again(make_service: Callable[..., Service]) -> None:
-    # approvals last three seconds: the first step's approval expires while the second is
-    # being confirmed, so it is not sent and asks again; the next press of x sends it
-    service = make_service(executor_args=("--approval-validity", "3"))
+async def test_an_expired_approval_asks_again(
+    make_service: Callable[..., Service], signoff_home: Path
+) -> None:
+    # approvals last six seconds here: the first step's approval runs out while the second
+    # waits for its answer, so it is never sent and the plan asks again
+    shipped = (REPO / "configs" / "policy.toml").read_text("utf-8")
+    assert 'valid_for = "10m"' in shipped
+    short = signoff_home.parent / "short-approvals.toml"
+    short.write_text(shipped.replace('valid_for = "10m"', 'valid_for = "6s"'), "utf-8")
+    service = make_service(policy_path=str(short), executor_args=("--policy", str(short)))
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         screen = await propose(pilot, "buy 0.02 BTC and buy 0.021 BTC")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        first = screen.plan_panel.plan
+        assert first is not None
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the first modal")
         await pilot.click("#confirm-yes")
         await state_of(pilot, "s1", "approved")
-        await asyncio.sleep(3.5)
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the second modal")
-        await pilot.click("#confirm-yes")
+        # the second modal's time runs out: it closes itself
+        await state_of(pilot, "s2", "ask-again")
         await state_of(pilot, "s1", "ask-again")
         await wait_for(pilot, lambda: not screen.busy, "the run to finish")
         assert "ask again" in row_text(app, "s1")
-        coid = client_order_id(plan.plan_id, "s1")
+        coid = client_order_id(first.plan_id, "s1")
         assert ledger_status(service, coid) is None  # never sent on an expired approval
         assert venue_status(service, "BTC/USDT", coid) is None
+        # x again: the decision is too old to confirm, so the request is decided again
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.plan_panel.plan is not first, "a new decision")
+        again = screen.plan_panel.plan
+        assert again is not None
+        assert again.text == first.text
 
-        def confirmed_and_sent() -> bool:
+        def confirmed() -> bool:
             if isinstance(app.screen, ConfirmScreen):
                 app.screen.action_confirm()
-            elif not screen.busy and screen.plan_panel.states["s1"][0] == "ask-again":
-                screen.action_run_plan()
             return screen.plan_panel.states["s1"][0] in ("executed", "failed", "refused")
 
+        screen.plan_panel.table.focus()
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "asked again")
-        assert isinstance(app.screen, ConfirmScreen)
-        assert app.screen.row.step_id == "s1"
-        await wait_for(pilot, confirmed_and_sent, "s1 confirmed again and sent")
+        await wait_for(pilot, confirmed, "s1 confirmed again and sent")
+        coid = client_order_id(again.plan_id, "s1")
         assert ledger_status(service, coid) == "filled"
         assert venue_status(service, "BTC/USDT", coid) == "filled"
-        story = service.session.ledger.plan_story(plan.plan_id)
+        story = service.session.ledger.plan_story(first.plan_id)
         assert story is not None
-        s1 = [a for a in story.approvals if a.approval.step_id == "s1"]
-        assert len(s1) >= 2
-        assert not s1[0].used
-        assert s1[-1].used
+        assert story.orders == []
 
 
 async def test_a_question_is_answered_in_place(make_service: Callable[..., Service]) -> None:

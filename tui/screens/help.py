@@ -21,6 +21,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "the plan's story from the audit trail"),
     ("p", "the policy in plain words"),
     ("ctrl+k", "cancel all open orders and stop schedules (asks first)"),
+    ("f5", "refresh now (the screen also refreshes every 2 s)"),
     ("ctrl+p", "command palette"),
     ("? / f1", "this help"),
     ("q / ctrl+q", "quit (the executor keeps running resting orders)"),

@@ -53,6 +53,7 @@ class MainScreen(Screen[None]):
         Binding("s", "story", "story"),
         Binding("p", "policy", "policy"),
         Binding("ctrl+k", "cancel_all", "cancel all", priority=True),
+        Binding("f5", "refresh", "refresh", show=False),
         Binding("slash,i", "focus_request", "request", show=False),
         Binding("question_mark,f1", "help", "help"),
         Binding("q", "app.quit", "quit", show=False),
@@ -161,6 +162,11 @@ class MainScreen(Screen[None]):
             if status.executor != "down":
                 portfolio = self.service.portfolio()
                 activity = self.service.activity()
+                for plan_id in self.service.waiting_plans():
+                    # approved (or rejected) by a second person, here or elsewhere
+                    outcomes = self.service.follow(plan_id)
+                    if outcomes:
+                        self.post_message(StepsChanged(plan_id, outcomes))
         except Exception as exc:
             error = describe_error(exc)
         self.post_message(Refreshed(status, portfolio, activity, error))
@@ -358,6 +364,9 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_refresh(self) -> None:
+        self.refresh_data()
 
     def action_focus_request(self) -> None:
         self.request_box.focus()
