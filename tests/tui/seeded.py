@@ -20,6 +20,10 @@ from executors.paper.feeds import SimulatedFeed
 from executors.process.wire import Health
 from foundation.clock import FakeClock
 from intent.market import AccountSnapshot, MarketRules, Quote
+from policy.counters import Counters
+
+if TYPE_CHECKING:
+    from executors.service import WaitingView
 
 if TYPE_CHECKING:
     from signoff.session import Session
@@ -35,6 +39,7 @@ class SeededExecutor:
         self.catalog = load_market_catalog()
         self.feed = SimulatedFeed(self.catalog, seed=seed, start=START)
         self.policy_hash: str | None = None
+        self.waits: list[WaitingView] = []  # what a test says waits for a second person
 
     def health(self) -> Health:
         return Health(venue="local", pid=4242, started_at=START, policy_hash=self.policy_hash)
@@ -52,6 +57,12 @@ class SeededExecutor:
 
     def open_orders(self, symbol: str | None = None) -> list[OrderState]:
         return []
+
+    def waiting(self, plan_id: str | None = None) -> list[WaitingView]:
+        return [w for w in self.waits if plan_id is None or w.plan_id == plan_id]
+
+    def counters(self) -> Counters:
+        return Counters()  # nothing sent yet
 
     def close(self) -> None:
         pass

@@ -21,7 +21,7 @@ from tui.screens.story import StoryScreen
 from tui.service import Options, Service
 
 from .conftest import propose, ready, wait_for
-from .seeded import counter_ids, seeded_session
+from .seeded import SeededExecutor, counter_ids, seeded_session
 
 SIZE = (100, 30)
 PLAN = "buy 0.01 BTC and buy 10 SOL at 150 and buy 0.001 BTC at 50000 and buy 0.2 ETH"
@@ -36,6 +36,33 @@ def seeded_app(signoff_home: Path, monkeypatch: pytest.MonkeyPatch) -> SignoffAp
     for _ in range(16):  # a price history for the sparklines
         service.portfolio()
     return SignoffApp(service, poll=False)
+
+
+def waits_for_desk(app: SignoffApp, plan_id: str) -> None:
+    """The executor holds the escalated step for a second person (as after x)."""
+    from datetime import timedelta
+
+    from executors.service import WaitingView
+
+    session = app.service.session
+    executor = session.executor
+    assert isinstance(executor, SeededExecutor)
+    step, decision = app.service._plans[plan_id].proposal.pairs[0]
+    now = session.clock.now()
+    executor.waits.append(
+        WaitingView.model_validate(
+            {
+                "plan_id": plan_id,
+                "step_id": step.step_id,
+                "step": step,
+                "requester": "alice",
+                "decision": decision,
+                "status": "waiting",
+                "created_at": now,
+                "expires_at": now + timedelta(minutes=10),
+            }
+        )
+    )
 
 
 async def steady(pilot: Pilot[None]) -> None:
@@ -72,7 +99,10 @@ def test_approvals_screen(snap_compare: Snap, seeded_app: SignoffApp) -> None:
     async def run_before(pilot: Pilot[None]) -> None:
         await ready(pilot)
         await steady(pilot)
-        await propose(pilot, "buy 0.2 BTC")
+        main = await propose(pilot, "buy 0.2 BTC")
+        plan = main.plan_panel.plan
+        assert plan is not None
+        waits_for_desk(seeded_app, plan.plan_id)
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ApprovalsScreen), "approvals")
         screen = pilot.app.screen
