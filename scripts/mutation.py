@@ -46,8 +46,9 @@ class ModuleScore:
 
     @property
     def counted(self) -> int:
+        # the equivalent ones are not in ``statuses``: they are left out already
         skipped = sum(self.statuses[s] for s in NOT_COUNTED)
-        return sum(self.statuses.values()) - skipped - len(self.equivalent)
+        return sum(self.statuses.values()) - skipped
 
     @property
     def killed(self) -> int:
@@ -100,15 +101,16 @@ def prepare(group: str, sources: list[str], tests: list[str], *, fresh: bool) ->
 
 
 def earlier_survivors(where: Path) -> list[str]:
-    """The mutants a previous run of this group left alive (mutmut keeps a verdict
-    until the function changes, so new tests alone would never re-test them)."""
+    """The mutants a previous run of this group left alive, or found no test for
+    (mutmut keeps a verdict until the function changes, so new tests alone would
+    never re-test them)."""
     from mutmut.stats import status_by_exit_code
 
     names: list[str] = []
     for meta in sorted((where / "mutants").rglob("*.py.meta")):
         data = json.loads(meta.read_text("utf-8"))
         for name, code in sorted(data.get("exit_code_by_key", {}).items()):
-            if code is not None and status_by_exit_code[code] == "survived":
+            if code is not None and status_by_exit_code[code] in ("survived", "no tests"):
                 names.append(name)
     return names
 

@@ -24,6 +24,14 @@ FIRM_RULES = (
     "first-trade, balance, markets, restricted-list, order-types, message-rate, "
     "open-orders, duplicate, throttle, trigger-band, schedules, loss-breaker"
 )
+OWN = '[[rule]]\nid = "{}"\nkind = "first_trade"\neffect = "confirm"\n'
+OWN_ID = "give your own rule an id of its own; to tighten a firm rule use [[override]]"
+KINDS = (
+    "kinds: allowed_accounts, allowed_order_types, allowed_symbols, balance, concentration, "
+    "daily_notional, denied_symbols, duplicate, execution_throttle, first_trade, "
+    "loss_breaker, max_order_quantity, max_order_value, max_position, message_rate, "
+    "open_orders, plan_total, price_collar, schedule_limits, sell_share, trigger_band"
+)
 
 
 def override(rule: str, body: str) -> str:
@@ -121,6 +129,53 @@ REFUSALS = [
         "ana.toml, override of rule 'markets' (#1): loosens the firm's rule 'markets': "
         "'symbols' from [*/BTC, */USDC, */USDT] to [*/BTC, */EUR, */USDC, */USDT]",
         STRICTER,
+    ),
+    (
+        "a rule of your own with a firm rule's id",
+        HEAD + OWN.format("value-confirm"),
+        "ana.toml, rule 'value-confirm' (#1): key 'id': 'value-confirm' is already the id "
+        "of a rule in the firm's policy",
+        OWN_ID,
+    ),
+    (
+        "two rules of your own with one id",
+        HEAD + OWN.format("mine") + OWN.format("mine"),
+        "ana.toml, rule 'mine' (#2): key 'id': 'mine' is already the id of a rule in this file",
+        OWN_ID,
+    ),
+    (
+        "a second rule of your own without a kind",
+        HEAD + OWN.format("mine") + '[[rule]]\nid = "other"\neffect = "confirm"\n',
+        "ana.toml, rule 'other' (#2): missing required key 'kind'",
+        KINDS,
+    ),
+    (
+        "an override loosening two keys",
+        override("value-escalate", 'limit = "20000"\neffect = "confirm"'),
+        "ana.toml, override of rule 'value-escalate' (#1): loosens the firm's rule "
+        "'value-escalate': 'effect' from escalate to confirm; 'limit' from 10000 to 20000",
+        STRICTER,
+    ),
+    (
+        "an override with a negative limit",
+        override("value-confirm", 'limit = "-1"'),
+        "ana.toml, override of rule 'value-confirm' (#1): key 'limit': must not be negative, "
+        "got -1",
+        None,
+    ),
+    (
+        "per-symbol caps that are not a table",
+        override("value-escalate", 'per_symbol = "5000"'),
+        "ana.toml, override of rule 'value-escalate' (#1): key 'per_symbol': "
+        "should be a valid dictionary, got '5000'",
+        None,
+    ),
+    (
+        "no approvers left for the firm's escalations",
+        HEAD + "[approvals]\nsecond_approvers = []\n",
+        "ana.toml, [approvals]: rule(s) value-escalate, daily-budget, plan-total, "
+        "position-cap, schedules escalate, but no one may approve an escalation",
+        "list at least one name in approvals.second_approvers",
     ),
     (
         "a looser default decision",
