@@ -52,6 +52,12 @@ REFUSALS = [
         None,
     ),
     (
+        "rule that is not a list",
+        "rule = 3\n" + HEAD,
+        "ana.toml: 'rule' must be a list of [[rule]] tables",
+        None,
+    ),
+    (
         "an override naming no rule",
         HEAD + '[[override]]\nlimit = "1"\n',
         "ana.toml, override #1: missing required key 'rule': the id of the firm rule to tighten",
