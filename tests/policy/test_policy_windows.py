@@ -83,3 +83,19 @@ def test_a_plan_that_is_not_recorded_has_run_no_times_before() -> None:
     )
     assert decision.decision == "allow"
     assert decision.reasons == ()
+
+
+def test_a_window_holds_what_happened_after_its_start_up_to_and_including_now() -> None:
+    buy = order("SOL/USDT", "buy", "1", acct=ACCT, market=MARKET)
+    policy = policy_from(_throttles("1h") + _duplicates("1h"))
+    verdicts = []
+    for minutes_ago in (60, 0):
+        at = NOW - timedelta(minutes=minutes_ago)
+        counters = _sent(minutes_ago).model_copy(
+            update={"executions": (Execution(plan_id="p-1", at=at),)}
+        )
+        (decision,) = decide(
+            policy, [buy], acct=ACCT, market=MARKET, counters=counters, plan_id="p-1"
+        )
+        verdicts.append(sorted(r.code for r in decision.reasons))
+    assert verdicts == [[], ["DUPLICATE_ORDER", "EXECUTION_THROTTLE"]]
