@@ -7,7 +7,10 @@
 
 Each group (policy, gate, chain, amounts) is mutated in a copy of the tracked files
 under ``.mutation/<group>/`` by mutmut, running only that group's tests (the fast
-ones: ``-m "not slow"``) with as many workers as there are cores. At the end it
+ones: ``-m "not slow"``) with as many workers as there are cores. Results are kept
+between runs (``--fresh`` forgets them): a re-run re-tests the functions that changed
+and the earlier survivors, so a test added to kill a survivor is checked quickly.
+At the end it
 prints, per module, how many mutants the tests killed, which survived (with their
 diff), and the score: killed / (all − listed equivalent − skipped). Mutants listed
 under ``[equivalent]`` in scripts/mutation.toml change nothing observable; each
@@ -43,8 +46,9 @@ class ModuleScore:
 
     @property
     def counted(self) -> int:
+        # the equivalent ones are not in ``statuses``: they are left out already
         skipped = sum(self.statuses[s] for s in NOT_COUNTED)
-        return sum(self.statuses.values()) - skipped - len(self.equivalent)
+        return sum(self.statuses.values()) - skipped
 
     @property
     def killed(self) -> int:
@@ -67,10 +71,14 @@ def tracked_files() -> list[str]:
     return [name for name in listed.split("\0") if name]
 
 
-def prepare(group: str, sources: list[str], tests: list[str]) -> Path:
-    """A fresh copy of the tracked files with a mutmut configuration for ``group``."""
+def prepare(group: str, sources: list[str], tests: list[str], *, fresh: bool) -> Path:
+    """A copy of the tracked files with a mutmut configuration for ``group``.
+
+    mutmut's results (``mutants/``) are kept unless ``fresh``: a re-run then re-tests
+    only the functions that changed, and (see :func:`run_group`) the earlier survivors.
+    """
     where = WORK / group
-    if where.exists():
+    if fresh and where.exists():
         shutil.rmtree(where)
     for name in tracked_files():
         target = where / name
@@ -92,14 +100,29 @@ def prepare(group: str, sources: list[str], tests: list[str]) -> Path:
     return where
 
 
+def earlier_survivors(where: Path) -> list[str]:
+    """The mutants a previous run of this group left alive, or found no test for
+    (mutmut keeps a verdict until the function changes, so new tests alone would
+    never re-test them)."""
+    from mutmut.stats import status_by_exit_code
+
+    names: list[str] = []
+    for meta in sorted((where / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text("utf-8"))
+        for name, code in sorted(data.get("exit_code_by_key", {}).items()):
+            if code is not None and status_by_exit_code[code] in ("survived", "no tests"):
+                names.append(name)
+    return names
+
+
 def run_group(where: Path, workers: int) -> int:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)],
-        cwd=where,
-        env=env,
-        check=False,
-    )
+    survivors = earlier_survivors(where) if (where / "mutants").exists() else []
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)]
+    done = subprocess.run(command, cwd=where, env=env, check=False)
+    if survivors and done.returncode == 0:
+        print(f"== re-testing {len(survivors)} earlier survivors", flush=True)
+        done = subprocess.run(command + survivors, cwd=where, env=env, check=False)
     return done.returncode
 
 
@@ -145,6 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-score", type=float, default=90.0)
     parser.add_argument("--report-only", action="store_true", help="print the last run again")
     parser.add_argument("--no-diffs", action="store_true", help="list survivors without diffs")
+    parser.add_argument(
+        "--fresh", action="store_true", help="forget the earlier results and test every mutant"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -168,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         where = WORK / group
         if not args.report_only:
             print(f"== {group}: mutating {', '.join(spec['sources'])}", flush=True)
-            where = prepare(group, spec["sources"], spec["tests"])
+            where = prepare(group, spec["sources"], spec["tests"], fresh=args.fresh)
             run_group(where, args.max_children)
         if not (where / "mutants").exists():
             print(f"== {group}: no results yet (run without --report-only)", file=sys.stderr)
