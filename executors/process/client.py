@@ -31,6 +31,7 @@ from executors.process.server import RUN_FILE, START_ERROR_FILE, executor_dir
 from executors.process.wire import (
     API,
     ApproveRequest,
+    Countersigned,
     ErrorBody,
     ExecuteRequest,
     Health,
@@ -238,6 +239,14 @@ class ExecutorClient:
 
     def reconcile(self) -> list[ReconcileResult]:
         return _RECONCILED.validate_python(self._request("POST", "/reconcile"))
+
+    def countersign(self) -> Countersigned:
+        """Ask the executor to check the chain since its last signed head and sign the head.
+
+        Records this client appended through its own (unsigned) ledger connection
+        are then covered by the executor's signature; nothing is appended.
+        """
+        return Countersigned.model_validate(self._request("POST", "/audit/countersign"))
 
     def shutdown(self, *, wait: float = 10.0) -> None:
         """Ask the process to stop; waits (bounded) for it to exit when this client started it."""

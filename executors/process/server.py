@@ -48,6 +48,7 @@ from executors.paper.engine import PaperSettings
 from executors.process.wire import (
     API,
     ApproveRequest,
+    Countersigned,
     ErrorBody,
     ExecuteRequest,
     Health,
@@ -193,6 +194,7 @@ class ExecutorServer:
         r.add_get(f"{API}/schedule", self._schedule)
         r.add_get(f"{API}/fills", self._fills)
         r.add_post(f"{API}/reconcile", self._reconcile)
+        r.add_post(f"{API}/audit/countersign", self._countersign)
         r.add_post(f"{API}/shutdown", self._shutdown)
         return app
 
@@ -362,6 +364,21 @@ class ExecutorServer:
     async def _reconcile(self, request: web.Request) -> web.Response:
         return _json(await self.service.reconcile())
 
+    async def _countersign(self, request: web.Request) -> web.Response:
+        """Check the chain since the executor's last signed head, then sign the head.
+
+        Appends nothing. Whoever holds the socket may ask, so this vouches only
+        that the records were intact and linked when the executor signed them.
+        """
+        ledger = self.service.ledger
+        if ledger is None:
+            raise InputError("this executor records in no ledger: nothing to countersign")
+        made = ledger.countersign()
+        if made is None:
+            return _json(Countersigned())
+        log.info("countersigned the audit head #%d for %s", made.seq, peer_of(request))
+        return _json(Countersigned(sequence=made.seq, hash=made.hash))
+
     async def _shutdown(self, request: web.Request) -> web.Response:
         self.stop_event.set()
         return _json({"stopping": True})
@@ -510,6 +527,7 @@ async def serve(
     from executors.policy_file import default_policy_path
     from foundation.identity import IdentityRegistry, identities_path
     from ledger.service import Ledger
+    from ledger.signing import HeadSigner, load_or_create_audit_key
 
     clock = clock or SystemClock()
     base = base or home(create=True)
@@ -520,6 +538,7 @@ async def serve(
     short_dir: str | None = None
     runner: web.AppRunner | None = None
     ledger: Ledger | None = None
+    signer: HeadSigner | None = None
     gatekeeper: Gatekeeper | None = None
     try:
         # the firm policy and the identities file are pinned here, never chosen by a client
@@ -530,8 +549,10 @@ async def serve(
         gatekeeper = Gatekeeper(
             registry, NonceStore(os.path.join(directory, NONCE_DB)), path=people
         )
-        # TODO(ledger): pass the executor's audit-head signer (ledger.signing) once it lands
-        ledger = Ledger.open(options.db_url, clock=clock)
+        # the audit key lives in the base executor directory, whatever the venue, so
+        # `signoff audit verify` finds its audit.pub by default
+        signer = load_or_create_audit_key(os.path.join(base, "executor"))
+        ledger = Ledger.open(options.db_url, clock=clock, head_signer=signer)
         async with build_executor(options, base, clock) as executor:
             service = ExecutionService(
                 executor,
@@ -612,6 +633,8 @@ async def serve(
             gatekeeper.close()
         if ledger is not None:
             ledger.close()
+        if signer is not None:
+            signer.close()
         lock.release()
 
 
