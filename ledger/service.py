@@ -260,6 +260,11 @@ class Ledger:
     def clock(self) -> Clock:
         return self._clock
 
+    @property
+    def head_signer(self) -> HeadSigner | None:
+        """The signer of this ledger's appends (None: it does not sign)."""
+        return self._signer
+
     # ---------------------------------------------------------------- the append
 
     def _append(

@@ -280,8 +280,9 @@ class Session:
 
     def close(self) -> None:
         if self._owns:
-            # whatever this session appended since (approvals, rejections) gets signed too
-            self.countersign()
+            if not self.executor.closed:
+                # whatever this session appended since (approvals, rejections) gets signed
+                self.countersign()
             self.executor.close()
             self.ledger.close()
 

@@ -112,6 +112,11 @@ class ExecutorClient:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def closed(self) -> bool:
+        """This client was closed (or the executor shut down through it)."""
+        return self._http.is_closed
+
     def __enter__(self) -> Self:
         return self
 
@@ -124,6 +129,11 @@ class ExecutorClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._http.is_closed:
+            raise ExecutionError(
+                f"this connection to the executor was closed before {path}",
+                hint="open a new one (signoff connects again on its next command)",
+            )
         try:
             response = self._http.request(method, f"{API}{path}", **kwargs)
         except httpx.TimeoutException as exc:
