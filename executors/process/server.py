@@ -641,7 +641,11 @@ async def serve(
 async def _run_until_stopped(
     service: ExecutionService, stop: asyncio.Event, refresh_seconds: float
 ) -> None:
-    """Send scheduled runs when due (checked every second); reconcile every ``refresh_seconds``."""
+    """Send scheduled runs when due (checked every second); reconcile every ``refresh_seconds``.
+
+    ``run_due`` first carries out a `signoff halt --cancel-open` seen for the first time
+    (open orders canceled, schedules stopped), so a halt acts within a second.
+    """
     last_reconcile = time.monotonic()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
