@@ -1,4 +1,4 @@
-"""`signoff executor --exchange paper --feed ...`: replayed klines or live tickers for the paper engine."""
+"""`signoff executor --exchange paper --feed ...`: replayed klines or live tickers."""
 
 from __future__ import annotations
 
