@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from executors.approvals import SignedApproval, SignedRequest
 from executors.base import Fill, OrderState
-from executors.process.wire import Health, PolicyInfo
+from executors.process.wire import Countersigned, Health, PolicyInfo
 from executors.service import (
     ExecutionService,
     ReconcileResult,
@@ -157,6 +157,18 @@ class InProcessExecutor:
 
     def reconcile(self) -> list[ReconcileResult]:
         return self.run(self.service.reconcile())
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def countersign(self) -> Countersigned:
+        """Sign the audit head when the service's ledger signs; a ledger without a key: nothing."""
+        ledger = self.service.ledger
+        if ledger is None or ledger.head_signer is None:
+            return Countersigned()
+        made = ledger.countersign()
+        return Countersigned() if made is None else Countersigned(sequence=made.seq, hash=made.hash)
 
     def run_due(self) -> list[OrderState]:
         """Send every scheduled run whose time has come on the service's clock."""

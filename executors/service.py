@@ -281,6 +281,8 @@ class ExecutionService:
         self._known_plans: set[str] = set()
         # what this process last wrote to the ledger per order: (status, filled, trade ids)
         self._ledger_seen: dict[str, tuple[str, Decimal | None, frozenset[str]]] = {}
+        # the trading-state changes (`signoff halt --cancel-open`) already carried out
+        self._canceled_for: set[int] = set()
 
     @property
     def venue(self) -> str:
@@ -601,6 +603,7 @@ class ExecutionService:
         returned with status ``waiting``; :meth:`approve` completes it.
         """
         async with self._gate:
+            await self._apply_cancel_open()
             try:
                 return await self._execute(
                     plan_id, step, decision, request, plan_steps, personal, approval, actor
@@ -1173,7 +1176,75 @@ class ExecutionService:
         recorded as rejected, with the reasons, and not sent.
         """
         async with self._gate:
+            await self._apply_cancel_open()
             return await self._run_due()
+
+    async def apply_trading_state(self) -> list[OrderState]:
+        """Carry out a `signoff halt --cancel-open` seen for the first time (see below)."""
+        async with self._gate:
+            return await self._apply_cancel_open()
+
+    async def _apply_cancel_open(self) -> list[OrderState]:
+        """The first time the trading state is a change with ``cancel_open``: cancel this
+        account's open orders at the venue and stop its schedules, each recorded in the
+        journal and the ledger. Runs before every send and in the background loop.
+
+        Kept in memory: an executor restarted while that change is still the latest
+        carries it out once more (under a halt nothing new was sent in between).
+        """
+        from executors.trading_state import current_state
+
+        state = current_state()
+        if not state.cancel_open or state.seq in self._canceled_for:
+            return []
+        actor = f"compliance (trading-state change #{state.seq} by {state.by})"
+        now = self.clock.now()
+        done: list[OrderState] = []
+        for entry in self.journal.active_schedules(self.venue):
+            req = entry.request
+            self.journal.end_schedule(req.client_order_id, "canceled", at=now)
+            stopped = OrderState(
+                client_order_id=req.client_order_id,
+                symbol=req.symbol,
+                side=req.side,
+                order_type=req.order_type,
+                status="canceled",
+                quantity=req.quantity,
+                limit_price=req.limit_price,
+                reason=f"schedule stopped by a halt with --cancel-open: {state.reason}",
+                updated_at=now,
+            )
+            self._ledger_state(stopped, actor)
+            done.append(stopped)
+        failed = False
+        for order in await self.executor.open_orders():
+            self.journal.record_message(self.venue, self.clock.now())
+            try:
+                canceled = await self.executor.cancel(
+                    order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
+                )
+            except OrderNotFound:
+                found = await self.executor.lookup(order.symbol, order.client_order_id)
+                if found is None:
+                    continue
+                canceled = found
+            except ExchangeError as error:
+                log.warning("halt: could not cancel %s: %s", order.client_order_id, error)
+                failed = True  # tried again before the next send
+                continue
+            if self.journal.get(canceled.client_order_id) is not None:
+                self.journal.record_state(canceled, at=self.clock.now())
+            self._ledger_state(canceled, actor)
+            done.append(canceled)
+        if not failed:
+            self._canceled_for.add(state.seq)
+        log.info(
+            "trading-state change #%d (%s): canceled %d open order(s) and schedule(s)",
+            state.seq,
+            state.state,
+            len(done),
+        )
+        return done
 
     async def _fire_decision(self, entry: ScheduleEntry) -> str | None:
         """Why a run may not be sent now (None: it may)."""

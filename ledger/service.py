@@ -26,7 +26,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, TypeVar, get_args
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import SQLModel, select
 
@@ -39,7 +40,13 @@ from intent.market import AccountSnapshot, MarketData, Quote
 from intent.plan import Clarification, Plan, Refusal
 from intent.resolved import ResolvedCancel, ResolvedOrder, ResolvedQuery, Unresolved
 from ledger import chain, queries, store
-from ledger.signing import HeadSigner, HeadVerifier, SignedHead, verify_signatures
+from ledger.signing import (
+    HeadSigner,
+    HeadVerifier,
+    SignedHead,
+    read_signed_head,
+    verify_signatures,
+)
 from ledger.tables import (
     ApprovalRow,
     ApprovalUseRow,
@@ -252,6 +259,11 @@ class Ledger:
     @property
     def clock(self) -> Clock:
         return self._clock
+
+    @property
+    def head_signer(self) -> HeadSigner | None:
+        """The signer of this ledger's appends (None: it does not sign)."""
+        return self._signer
 
     # ---------------------------------------------------------------- the append
 
@@ -1026,6 +1038,63 @@ class Ledger:
 
         return self._read(run)
 
+    def countersign(self) -> Appended | None:
+        """Sign the current head without appending; None when it is signed already.
+
+        Needs a ``head_signer``. Records appended through other connections
+        (the client's own ledger, which does not sign) come after this
+        signer's last signed head; before signing the head over them this
+        checks, under the write lock, that every record since the last head
+        it signed (in the database, or in its signed-head file if that is
+        further on) links to it and still matches its hash and event rows. A
+        chain that does not is refused (:class:`AuditIntegrityError`) and
+        nothing is signed. What this cannot tell: who appended the records it
+        signs over (anyone who can write the database through the ledger's
+        own code).
+        """
+        signer = self._signer
+        if signer is None:
+            raise LedgerError("this ledger has no audit key to countersign with")
+        with self._write_lock:
+            if self._writer is None:
+                try:
+                    self._writer = store.writer_connection(self._engine)
+                except SQLAlchemyError as exc:
+                    raise store.map_db_error(exc, self.where) from exc
+            try:
+                with store.locked(self._writer) as conn:
+                    base_seq, base_hash = _last_signed(conn, signer, self.identity)
+                    head_seq, head_hash = chain.head(conn)
+                    if head_seq < base_seq:
+                        raise AuditIntegrityError(
+                            f"the executor signed head #{base_seq} but the log ends at "
+                            f"#{head_seq}: records were cut; nothing countersigned",
+                            hint="run `signoff audit verify`",
+                        )
+                    if head_seq == base_seq:
+                        return None
+                    _check_links(conn, base_seq, base_hash)
+                    signed = signer.sign(head_seq, head_hash)
+                    store.insert_rows(conn, SIGNATURES, [signed.as_row()])
+                    recorded_at = conn.execute(
+                        sa_select(chain.AUDIT.c.recorded_at).where(chain.AUDIT.c.seq == head_seq)
+                    ).scalar_one()
+            except SignoffError:
+                raise
+            except SQLAlchemyError as exc:
+                self._writer.close()
+                self._writer = None
+                raise store.map_db_error(exc, self.where) from exc
+            try:
+                signer.publish(self.identity, signed)
+            except OSError as exc:
+                raise LedgerError(
+                    f"head #{head_seq} was countersigned, but its signed head could not be "
+                    f"written to {signer.heads_dir}: {exc.strerror}",
+                    hint="make the executor's directory writable by the executor",
+                ) from exc
+            return Appended(seq=head_seq, hash=head_hash, recorded_at=recorded_at)
+
     def checkpoint(self) -> chain.Checkpoint:
         """The current head, to be written somewhere the ledger's writers cannot reach."""
         seq, digest = self.head()
@@ -1098,3 +1167,69 @@ class Ledger:
                 yield from queries.export_records(conn, since)
         except SQLAlchemyError as exc:
             raise store.map_db_error(exc, self.where) from exc
+
+
+def _last_signed(conn: Connection, signer: HeadSigner, ledger: str) -> tuple[int, str]:
+    """The furthest head ``signer`` signed for this chain that still matches its record.
+
+    Looks at the signatures in the database (a forged or foreign one is
+    skipped) and at the signer's signed-head file, which also remembers a
+    head whose record or signature row was cut since.
+    """
+    best = (0, chain.GENESIS)
+    rows = conn.execute(text("SELECT seq, hash, signature FROM audit_signatures ORDER BY seq DESC"))
+    for seq, signed_hash, signature in rows:
+        if signer.verifier.valid(int(seq), str(signed_hash), str(signature)):
+            best = (int(seq), str(signed_hash))
+            break
+    if signer.heads_dir is not None:
+        kept = read_signed_head(signer.heads_dir, ledger, signer.verifier)
+        if kept is not None and kept.sequence > best[0]:
+            best = (kept.sequence, kept.hash)
+    seq, signed_hash = best
+    if seq:
+        stored = conn.execute(
+            sa_select(chain.AUDIT.c.hash).where(chain.AUDIT.c.seq == seq)
+        ).scalar_one_or_none()
+        if stored is not None and stored != signed_hash:
+            raise AuditIntegrityError(
+                f"record #{seq} is not the one whose hash the executor signed: the chain was "
+                "rewritten; nothing countersigned",
+                hint="run `signoff audit verify`",
+            )
+    return best
+
+
+def _check_links(conn: Connection, base_seq: int, base_hash: str) -> None:
+    """Every record after ``base_seq`` follows on from it, hash and rows intact."""
+    expected, prev_hash = base_seq + 1, base_hash
+    while True:
+        records = [
+            dict(r)
+            for r in conn.execute(
+                sa_select(chain.AUDIT)
+                .where(chain.AUDIT.c.seq >= expected)
+                .order_by(chain.AUDIT.c.seq)
+                .limit(chain.BATCH)
+            ).mappings()
+        ]
+        if not records:
+            return
+        rows = chain.rows_by_seq(conn, expected - 1, records[-1]["seq"])
+        for record in records:
+            seq = record["seq"]
+            problem = None
+            if seq != expected:
+                problem = f"record #{expected} is missing"
+            elif record["prev_hash"] != prev_hash:
+                problem = f"record #{seq} does not link to the record before it"
+            elif chain.stored_record_hash(record) != record["hash"]:
+                problem = f"record #{seq} was edited (its hash does not match its fields)"
+            elif chain.event_digest(rows.get(seq, [])) != record["digest"]:
+                problem = f"the event rows of record #{seq} do not match its digest"
+            if problem is not None:
+                raise AuditIntegrityError(
+                    f"{problem}; nothing countersigned",
+                    hint="run `signoff audit verify`",
+                )
+            expected, prev_hash = seq + 1, record["hash"]

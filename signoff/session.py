@@ -28,6 +28,7 @@ policy given here is refused, naming both hashes.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,8 @@ _STATUS: dict[str, LedgerStatus] = {
     "not_found": "rejected",
 }
 _FINISHED = {"filled", "canceled", "rejected", "expired"}
+
+_log = logging.getLogger(__name__)
 
 
 def default_actor() -> str:
@@ -262,8 +265,24 @@ class Session:
         ledger.record_policy_version(stamp=firm.stamp, text=info.text, actor=session.actor)
         return session
 
+    def countersign(self) -> None:
+        """Have the executor sign the audit head over what this session appended.
+
+        This session's ledger does not sign (the key is the executor's); the
+        executor checks the chain since its last signed head and signs the head.
+        A refusal is logged, never raised: what was recorded stays recorded, and
+        ``signoff audit verify`` reports the records left unsigned.
+        """
+        try:
+            self.executor.countersign()
+        except SignoffError as error:
+            _log.warning("the executor did not countersign the audit head: %s", error)
+
     def close(self) -> None:
         if self._owns:
+            if not self.executor.closed:
+                # whatever this session appended since (approvals, rejections) gets signed
+                self.countersign()
             self.executor.close()
             self.ledger.close()
 
@@ -304,6 +323,7 @@ class Session:
             request_id=request.id, result=result, actor=self.actor, parser=how
         )
         if not isinstance(result, Plan):
+            self.countersign()
             return Proposal(
                 text=text, request_id=request.id, plan_id=plan.id, result=result, notices=notices
             )
@@ -337,6 +357,7 @@ class Session:
             resolution_id=resolution.id,
         )
         decision_ids = {d.step_id: r.id for d, r in zip(gated.decisions, recorded, strict=True)}
+        self.countersign()
         return Proposal(
             text=text,
             request_id=request.id,
@@ -455,6 +476,7 @@ class Session:
         outcomes = []
         for result in self.executor.resume(plan_id):
             outcomes.append(outcome_of(result))
+        self.countersign()
         return outcomes
 
     # ------------------------------------------------------------------ execute
@@ -517,6 +539,7 @@ class Session:
             if isinstance(step, ResolvedOrder) and step.schedule is not None:
                 self._sync_schedule(proposal.plan_id, step, coid)
             outcomes.append(outcome_of(result))
+        self.countersign()
         return outcomes
 
     def _status(self, coid: str, status: LedgerStatus, *, detail: str | None = None) -> None:
@@ -654,6 +677,7 @@ class Session:
         lines: list[str] = []
         unfinished = [v for v in self.ledger.unfinished_orders() if v.order.venue == self.venue]
         if not unfinished:
+            self.countersign()
             return lines
         self.executor.reconcile()
         for view in unfinished:
@@ -679,6 +703,7 @@ class Session:
                 now = self.ledger.order(coid)
             if now is not None and now.status != view.status:
                 lines.append(f"{coid}: {now.status}")
+        self.countersign()
         return lines
 
     def _resolved_order(self, plan_id: str, step_id: str) -> ResolvedOrder | None:

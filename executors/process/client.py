@@ -31,6 +31,7 @@ from executors.process.server import RUN_FILE, START_ERROR_FILE, executor_dir
 from executors.process.wire import (
     API,
     ApproveRequest,
+    Countersigned,
     ErrorBody,
     ExecuteRequest,
     Health,
@@ -111,6 +112,11 @@ class ExecutorClient:
     def close(self) -> None:
         self._http.close()
 
+    @property
+    def closed(self) -> bool:
+        """This client was closed (or the executor shut down through it)."""
+        return self._http.is_closed
+
     def __enter__(self) -> Self:
         return self
 
@@ -123,6 +129,11 @@ class ExecutorClient:
         self.close()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self._http.is_closed:
+            raise ExecutionError(
+                f"this connection to the executor was closed before {path}",
+                hint="open a new one (signoff connects again on its next command)",
+            )
         try:
             response = self._http.request(method, f"{API}{path}", **kwargs)
         except httpx.TimeoutException as exc:
@@ -238,6 +249,14 @@ class ExecutorClient:
 
     def reconcile(self) -> list[ReconcileResult]:
         return _RECONCILED.validate_python(self._request("POST", "/reconcile"))
+
+    def countersign(self) -> Countersigned:
+        """Ask the executor to check the chain since its last signed head and sign the head.
+
+        Records this client appended through its own (unsigned) ledger connection
+        are then covered by the executor's signature; nothing is appended.
+        """
+        return Countersigned.model_validate(self._request("POST", "/audit/countersign"))
 
     def shutdown(self, *, wait: float = 10.0) -> None:
         """Ask the process to stop; waits (bounded) for it to exit when this client started it."""

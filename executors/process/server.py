@@ -32,7 +32,7 @@ import struct
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -48,6 +48,7 @@ from executors.paper.engine import PaperSettings
 from executors.process.wire import (
     API,
     ApproveRequest,
+    Countersigned,
     ErrorBody,
     ExecuteRequest,
     Health,
@@ -96,6 +97,7 @@ class ExecutorOptions:
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
     paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
+    feed: str | None = None  # the paper engine's prices: csv:FILE[,SYMBOL=FILE...] or live
 
 
 def executor_dir(
@@ -193,6 +195,7 @@ class ExecutorServer:
         r.add_get(f"{API}/schedule", self._schedule)
         r.add_get(f"{API}/fills", self._fills)
         r.add_post(f"{API}/reconcile", self._reconcile)
+        r.add_post(f"{API}/audit/countersign", self._countersign)
         r.add_post(f"{API}/shutdown", self._shutdown)
         return app
 
@@ -362,9 +365,107 @@ class ExecutorServer:
     async def _reconcile(self, request: web.Request) -> web.Response:
         return _json(await self.service.reconcile())
 
+    async def _countersign(self, request: web.Request) -> web.Response:
+        """Check the chain since the executor's last signed head, then sign the head.
+
+        Appends nothing. Whoever holds the socket may ask, so this vouches only
+        that the records were intact and linked when the executor signed them.
+        """
+        ledger = self.service.ledger
+        if ledger is None:
+            raise InputError("this executor records in no ledger: nothing to countersign")
+        made = ledger.countersign()
+        if made is None:
+            return _json(Countersigned())
+        log.info("countersigned the audit head #%d for %s", made.seq, peer_of(request))
+        return _json(Countersigned(sequence=made.seq, hash=made.hash))
+
     async def _shutdown(self, request: web.Request) -> web.Response:
         self.stop_event.set()
         return _json({"stopping": True})
+
+
+# --------------------------------------------------------------------------- price feeds
+FEED_HELP = "csv:FILE[,SYMBOL=FILE...] (Binance kline CSVs) or live (public tickers)"
+
+
+def feed_files(spec: str, symbols: Sequence[str]) -> dict[str, str]:
+    """The files of a ``csv:`` feed by market: ``SYMBOL=FILE``, or a bare FILE named like
+    Binance's dumps (``BTCUSDT-1m-2024-01.csv``: the market is read from the name)."""
+    body = spec.removeprefix("csv:")
+    by_name = {s.replace("/", "").upper(): s for s in symbols}
+    files: dict[str, str] = {}
+    for item in (part.strip() for part in body.split(",")):
+        if not item:
+            raise InputError(f"--feed {spec!r}: an empty file name", hint=f"use --feed {FEED_HELP}")
+        symbol_text, sep, path = item.partition("=")
+        if sep:
+            symbol = symbol_text.strip().upper()
+            if symbol not in symbols:
+                raise InputError(
+                    f"--feed: no market {symbol!r} in the catalogue",
+                    hint=f"use one of: {', '.join(sorted(symbols))}",
+                )
+        else:
+            path = item
+            stem = os.path.basename(path).split("-")[0].split(".")[0].upper()
+            found = by_name.get(stem)
+            if found is None:
+                raise InputError(
+                    f"--feed: cannot tell the market of {path} from its name",
+                    hint=f"name it: --feed csv:BTC/USDT={path}",
+                )
+            symbol = found
+        if symbol in files:
+            raise InputError(f"--feed: two files for {symbol}", hint="give one file per market")
+        files[symbol] = path.strip()
+    return files
+
+
+def read_feed_files(files: dict[str, str]) -> dict[str, str]:
+    """The text of each file, or a clear error naming the file."""
+    texts: dict[str, str] = {}
+    for symbol, path in files.items():
+        try:
+            with open(path, encoding="utf-8") as handle:
+                texts[symbol] = handle.read(64 * 1024 * 1024)
+        except FileNotFoundError:
+            raise InputError(f"--feed: no file {path}", hint="give a Binance kline CSV") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(
+                f"--feed: cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
+                hint="give a Binance kline CSV",
+            ) from None
+    return texts
+
+
+def build_feed(spec: str, symbols: Sequence[str], start: datetime) -> tuple[Any, Any]:
+    """The paper engine's feed for ``--feed`` and the ccxt exchange to close after (or None).
+
+    ``csv:...`` replays the files from ``start`` on, in real time (a bad file is an
+    :class:`InputError`); ``live`` reads public tickers from Binance through ccxt (no
+    keys; nothing is fetched until the engine asks for prices).
+    """
+    from executors.paper.feeds import LiveTickerFeed, ReplayFeed
+
+    if spec == "live":
+        import ccxt.async_support as ccxt_async
+
+        exchange = ccxt_async.binance({"enableRateLimit": True})
+        return LiveTickerFeed(exchange, symbols), exchange
+    if not spec.startswith("csv:"):
+        raise InputError(f"--feed {spec!r} is not a feed", hint=f"use --feed {FEED_HELP}")
+    files = feed_files(spec, symbols)
+    texts = read_feed_files(files)
+    try:
+        feed = ReplayFeed.from_csv(texts, start_at=start)
+    except InputError as exc:
+        # parse_klines names the market; name the file too
+        for symbol, path in files.items():
+            if exc.message.startswith(symbol):
+                raise InputError(exc.message.replace(symbol, path, 1), hint=exc.hint) from None
+        raise
+    return feed, None
 
 
 # --------------------------------------------------------------------------- building
@@ -398,13 +499,26 @@ async def build_executor(
             raise InputError("the paper engine has no URL", hint="drop --url")
         state = os.path.join(executor_dir(base, "paper"), "paper-state.json")
         engine = paper_engine(state)
-        feed = SimulatedFeed(
-            engine.catalog, seed=options.seed, start=clock.now(), prices=engine.prices()
-        )
-        yield PaperExecutor(
-            engine, clock, feed, state_path=state, autosync_seconds=options.tick_seconds
-        )
+        feed: Any
+        live: Any = None
+        if options.feed is None:
+            feed = SimulatedFeed(
+                engine.catalog, seed=options.seed, start=clock.now(), prices=engine.prices()
+            )
+        else:
+            feed, live = build_feed(options.feed, sorted(engine.catalog.specs), clock.now())
+        try:
+            yield PaperExecutor(
+                engine, clock, feed, state_path=state, autosync_seconds=options.tick_seconds
+            )
+        finally:
+            if live is not None:
+                await live.close()
         return
+    if options.feed is not None:
+        raise InputError(
+            "--feed chooses the paper engine's prices", hint="use it with --exchange paper"
+        )
 
     try:
         profile = venue_profile(options.exchange, options.exchanges_file)
@@ -510,6 +624,7 @@ async def serve(
     from executors.policy_file import default_policy_path
     from foundation.identity import IdentityRegistry, identities_path
     from ledger.service import Ledger
+    from ledger.signing import HeadSigner, load_or_create_audit_key
 
     clock = clock or SystemClock()
     base = base or home(create=True)
@@ -520,6 +635,7 @@ async def serve(
     short_dir: str | None = None
     runner: web.AppRunner | None = None
     ledger: Ledger | None = None
+    signer: HeadSigner | None = None
     gatekeeper: Gatekeeper | None = None
     try:
         # the firm policy and the identities file are pinned here, never chosen by a client
@@ -530,8 +646,10 @@ async def serve(
         gatekeeper = Gatekeeper(
             registry, NonceStore(os.path.join(directory, NONCE_DB)), path=people
         )
-        # TODO(ledger): pass the executor's audit-head signer (ledger.signing) once it lands
-        ledger = Ledger.open(options.db_url, clock=clock)
+        # the audit key lives in the base executor directory, whatever the venue, so
+        # `signoff audit verify` finds its audit.pub by default
+        signer = load_or_create_audit_key(os.path.join(base, "executor"))
+        ledger = Ledger.open(options.db_url, clock=clock, head_signer=signer)
         async with build_executor(options, base, clock) as executor:
             service = ExecutionService(
                 executor,
@@ -612,13 +730,19 @@ async def serve(
             gatekeeper.close()
         if ledger is not None:
             ledger.close()
+        if signer is not None:
+            signer.close()
         lock.release()
 
 
 async def _run_until_stopped(
     service: ExecutionService, stop: asyncio.Event, refresh_seconds: float
 ) -> None:
-    """Send scheduled runs when due (checked every second); reconcile every ``refresh_seconds``."""
+    """Send scheduled runs when due (checked every second); reconcile every ``refresh_seconds``.
+
+    ``run_due`` first carries out a `signoff halt --cancel-open` seen for the first time
+    (open orders canceled, schedules stopped), so a halt acts within a second.
+    """
     last_reconcile = time.monotonic()
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):

@@ -58,6 +58,13 @@ class PolicyInfo(Frozen):
     text: str
 
 
+class Countersigned(Frozen):
+    """The head the executor countersigned (``sequence`` None: it was signed already)."""
+
+    sequence: int | None = None
+    hash: str | None = None
+
+
 class Health(Frozen):
     venue: str
     pid: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from foundation.errors import UsageError
@@ -77,6 +77,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how often open orders are reconciled in the background (default 5)",
     )
     parser.add_argument("--exchanges-file", help="another exchanges.toml")
+    parser.add_argument(
+        "--feed",
+        metavar="SPEC",
+        help="the paper engine's prices (with --exchange paper): csv:FILE[,SYMBOL=FILE...] "
+        "replays Binance kline CSVs from now on; live reads public tickers (needs the "
+        "network); default: simulated, seeded by --seed",
+    )
     control = parser.add_mutually_exclusive_group()
     control.add_argument(
         "--status", action="store_true", help="say whether an executor runs here, and where to"
@@ -116,6 +123,21 @@ def run(namespace: argparse.Namespace) -> int:
         if not wanted.is_finite() or wanted < 0:
             raise UsageError("--drift-limit must be a non-negative percentage")
         drift = wanted
+    if namespace.feed is not None:
+        if namespace.exchange != "paper":
+            raise UsageError(
+                "--feed chooses the paper engine's prices", hint="use it with --exchange paper"
+            )
+        from executors.catalog import load_market_catalog
+        from executors.process.server import build_feed
+
+        if namespace.feed != "live":
+            # a bad file stops here, with its error, before anything starts
+            build_feed(
+                namespace.feed,
+                sorted(load_market_catalog().specs),
+                datetime.now(UTC),
+            )
     options = ExecutorOptions(
         exchange=namespace.exchange,
         url=namespace.url,
@@ -129,6 +151,7 @@ def run(namespace: argparse.Namespace) -> int:
         refresh_seconds=float(namespace.refresh),
         exchanges_file=namespace.exchanges_file,
         paper=paper_settings(namespace),
+        feed=namespace.feed,
     )
     return main(options)
 

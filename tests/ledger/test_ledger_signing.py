@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from foundation.clock import FakeClock
-from foundation.errors import ConfigError
+from foundation.errors import AuditIntegrityError, ConfigError, LedgerError
 from ledger import chain, signing
 from ledger.service import Ledger
 from ledger.signing import HeadSigner, HeadVerifier, load_audit_public_key
@@ -447,3 +447,71 @@ def test_problems_are_bounded_but_a_cut_is_always_reported(signed: Signed, tmp_p
         (signed.head, "SIGNED_RECORD_MISSING"),
         (signed.head, "CUT"),
     ]
+
+
+# ---------------------------------------------------------------- countersigning
+
+
+def _append_unsigned(signed: Signed, count: int = 2) -> None:
+    with Ledger.open(signed.url, clock=signed.clock, create=False) as other:
+        for n in range(count):
+            other.record_request(text=f"buy {n + 1} BTC", actor="client", parser="deterministic")
+
+
+def test_countersigning_signs_records_another_connection_appended(signed: Signed) -> None:
+    _append_unsigned(signed)
+    assert _codes(signed.verify()) == [(signed.head + 1, "UNSIGNED")]
+    with Ledger.open(signed.url, clock=signed.clock, head_signer=signed.signer) as ledger:
+        made = ledger.countersign()
+        assert made is not None
+        assert made.seq == signed.head + 2
+        assert (made.seq, made.hash) == ledger.head()
+        # nothing appended; a second call has nothing left to sign
+        assert ledger.countersign() is None
+        assert ledger.head()[0] == signed.head + 2
+    report = signed.verify()
+    assert report.ok, report.problems
+    assert report.signing is not None
+    assert report.signing.last_signed == signed.head + 2
+    assert report.signing.head_file_seq == signed.head + 2
+    # a record appended after the countersignature is unsigned again
+    _append_unsigned(signed, 1)
+    assert _codes(signed.verify()) == [(signed.head + 3, "UNSIGNED")]
+
+
+def test_countersigning_refuses_an_edited_record_since_the_last_signed_head(
+    signed: Signed,
+) -> None:
+    _append_unsigned(signed)
+    tamper.edit_record(signed.url, signed.head + 1, "actor", "mallory")
+    edited = f"record #{signed.head + 1} was edited"
+    with (
+        Ledger.open(signed.url, clock=signed.clock, head_signer=signed.signer) as ledger,
+        pytest.raises(AuditIntegrityError, match=edited),
+    ):
+        ledger.countersign()
+    report = signed.verify()
+    assert report.signing is not None
+    assert report.signing.last_signed == signed.head  # nothing was signed over it
+
+
+def test_countersigning_refuses_a_cut_chain(signed: Signed) -> None:
+    keep = signed.head - 2
+    tamper.truncate_after(signed.url, keep)
+    with tamper.attacker(signed.url) as conn:
+        conn.execute(text("DELETE FROM audit_signatures WHERE seq > :s"), {"s": keep})
+    _append_unsigned(signed, 3)  # the chain is as long as before, but not the signed one
+    with (
+        Ledger.open(signed.url, clock=signed.clock, head_signer=signed.signer) as ledger,
+        pytest.raises(AuditIntegrityError, match="rewritten"),
+    ):
+        ledger.countersign()
+    assert not signed.verify().ok
+
+
+def test_countersigning_needs_a_signer(signed: Signed) -> None:
+    with (
+        Ledger.open(signed.url, clock=signed.clock) as ledger,
+        pytest.raises(LedgerError, match="no audit key"),
+    ):
+        ledger.countersign()
