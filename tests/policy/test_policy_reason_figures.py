@@ -1,5 +1,5 @@
-"""How a reason shows its figures: a limit as written, an observed value rounded up to
-cents from 1 up (so it never shows at or under the limit it exceeds), small values with
+"""How a reason shows its figures: a limit as written, an observed value exact or rounded
+and marked ``~`` (never rounded onto or across the limit it exceeds), small values with
 their significant digits and never in scientific notation, a percentage without a space,
 a unit with one. (Tests written to kill the mutants that survived in policy/context.py.)"""
 
@@ -25,12 +25,12 @@ from tests.policy.policy_helpers import (
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("1", "1.00"),
-        ("1.5", "1.50"),
-        ("1.001", "1.01"),
+        ("1", "1"),
+        ("1.5", "1.5"),
+        ("1.001", "~1"),
         ("0.5", "0.5"),
         ("0.0000001", "0.0000001"),
-        ("0.123456789", "0.12345679"),
+        ("0.123456789", "~0.123457"),
         ("0", "0"),
     ],
 )
@@ -38,17 +38,27 @@ def test_observed_values_are_shown_for_people(value: str, shown: str) -> None:
     assert fmt_observed(Decimal(value)) == shown
 
 
+@pytest.mark.parametrize(
+    ("value", "limit", "shown"),
+    [("1.001", "1", "1.001"), ("2.00001", "2", "2.00001"), ("30.5", "25", "30.5")],
+)
+def test_an_observed_value_is_never_rounded_onto_its_limit(
+    value: str, limit: str, shown: str
+) -> None:
+    assert fmt_observed(Decimal(value), Decimal(limit)) == shown
+
+
 def test_a_percentage_has_no_space_and_a_unit_has_one() -> None:
     rule = policy_from(
         '[[rule]]\nid = "v"\nkind = "max_order_value"\neffect = "confirm"\nlimit = "10"\n'
     ).rules[0]
     percent = over_limit(rule, Decimal(25), Decimal("30.5"), "%", "share")
-    assert (percent.limit, percent.observed) == ("25%", "30.50%")
-    assert percent.message == "MAX_ORDER_VALUE: limit=25%, share=30.50%"
+    assert (percent.limit, percent.observed) == ("25%", "30.5%")
+    assert percent.message == "MAX_ORDER_VALUE: limit=25%, share=30.5%"
     money = over_limit(rule, Decimal(10), Decimal(12), "USDT", "notional")
-    assert (money.limit, money.observed) == ("10 USDT", "12.00 USDT")
+    assert (money.limit, money.observed) == ("10 USDT", "12 USDT")
     bare = over_limit(rule, Decimal(3), Decimal(4), "", "count")
-    assert (bare.limit, bare.observed) == ("3", "4.00")
+    assert (bare.limit, bare.observed) == ("3", "4")
 
 
 RATE = (
