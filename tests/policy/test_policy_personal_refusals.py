@@ -173,7 +173,7 @@ REFUSALS = [
         "per-symbol caps that are not a table",
         override("value-escalate", 'per_symbol = "5000"'),
         "ana.toml, override of rule 'value-escalate' (#1): key 'per_symbol': "
-        "should be a valid dictionary, got '5000'",
+        "should be a table, got '5000'",
         None,
     ),
     (
