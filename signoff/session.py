@@ -277,14 +277,21 @@ class Session:
             self.executor.countersign()
         except SignoffError as error:
             _log.warning("the executor did not countersign the audit head: %s", error)
+        except OSError as error:  # the executor's socket is gone: nothing to sign with
+            _log.warning("the executor did not countersign the audit head: %s", error)
 
     def close(self) -> None:
         if self._owns:
-            if not self.executor.closed:
-                # whatever this session appended since (approvals, rejections) gets signed
-                self.countersign()
-            self.executor.close()
-            self.ledger.close()
+            try:
+                if not self.executor.closed:
+                    # whatever this session appended since (approvals, rejections) gets signed
+                    self.countersign()
+            finally:
+                # an executor that went away must not keep this session's connection open
+                try:
+                    self.executor.close()
+                finally:
+                    self.ledger.close()
 
     def __enter__(self) -> Session:
         return self

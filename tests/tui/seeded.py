@@ -41,8 +41,14 @@ class SeededExecutor:
         self.policy_hash: str | None = None
         self.waits: list[WaitingView] = []  # what a test says waits for a second person
 
+    closed = False
+
     def health(self) -> Health:
         return Health(venue="local", pid=4242, started_at=START, policy_hash=self.policy_hash)
+
+    def countersign(self) -> None:
+        """Nothing to sign: this executor keeps no ledger of its own."""
+        return None
 
     def market_rules(self) -> dict[str, MarketRules]:
         return {s: spec.rules for s, spec in self.catalog.specs.items()}
