@@ -1165,6 +1165,17 @@ class ExecutionService:
             next_at=None if done else entry.first_at + schedule.interval * runs,
         )
 
+    async def _cancel_at_venue(self, order: OrderState) -> OrderState | None:
+        """Cancel one order (one message); an order the venue no longer has is looked up:
+        filled or canceled meanwhile, its own state says which (None: the venue has none)."""
+        self.journal.record_message(self.venue, self.clock.now())
+        try:
+            return await self.executor.cancel(
+                order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
+            )
+        except OrderNotFound:
+            return await self.executor.lookup(order.symbol, order.client_order_id)
+
     async def run_due(self) -> list[OrderState]:
         """Send every scheduled run whose time has come, each decided again as it fires.
 
@@ -1218,13 +1229,8 @@ class ExecutionService:
             done.append(stopped)
         failed = False
         for order in await self.executor.open_orders():
-            self.journal.record_message(self.venue, self.clock.now())
             try:
-                canceled = await self.executor.cancel(
-                    order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
-                )
-            except OrderNotFound:
-                found = await self.executor.lookup(order.symbol, order.client_order_id)
+                found = await self._cancel_at_venue(order)
                 if found is None:
                     continue
                 canceled = found
@@ -1418,17 +1424,10 @@ class ExecutionService:
                     )
                 )
         for order in targets:
-            self.journal.record_message(self.venue, self.clock.now())
-            try:
-                state = await self.executor.cancel(
-                    order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
-                )
-            except OrderNotFound:
-                # filled or canceled meanwhile: its own state says which
-                found = await self.executor.lookup(order.symbol, order.client_order_id)
-                if found is None:
-                    continue
-                state = found
+            found = await self._cancel_at_venue(order)
+            if found is None:
+                continue
+            state = found
             self.journal.record_state(state, at=self.clock.now())
             self._ledger_state(state)
             canceled.append(state)
