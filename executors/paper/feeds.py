@@ -285,12 +285,59 @@ class ReplayFeed:
 
 
 # --------------------------------------------------------------------------- live
+LIVE_CCXT_IDS = ("binance", "bybit", "okx", "hashkey")
+
+
+def public_exchange(venue: str, *, url: str | None = None, timeout_ms: int = 10_000) -> Any:
+    """An async ccxt exchange for public market data only: no keys are ever given to it.
+
+    ``venue`` is a ccxt id (its real public endpoints, through HTTPS_PROXY when set),
+    or ``"local"``: the local exchange at ``url``, on 127.0.0.1 only. The caller
+    closes it (``await exchange.close()``).
+    """
+    import ccxt.async_support as ccxt
+
+    from executors.venues import check_url_is_local
+
+    local = venue == "local"
+    if not local and venue not in LIVE_CCXT_IDS:
+        raise ValueError(f"no public tickers from {venue!r}")
+    config: dict[str, Any] = {
+        "enableRateLimit": not local,
+        "timeout": timeout_ms,
+        "options": {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}},
+    }
+    if local:
+        if url is None:
+            raise ValueError("the local exchange needs its URL")
+        check_url_is_local(url)
+    else:
+        config["aiohttp_trust_env"] = True
+    exchange = getattr(ccxt, "binance" if local else venue)(config)
+    exchange.has = {**exchange.has, "fetchCurrencies": False}
+    if local:
+        assert url is not None
+        base = url.rstrip("/")
+        # as the executor does: the sandbox URLs are the local exchange's, and nothing else
+        exchange.urls["test"] = {
+            "public": f"{base}/api/v3",
+            "private": f"{base}/api/v3",
+            "v1": f"{base}/api/v1",
+        }
+        exchange.set_sandbox_mode(True)
+        exchange.timeout_on_exit = 0
+    exchange.number = str
+    return exchange
+
+
 class LiveTickerFeed:
     """Public last prices through ccxt (no keys, read only); one tick per call.
 
     ``exchange`` is an async ccxt exchange the caller built and closes (e.g.
-    ``ccxt.async_support.binance()``, or one pointed at the local exchange).
-    Prices are read as strings from the unified ticker, never as floats.
+    :func:`public_exchange`). Prices are read as strings from the unified ticker,
+    never as floats. A venue that cannot be reached, or answers something that is
+    not a price, is an :class:`ExchangeUnavailable` naming what went wrong; a market
+    the venue has no ticker for is left out of the tick.
     """
 
     def __init__(self, exchange: Any, symbols: Sequence[str]) -> None:
@@ -300,18 +347,37 @@ class LiveTickerFeed:
     async def ticks_until(self, now: datetime) -> list[PriceTick]:
         import ccxt.async_support as ccxt_async
 
+        venue = getattr(self._exchange, "id", "the venue")
         try:
             tickers = await self._exchange.fetch_tickers(self.symbols)
         except ccxt_async.BaseError as exc:
             raise ExchangeUnavailable(
-                f"cannot fetch live prices from {self._exchange.id}: {type(exc).__name__}",
+                f"cannot fetch live prices from {venue}: {type(exc).__name__}",
                 hint="check the network, or use the simulated feed (no network needed)",
             ) from exc
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
+            # ccxt parses what it is given: an answer in the wrong shape breaks it
+            raise ExchangeUnavailable(
+                f"{venue} answered something that is not a ticker ({type(exc).__name__})",
+                hint="the venue may be in maintenance; try again later",
+            ) from exc
+        if not isinstance(tickers, Mapping):
+            raise ExchangeUnavailable(f"{venue} answered something that is not a list of tickers")
         prices: dict[str, Decimal] = {}
         for symbol in self.symbols:
-            ticker = tickers.get(symbol) or {}
-            last = ticker.get("last")
+            ticker = tickers.get(symbol)
+            last = ticker.get("last") if isinstance(ticker, Mapping) else None
             if last is None:
                 continue
-            prices[symbol] = Decimal(str(last))
+            try:
+                price = Decimal(str(last))
+            except InvalidOperation:
+                price = Decimal("NaN")
+            if not price.is_finite() or price <= 0:
+                raise ExchangeUnavailable(
+                    f"{venue} gave {symbol} a last price of {str(last)[:40]!r}, which is not "
+                    "a price",
+                    hint="the venue may be in maintenance; try again later",
+                )
+            prices[symbol] = price
         return [PriceTick(time=now, prices=prices)] if prices else []

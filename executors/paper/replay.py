@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from executors.base import OrderState
 from executors.paper.engine import PaperEngine
-from executors.paper.feeds import Candle, candle_ticks
+from executors.paper.feeds import Candle, PriceTick, candle_ticks
 from foundation.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
@@ -185,6 +185,49 @@ class CandleSeries:
             hits = self.high[start:] >= bound
         found = int(hits.argmax())
         return start + found if hits[found] else None
+
+
+class SeriesFeed:
+    """Candles of one time grid given out as ticks as a clock reaches them (four per candle:
+    open, the nearer extreme, the other extreme, close), from candle ``first`` on.
+
+    For sessions that run on a clock of their own (``--interactive``) rather than
+    jumping from event to event.
+    """
+
+    def __init__(self, series: Mapping[str, CandleSeries], first: int = 0) -> None:
+        if not series:
+            raise InputError("a replay needs at least one market's candles")
+        self.series = dict(series)
+        self._grid = next(iter(self.series.values()))
+        self._index = first
+        self._point = 0
+        self._path: dict[str, list[tuple[datetime, Decimal]]] | None = None
+
+    def _paths(self) -> dict[str, list[tuple[datetime, Decimal]]] | None:
+        if self._path is None and self._index < len(self._grid):
+            self._path = {
+                symbol: candle_ticks(series.candle(self._index))
+                for symbol, series in self.series.items()
+            }
+        return self._path
+
+    def take_until(self, now: datetime) -> list[PriceTick]:
+        ticks: list[PriceTick] = []
+        while (paths := self._paths()) is not None:
+            when = next(iter(paths.values()))[self._point][0]
+            if when > now:
+                break
+            ticks.append(
+                PriceTick(when, {symbol: path[self._point][1] for symbol, path in paths.items()})
+            )
+            self._point += 1
+            if self._point == 4:
+                self._index, self._point, self._path = self._index + 1, 0, None
+        return ticks
+
+    async def ticks_until(self, now: datetime) -> list[PriceTick]:
+        return self.take_until(now)
 
 
 def _short(exc: Exception) -> str:

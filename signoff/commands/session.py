@@ -9,7 +9,12 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from signoff.paper.realtime import Interactive
     from signoff.paper.report import SessionReport
+    from signoff.paper.runner import SessionRun
+    from tui.app import SignoffApp
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -18,11 +23,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     epilog = exit_codes_help(0)
     parser = subparsers.add_parser(
         "session",
-        help="rehearse in a paper-trading session (scripted, on simulated or replayed prices)",
+        help="rehearse in a paper-trading session (scripted or in the terminal UI)",
         description="Paper-trading sessions: a session file (see configs/sessions/) gives the "
-        "starting balances, the prices (simulated from a seed, or replayed Binance kline "
-        "CSVs), the clock, the policy, fees, and a script of requests with the answer at "
-        "each gate. Every request goes through the same gate as `signoff run`; the report "
+        "starting balances, the prices (simulated from a seed, replayed Binance kline "
+        "CSVs, or live public tickers), the clock, the policy, fees, and a script of "
+        "requests with the answer at each gate. Every request goes through the same gate "
+        "as `signoff run`; the report "
         "gives P&L, fees, turnover, drawdown, exposure, every fill and the gate's figures. "
         "A bad session file or an unknown session is a configuration error (2).",
         epilog=epilog,
@@ -34,13 +40,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run a session file to its end and print its report",
         description="Run FILE to its end with a progress bar (simulated time, fills, "
         "equity), then print the report. The report, fills and chart are written to "
-        "$SIGNOFF_HOME/sessions/<id>/.",
+        "$SIGNOFF_HOME/sessions/<id>/. With --interactive the terminal UI opens on the "
+        "session's account, prices and clock instead of a script (a file with [[script]] "
+        'entries is refused; clock = "fast" runs accelerated at the file\'s speed); '
+        "quitting it (ctrl+q) ends the session and prints its report.",
         epilog=epilog,
         formatter_class=Formatter,
     )
     run.add_argument("file", metavar="FILE", help="a session file (TOML)")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--interactive",
+        action="store_true",
+        help="open the terminal UI on the session's market and clock (no script)",
+    )
     run.set_defaults(handler=run_session_command)
 
     listing = actions.add_parser(
@@ -123,6 +137,8 @@ def run_session_command(args: argparse.Namespace) -> int:
     from signoff.paper.runner import Progress, run_session
 
     home = _home()
+    if args.interactive:
+        return run_interactive(args)
     if args.quiet or args.json or not sys.stderr.isatty():
         result = run_session(args.file, home=home)
     else:
@@ -146,12 +162,54 @@ def run_session_command(args: argparse.Namespace) -> int:
                 )
 
             result = run_session(args.file, home=home, progress=show)
-    if args.json:
+    return _show(result, json=args.json)
+
+
+def _show(result: SessionRun, *, json: bool) -> int:
+    if json:
         sys.stdout.write(result.report.to_json())
         return 0
     print_report(result.report)
+    for note in result.report.run.get("notes", []):
+        print(f"note {note['at'][:19]}: {note['note']}")
+    if result.report.run.get("stopped"):
+        print(result.report.run["stopped"])
     print(f"report, fills and chart: {result.directory}")
     return 0
+
+
+def open_interactive(
+    path: str, home: str, *, wall: Callable[[], float] | None = None
+) -> tuple[Interactive, SignoffApp]:
+    """The session and the app ``--interactive`` runs (tests build them the same way,
+    with a wall clock of their own)."""
+    import time
+
+    from signoff.paper.realtime import open_interactive as open_session
+
+    session = open_session(path, home=home, wall=wall or time.monotonic)
+    try:
+        return session, session.app()
+    except BaseException:
+        session.close()
+        raise
+
+
+def run_interactive(args: argparse.Namespace) -> int:
+    """The terminal UI on the session; its report when the person quits."""
+    session, app = open_interactive(args.file, _home())
+    if session.notice:
+        sys.stderr.write(f"note: {session.notice}\n")
+    try:
+        app.run()
+    finally:
+        result = session.close()
+    if not args.json:
+        if session.notice:
+            print(f"note: {session.notice}")
+        sid = result.report.session_id
+        print(f"session {sid} (`signoff session report {sid}` shows it again)")
+    return _show(result, json=args.json)
 
 
 def _load(session_id: str) -> tuple[str, dict[str, object]]:

@@ -2,9 +2,10 @@
 
     [session]
     name = "DCA into BTC"
-    start = 2026-01-05T00:00:00Z      # simulated time the session starts at
+    start = 2026-01-05T00:00:00Z      # simulated time the session starts at (not with live)
     duration = "14d"                  # how much simulated time it covers
     clock = "fast"                    # fast (as fast as possible) | accelerated | real
+                                      # (--interactive runs fast as accelerated; live: real only)
     speed = 60                        # accelerated: simulated seconds per real second
     seed = 7                          # seeds the simulated prices
     trader = "alice"                  # who types the scripted requests
@@ -22,6 +23,11 @@
     "BTC/USDT" = "60000"
     [prices.files]                    # replay: Binance kline CSVs, relative to this file
     "BTC/USDT" = "BTCUSDT-1m-2025.csv"
+    # live: public tickers polled every `interval` (needs the network, no keys):
+    # venue = "binance"               # binance | bybit | okx | hashkey, or "local"
+    # url = "http://127.0.0.1:8765"   # local: the local exchange's URL (default: the
+    #                                 # one `signoff localnet` is running at)
+    # markets = ["BTC/USDT"]          # the markets to follow (default: every market)
 
     [fees]
     maker = "0.001"
@@ -110,7 +116,7 @@ class _Strict(BaseModel):
 
 class SessionSettings(_Strict):
     name: str = Field(min_length=1, max_length=200)
-    start: Moment
+    start: Moment | None = None
     duration: Duration
     clock: Literal["fast", "accelerated", "real"] = "fast"
     speed: int = Field(default=60, ge=1, le=1_000_000)
@@ -133,6 +139,9 @@ class PriceSettings(_Strict):
     drift: Annotated[Decimal, BeforeValidator(lambda v: _signed(v))] = Decimal(0)
     start: dict[str, Money] = {}
     files: dict[str, str] = {}
+    venue: str | None = Field(default=None, min_length=1, max_length=40)
+    url: str | None = Field(default=None, min_length=1, max_length=200)
+    markets: list[str] = []
 
 
 def _signed(value: object) -> Decimal:
@@ -190,8 +199,21 @@ class SessionFile(_Strict):
             unknown = sorted(set(roles) - set(ROLES))
             if unknown:
                 raise ValueError(f"identities.{name}: unknown role {unknown[0]!r}")
-        if self.prices.source == "replay" and not self.prices.files:
+        prices = self.prices
+        if prices.source == "replay" and not prices.files:
             raise ValueError("prices.files: a replay needs at least one kline CSV")
+        live = prices.source == "live"
+        for key in ("venue", "url"):
+            if not live and getattr(prices, key) is not None:
+                raise ValueError(f'prices.{key}: only for prices.source = "live"')
+        if not live and prices.markets:
+            raise ValueError('prices.markets: only for prices.source = "live"')
+        if live:
+            _check_live(self)
+        elif self.session.start is None:
+            raise ValueError(
+                "session.start: missing (simulated and replayed prices start at a given moment)"
+            )
         for entry in self.script:
             if entry.at > self.session.duration:
                 raise ValueError(
@@ -205,8 +227,51 @@ class SessionFile(_Strict):
                 )
 
     @property
+    def begins(self) -> datetime:
+        """The simulated start (simulated or replayed prices; a live session starts when run)."""
+        if self.session.start is None:  # pragma: no cover - refused when the file is read
+            raise ValueError("a live session has no start in its file")
+        return self.session.start
+
+    @property
     def end(self) -> datetime:
-        return self.session.start + self.session.duration
+        return self.begins + self.session.duration
+
+
+LIVE_VENUES = ("binance", "bybit", "okx", "hashkey", "local")
+
+
+def _check_live(file: SessionFile) -> None:
+    """Live tickers: a venue, real time only, and none of the simulated keys."""
+    prices, session = file.prices, file.session
+    if prices.venue is None:
+        raise ValueError(
+            'prices.venue: live prices need a venue, e.g. venue = "binance" '
+            f"(one of {', '.join(LIVE_VENUES)})"
+        )
+    if prices.venue not in LIVE_VENUES:
+        raise ValueError(
+            f"prices.venue: {prices.venue!r} is not a venue signoff reads tickers from "
+            f"(one of {', '.join(LIVE_VENUES)})"
+        )
+    if prices.url is not None and prices.venue != "local":
+        raise ValueError('prices.url: only for venue = "local" (the local exchange)')
+    if session.clock != "real":
+        raise ValueError(
+            f'session.clock: live prices arrive in real time; clock = "{session.clock}" '
+            'cannot run ahead of them (set clock = "real" in [session])'
+        )
+    if session.start is not None:
+        raise ValueError(
+            "session.start: a live session starts when it is run (remove start from [session])"
+        )
+    for key in ("volatility", "start", "files"):
+        if getattr(prices, key):
+            raise ValueError(f"prices.{key}: not used with live prices (remove it)")
+    if prices.drift:
+        raise ValueError("prices.drift: not used with live prices (remove it)")
+    if prices.interval < timedelta(seconds=1):
+        raise ValueError("prices.interval: live tickers are polled at most once a second")
 
 
 def _describe(error: ValidationError) -> str:

@@ -26,7 +26,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, cast
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, cast
 from executors.base import OrderState
 from executors.catalog import load_market_catalog
 from executors.paper.replay import CandleSeries, EventReplay, simulate_candles
+from foundation.clock import Clock, FakeClock
 from foundation.errors import ConfigError, SignoffError
 from foundation.identity import IdentityRegistry, SigningKey
 from intent.plan import Plan
@@ -41,7 +42,13 @@ from signoff.paper.config import SessionFile, load_session_file
 from signoff.paper.report import GateEvent, SessionReport, equity_curve
 
 if TYPE_CHECKING:
+    from executors.approvals import Gatekeeper
+    from executors.inprocess import InProcessExecutor
+    from executors.journal import SqliteJournal
+    from executors.paper.engine import PaperEngine
     from executors.process.client import ExecutorClient
+    from executors.service import ExecutionService
+    from ledger.service import Ledger
     from signoff.session import Proposal, Session
 
 SESSIONS_DIR = "sessions"
@@ -85,12 +92,8 @@ def _policy_path(file: SessionFile, directory: str) -> str:
 def _candles(file: SessionFile, directory: str) -> dict[str, CandleSeries]:
     catalog = load_market_catalog()
     prices = file.prices
-    if prices.source == "live":
-        raise ConfigError(
-            "prices.source = live runs in real time against a public ticker, which a "
-            "scripted session cannot replay",
-            hint="use simulated or replay prices for `signoff session run`",
-        )
+    if prices.source == "live":  # pragma: no cover - live prices are polled, not candles
+        raise ConfigError("prices.source = live has no candles to replay")
     if prices.source == "replay":
         series: dict[str, CandleSeries] = {}
         for symbol, name in sorted(prices.files.items()):
@@ -116,7 +119,7 @@ def _candles(file: SessionFile, directory: str) -> dict[str, CandleSeries]:
     }
     return simulate_candles(
         dict(chosen),
-        start=file.session.start,
+        start=file.begins,
         duration=file.session.duration,
         interval=prices.interval,
         seed=file.session.seed,
@@ -144,30 +147,125 @@ def _identities(file: SessionFile, directory: str) -> tuple[str, dict[str, Signi
     return path, keys
 
 
-def run_session(
+@dataclass
+class Stack:
+    """One session's whole loop: its account, gate, ledger and people, opened and recorded."""
+
+    file: SessionFile
+    path: str
+    session_id: str
+    where: str
+    session_policy: str
+    clock: Clock
+    engine: PaperEngine
+    ledger: Ledger
+    journal: SqliteJournal
+    gatekeeper: Gatekeeper
+    service: ExecutionService
+    executor: InProcessExecutor
+    sessions: dict[str, Session]
+    start: datetime
+    opening: dict[str, Decimal]
+    started_at: datetime
+    started_wall: float
+    identities_path: str
+    gate: list[GateEvent] = field(default_factory=list)
+    plan_labels: dict[str, str] = field(default_factory=dict)
+
+    def next_due(self) -> datetime | None:
+        """When the gate's next scheduled run is due (None: no schedule)."""
+        times = []
+        for entry in self.service.journal.active_schedules(self.service.venue):
+            view = self.service.schedule_view(entry.client_order_id)
+            if view is not None and view.schedule.next_at is not None:
+                times.append(view.schedule.next_at)
+        return min(times) if times else None
+
+    def follow(self, when: datetime) -> None:
+        """A replay's clock follows the candles; a real-time clock follows itself."""
+        if isinstance(self.clock, FakeClock) and when > self.clock.now():
+            self.clock.set(when)
+
+    def on_time(self, when: datetime) -> None:
+        self.follow(when)
+        due = self.next_due()
+        if due is not None and due <= when:
+            self.executor.run_due()
+
+    def scripted(self, index: int) -> Callable[[PaperEngine, datetime], None]:
+        """The action of script entry ``index`` (a request answered as written, or a halt)."""
+        file = self.file
+        entry = file.script[index]
+
+        def act(_: PaperEngine, when: datetime) -> None:
+            self.follow(when)
+            if entry.halt is not None or entry.resume:
+                state = "HALTED" if entry.halt is not None else "ACTIVE"
+                _set_trading_state(self.session_policy, state, index + 1)
+                self.gate.append(
+                    GateEvent(
+                        when,
+                        "halt" if entry.halt is not None else "resume",
+                        "-",
+                        "compliance",
+                        state.lower(),
+                        (),
+                        entry.halt or "",
+                    )
+                )
+                return
+            assert entry.request is not None
+            person = entry.by or file.session.trader
+            if person not in self.sessions:
+                raise ConfigError(f"script #{index + 1}: {person!r} is not in [identities]")
+            self.gate.extend(
+                _carry_out(
+                    self.sessions[person],
+                    self.sessions,
+                    entry.request,
+                    entry.answer,
+                    when,
+                    self.plan_labels,
+                )
+            )
+
+        return act
+
+    def close(self) -> None:
+        self.engine.fire_check = None
+        try:
+            self.executor.close()
+        finally:
+            self.journal.close()
+            self.gatekeeper.close()
+            self.ledger.close()
+
+
+def open_stack(
     path: str,
+    file: SessionFile,
+    directory: str,
     *,
     home: str,
-    progress: Callable[[Progress], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    start: datetime,
+    opening: dict[str, Decimal],
+    clock: Clock,
+    feed: str,
     wall: Callable[[], float] = time.monotonic,
-) -> SessionRun:
-    """Run the session file at ``path`` to its end; the report, and where it was written."""
+    executor_class: type[InProcessExecutor] | None = None,
+) -> Stack:
+    """Make the session's directory, people, policy copy, account, ledger and gate; start it."""
     from executors.approvals import Gatekeeper, NonceStore
     from executors.inprocess import InProcessExecutor
     from executors.journal import SqliteJournal
     from executors.paper.engine import PaperEngine, PaperSettings
     from executors.paper.executor import PaperExecutor
     from executors.service import ExecutionService, PolicySource
-    from foundation.clock import FakeClock
     from ledger.service import Ledger
     from signoff.session import Session
 
-    file, directory = load_session_file(path)
-    candles = _candles(file, directory)
     started_wall = wall()
     started_at = datetime.now(UTC)
-
     session_id = "ps-" + secrets.token_hex(6)
     where = os.path.join(sessions_home(home), session_id)
     os.makedirs(where, mode=0o700)
@@ -178,18 +276,6 @@ def run_session(
     shutil.copyfile(_policy_path(file, directory), session_policy)
     policy_source = PolicySource.load(session_policy)
     registry = IdentityRegistry.load(identities_path)
-
-    start = file.session.start
-    grid = next(iter(candles.values()))
-    first = grid.index_at(start)
-    if first >= len(grid):
-        raise ConfigError(
-            f"session.start {start:%Y-%m-%d %H:%M} is after the last candle",
-            hint="start the session within the replayed period",
-        )
-    start = max(start, grid.time(first))
-    end = min(file.end, grid.candle(len(grid) - 1).close_time)
-    clock = FakeClock(start)
     catalog = load_market_catalog()
     engine = PaperEngine.with_balances(
         catalog,
@@ -202,7 +288,6 @@ def run_session(
         ),
         account_id=session_id,
     )
-    opening = {symbol: grid_series.candle(first).open for symbol, grid_series in candles.items()}
     engine.set_prices(opening, start)
 
     ledger = Ledger.open(f"sqlite:///{os.path.join(where, 'ledger.sqlite3')}", clock=clock)
@@ -216,17 +301,13 @@ def run_session(
         policy=policy_source,
         ledger=ledger,
     )
-    executor = InProcessExecutor(service, identities=identities_path)
-    gate: list[GateEvent] = []
-    plan_labels: dict[str, str] = {}
+    executor = (executor_class or InProcessExecutor)(service, identities=identities_path)
     try:
         executor.start()
         ledger.record_session_start(
             actor=file.session.trader,
             venue="paper",
-            feed=f"{file.prices.source} (seed {file.session.seed})"
-            if file.prices.source == "simulated"
-            else "replay: " + ", ".join(sorted(file.prices.files.values())),
+            feed=feed,
             snapshot=engine.snapshot(),
             settings={"file": os.path.abspath(path), "name": file.session.name},
             seed=file.session.seed,
@@ -245,66 +326,141 @@ def run_session(
             )
             for name, key in keys.items()
         }
+    except BaseException:
+        executor.close()
+        journal.close()
+        gatekeeper.close()
+        ledger.close()
+        raise
+    stack = Stack(
+        file=file,
+        path=path,
+        session_id=session_id,
+        where=where,
+        session_policy=session_policy,
+        clock=clock,
+        engine=engine,
+        ledger=ledger,
+        journal=journal,
+        gatekeeper=gatekeeper,
+        service=service,
+        executor=executor,
+        sessions=sessions,
+        start=start,
+        opening=opening,
+        started_at=started_at,
+        started_wall=started_wall,
+        identities_path=identities_path,
+    )
 
-        def fire_check(state: OrderState, when: datetime) -> str | None:
-            if when > clock.now():
-                clock.set(when)
-            entry = service.journal.get(state.client_order_id)
-            if entry is None:
-                return None
-            return executor.run(service.firing_refusal(state.client_order_id, entry.plan_id))
+    def fire_check(state: OrderState, when: datetime) -> str | None:
+        stack.follow(when)
+        entry = service.journal.get(state.client_order_id)
+        if entry is None:
+            return None
+        return executor.run(service.firing_refusal(state.client_order_id, entry.plan_id))
 
-        engine.fire_check = fire_check
+    engine.fire_check = fire_check
+    return stack
 
-        def on_time(when: datetime) -> None:
-            if when > clock.now():
-                clock.set(when)
-            due = next_due()
-            if due is not None and due <= when:
-                executor.run_due()
 
-        def next_due() -> datetime | None:
-            times = []
-            for entry in service.journal.active_schedules(service.venue):
-                view = service.schedule_view(entry.client_order_id)
-                if view is not None and view.schedule.next_at is not None:
-                    times.append(view.schedule.next_at)
-            return min(times) if times else None
+def finish(
+    stack: Stack,
+    candles: dict[str, CandleSeries],
+    end: datetime,
+    *,
+    wall: Callable[[], float] = time.monotonic,
+    extra: dict[str, object] | None = None,
+) -> SessionRun:
+    """Settle the gate, value the account and write the report (recorded in the ledger too)."""
+    file, engine = stack.file, stack.engine
+    stack.follow(end)
+    stack.executor.reconcile()
+    plan_labels = stack.plan_labels
 
-        def scripted(index: int) -> Callable[[PaperEngine, datetime], None]:
-            entry = file.script[index]
+    # plan ids are random; the report names orders by scripted request instead
+    # ("r2:s1.3": request 2, step s1, third run) so that a re-run reads the same
+    def relabel(coid: str | None) -> str | None:
+        for plan_id, label in plan_labels.items():
+            if coid and plan_id in coid:
+                return coid.replace(f"so-{plan_id}", label).replace(plan_id, label)
+        return coid
 
-            def act(_: PaperEngine, when: datetime) -> None:
-                if when > clock.now():
-                    clock.set(when)
-                if entry.halt is not None or entry.resume:
-                    state = "HALTED" if entry.halt is not None else "ACTIVE"
-                    _set_trading_state(session_policy, state, index + 1)
-                    gate.append(
-                        GateEvent(
-                            when,
-                            "halt" if entry.halt is not None else "resume",
-                            "-",
-                            "compliance",
-                            state.lower(),
-                            (),
-                            entry.halt or "",
-                        )
-                    )
-                    return
-                assert entry.request is not None
-                person = entry.by or file.session.trader
-                if person not in sessions:
-                    raise ConfigError(f"script #{index + 1}: {person!r} is not in [identities]")
-                gate.extend(
-                    _carry_out(
-                        sessions[person], sessions, entry.request, entry.answer, when, plan_labels
-                    )
-                )
+    fills = [
+        f.model_copy(update={"client_order_id": relabel(f.client_order_id)})
+        for o in engine.orders()
+        for f in o.fills
+    ]
+    times, equity, exposure = equity_curve(
+        file.balances,
+        fills,
+        dict(candles),
+        file.session.reporting_currency,
+    )
+    report = SessionReport(
+        session_id=stack.session_id,
+        name=file.session.name,
+        start=stack.start,
+        end=end,
+        reporting_currency=file.session.reporting_currency,
+        start_balances=dict(file.balances),
+        end_balances=engine.total_balances(),
+        last_prices=engine.prices(),
+        fills=fills,
+        gate=stack.gate,
+        equity_times_ms=times,
+        equity=equity,
+        exposure=exposure,
+        run={
+            "session_id": stack.session_id,
+            "file": os.path.abspath(stack.path),
+            "started_at": stack.started_at.isoformat(),
+            "wall_seconds": round(wall() - stack.started_wall, 3),
+            "start_prices": {s: str(p) for s, p in stack.opening.items()},
+            **(extra or {}),
+        },
+    )
+    stack.ledger.record_session_end(
+        session_id=stack.session_id,
+        actor=file.session.trader,
+        report=report.as_data(with_run=False),
+    )
+    write_report(report, stack.where, candles)
+    return SessionRun(report=report, directory=stack.where, candles=candles)
 
-            return act
 
-        events = [(start + entry.at, scripted(i)) for i, entry in enumerate(file.script)]
+def run_session(
+    path: str,
+    *,
+    home: str,
+    progress: Callable[[Progress], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    wall: Callable[[], float] = time.monotonic,
+) -> SessionRun:
+    """Run the session file at ``path`` to its end; the report, and where it was written."""
+    file, directory = load_session_file(path)
+    if file.prices.source == "live":
+        from signoff.paper.realtime import run_live
+
+        return run_live(path, file, directory, home=home, progress=progress, sleep=sleep, wall=wall)
+    candles = _candles(file, directory)
+    start, end, first = _period(file, candles)
+    opening = {symbol: series.candle(first).open for symbol, series in candles.items()}
+    clock = FakeClock(start)
+    stack = open_stack(
+        path,
+        file,
+        directory,
+        home=home,
+        start=start,
+        opening=opening,
+        clock=clock,
+        feed=describe_feed(file),
+        wall=wall,
+    )
+    engine = stack.engine
+    try:
+        events = [(start + entry.at, stack.scripted(i)) for i, entry in enumerate(file.script)]
         pace_start = wall()
 
         def on_candle(_: int, when: datetime) -> None:
@@ -323,73 +479,44 @@ def run_session(
             engine,
             candles,
             events=events,
-            on_time=on_time,
-            next_due=next_due,
+            on_time=stack.on_time,
+            next_due=stack.next_due,
             on_candle=on_candle,
         )
         replay.run(start=start, end=end)
-        if end > clock.now():
-            clock.set(end)
-        executor.reconcile()
-
-        # plan ids are random; the report names orders by scripted request instead
-        # ("r2:s1.3": request 2, step s1, third run) so that a re-run reads the same
-        def relabel(coid: str | None) -> str | None:
-            for plan_id, label in plan_labels.items():
-                if coid and plan_id in coid:
-                    return coid.replace(f"so-{plan_id}", label).replace(plan_id, label)
-            return coid
-
-        fills = [
-            f.model_copy(update={"client_order_id": relabel(f.client_order_id)})
-            for o in engine.orders()
-            for f in o.fills
-        ]
-        times, equity, exposure = equity_curve(
-            file.balances,
-            fills,
-            {s: c for s, c in candles.items()},
-            file.session.reporting_currency,
-        )
-        report = SessionReport(
-            session_id=session_id,
-            name=file.session.name,
-            start=start,
-            end=end,
-            reporting_currency=file.session.reporting_currency,
-            start_balances=dict(file.balances),
-            end_balances=engine.total_balances(),
-            last_prices=engine.prices(),
-            fills=fills,
-            gate=gate,
-            equity_times_ms=times,
-            equity=equity,
-            exposure=exposure,
-            run={
-                "session_id": session_id,
-                "file": os.path.abspath(path),
-                "started_at": started_at.isoformat(),
-                "wall_seconds": round(wall() - started_wall, 3),
-                "start_prices": {s: str(p) for s, p in opening.items()},
-            },
-        )
-        ledger.record_session_end(
-            session_id=session_id, actor=file.session.trader, report=report.as_data(with_run=False)
-        )
-        write_report(report, where, candles)
+        result = finish(stack, candles, end, wall=wall)
         if progress is not None:
+            figures = result.report.as_data()["figures"]
             progress(
-                Progress(
-                    end, start, end, len(fills), Decimal(report.as_data()["figures"]["end_value"])
-                )
+                Progress(end, start, end, len(result.report.fills), Decimal(figures["end_value"]))
             )
-        return SessionRun(report=report, directory=where, candles=candles)
+        return result
     finally:
-        engine.fire_check = None
-        executor.close()
-        journal.close()
-        gatekeeper.close()
-        ledger.close()
+        stack.close()
+
+
+def _period(file: SessionFile, candles: dict[str, CandleSeries]) -> tuple[datetime, datetime, int]:
+    """The session's start and end within the candles, and the first candle's index."""
+    start = file.begins
+    grid = next(iter(candles.values()))
+    first = grid.index_at(start)
+    if first >= len(grid):
+        raise ConfigError(
+            f"session.start {start:%Y-%m-%d %H:%M} is after the last candle",
+            hint="start the session within the replayed period",
+        )
+    start = max(start, grid.time(first))
+    end = min(file.end, grid.candle(len(grid) - 1).close_time)
+    return start, end, first
+
+
+def describe_feed(file: SessionFile) -> str:
+    prices = file.prices
+    if prices.source == "simulated":
+        return f"simulated (seed {file.session.seed})"
+    if prices.source == "replay":
+        return "replay: " + ", ".join(sorted(prices.files.values()))
+    return f"live: {prices.venue} ({', '.join(prices.markets) or 'every market'})"
 
 
 def _value(balances: dict[str, Decimal], prices: dict[str, Decimal], file: SessionFile) -> Decimal:
