@@ -16,6 +16,7 @@ from executors.paper.feeds import candle_ticks
 from signoff.cli import main
 from signoff.commands.session import open_interactive
 from signoff.paper.realtime import Interactive
+from tests.conftest import REPO
 from tests.tui.conftest import propose, ready, state_of
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -177,3 +178,18 @@ def test_live_keys_without_live_prices_are_refused(
     path.write_text(path.read_text().replace('interval = "1m"', 'interval = "1m"\nvenue = "okx"'))
     assert main(["session", "run", str(path), "--interactive"]) == 2
     assert 'prices.venue: only for prices.source = "live"' in capsys.readouterr().err
+
+
+def test_the_shipped_interactive_sample_opens_and_closes(home: Path) -> None:
+    wall = Wall()
+    session, _app = open_interactive(
+        str(REPO / "configs" / "sessions" / "interactive.toml"), str(home), wall=wall
+    )
+    try:
+        assert session.notice is None
+        wall.seconds += 60
+        assert session.clock.now() == datetime(2026, 1, 5, 1, tzinfo=UTC)
+    finally:
+        result = session.close()
+    assert result.report.fills == []
+    assert result.report.end == datetime(2026, 1, 5, 1, tzinfo=UTC)

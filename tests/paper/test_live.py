@@ -249,3 +249,57 @@ def test_bad_live_files_are_refused_naming_the_key(
         err = capsys.readouterr().err
         assert expected in err, err
         assert "Traceback" not in err
+
+
+def test_the_shipped_live_sample_is_a_valid_session_file() -> None:
+    """It needs the network to run, so it is only read here."""
+    from signoff.paper.config import load_session_file
+    from tests.conftest import REPO
+
+    file, _ = load_session_file(str(REPO / "configs" / "sessions" / "live-btc.toml"))
+    assert file.prices.source == "live"
+    assert file.prices.venue == "binance"
+    assert file.session.clock == "real"
+
+
+@pytest.mark.slow
+@pytest.mark.asyncio
+async def test_an_interactive_live_session_fills_a_resting_limit_from_the_screen(
+    tmp_path: Path, home: Path, venue: Venue
+) -> None:
+    from executors.ids import client_order_id
+    from signoff.commands.session import open_interactive
+    from tests.tui.conftest import propose, ready, state_of, wait_for
+
+    wall = Wall()
+    path = live_file(tmp_path, venue.exchange.url)
+    session, app = open_interactive(str(path), str(home), wall=wall)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await ready(pilot)
+            screen = await propose(pilot, "buy 0.001 BTC at 59,000")
+            plan = screen.plan_panel.plan
+            assert plan is not None
+            assert [row.decision for row in plan.steps] == ["allow"]
+            await pilot.press("x")
+            assert await state_of(pilot, "s1", "executed", "failed", "refused") == "executed"
+            coid = client_order_id(plan.plan_id, "s1")
+            executor = session.stack.executor
+            order = executor.order("BTC/USDT", coid)
+            assert order is not None
+            assert order.status == "open"
+            # the venue's price falls through the limit; the next poll sees it
+            venue.set_price("BTC/USDT", "58900")
+            wall.seconds += 10
+
+            def filled() -> bool:
+                state = executor.order("BTC/USDT", coid)
+                return state is not None and state.status == "filled"
+
+            await wait_for(pilot, filled, "the resting buy to fill")
+    finally:
+        result = session.close()
+    (fill,) = result.report.fills
+    assert (fill.side, fill.quantity, fill.price) == ("buy", D("0.001"), D("59000"))
+    assert fill.time == result.report.start + timedelta(seconds=10)
+    assert result.report.end == result.report.start + timedelta(seconds=10)
