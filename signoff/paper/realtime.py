@@ -37,20 +37,25 @@ from executors.inprocess import InProcessExecutor
 from executors.paper.feeds import PriceFeed
 from executors.paper.replay import CandleSeries, SeriesFeed
 from foundation.errors import ConfigError, ExchangeError, SignoffError, UsageError
+from intent.plan import Plan
 from signoff.paper.config import SessionFile, load_session_file
+from signoff.paper.report import GateEvent
 from signoff.paper.runner import (
     Progress,
     SessionRun,
     Stack,
     _candles,
+    _outcome_word,
     _period,
     _value,
     describe_feed,
     finish,
     open_stack,
 )
+from signoff.session import Session
 
 if TYPE_CHECKING:
+    from signoff.session import Approval, Outcome, Proposal
     from tui.app import SignoffApp
     from tui.service import Service
 
@@ -390,6 +395,7 @@ def _open_live(
         feed=describe_feed(file),
         wall=wall,
         executor_class=executor_class,
+        session_class=WatchedSession,
     )
     # the feed's client lives on the gate's event loop: it is polled from there
     exchange, _ = _live_feed(file, home)
@@ -410,6 +416,108 @@ def _extra(driver: Driver, stopped: str | None) -> dict[str, object]:
 
 # --------------------------------------------------------------------------- interactive
 @dataclass
+class GateLog:
+    """Each step's way through the gate in an interactive session, for the report.
+
+    A scripted session knows what it answered; an interactive one learns it from the
+    person's session as they go. The latest word on a step stands.
+    """
+
+    labels: dict[str, str]
+    events: dict[tuple[str, str], GateEvent] = field(default_factory=dict)
+
+    def proposed(self, proposal: Proposal, when: datetime) -> None:
+        self.labels.setdefault(proposal.plan_id, f"r{len(self.labels) + 1}")
+        result = proposal.result
+        if not isinstance(result, Plan) or proposal.gated is None:
+            status = "clarify" if type(result).__name__ == "Clarification" else "unsupported"
+            message = getattr(result, "question", None) or getattr(result, "reason", "")
+            self.events[(proposal.plan_id, "-")] = GateEvent(
+                when, proposal.text, "-", status, "asked", (), str(message)
+            )
+            return
+        for step, decision in proposal.pairs:
+            rules = tuple(sorted({r.rule for r in decision.reasons if r.effect != "allow"}))
+            if decision.decision == "deny":
+                event = GateEvent(when, proposal.text, step.step_id, "deny", "denied", rules)
+            elif decision.needs_approval:
+                event = GateEvent(
+                    when,
+                    proposal.text,
+                    step.step_id,
+                    decision.decision,
+                    "expired",
+                    rules,
+                    "not answered before the session ended",
+                )
+            else:
+                event = GateEvent(
+                    when,
+                    proposal.text,
+                    step.step_id,
+                    decision.decision,
+                    "not sent",
+                    rules,
+                    "not run before the session ended",
+                )
+            self.events[(proposal.plan_id, step.step_id)] = event
+
+    def _update(
+        self, plan_id: str, step_id: str, when: datetime, outcome: str, detail: str
+    ) -> None:
+        event = self.events.get((plan_id, step_id))
+        if event is not None:
+            self.events[(plan_id, step_id)] = GateEvent(
+                when, event.request, step_id, event.decision, outcome, event.rules, detail
+            )
+
+    def rejected(self, proposal: Proposal, step_id: str, when: datetime) -> None:
+        self._update(proposal.plan_id, step_id, when, "rejected", "")
+
+    def carried_out(self, plan_id: str, outcomes: list[Outcome], when: datetime) -> None:
+        for outcome in outcomes:
+            detail = ""
+            if outcome.status == "waiting":
+                detail = "for a second approver"
+            elif outcome.status in ("refused", "failed"):
+                detail = outcome.detail.split("\n")[0]
+            self._update(plan_id, outcome.step_id, when, _outcome_word(outcome.status), detail)
+
+    def gate(self) -> list[GateEvent]:
+        return list(self.events.values())
+
+
+class WatchedSession(Session):
+    """The trader's session in an interactive rehearsal: the same calls, noted for the report."""
+
+    log: GateLog | None = None
+
+    def propose(self, text: str, **kwargs: Any) -> Proposal:
+        proposal = super().propose(text, **kwargs)
+        if self.log is not None:
+            self.log.proposed(proposal, self.clock.now())
+        return proposal
+
+    def reject(self, proposal: Proposal, step_id: str, approver: str | None = None) -> str:
+        recorded = super().reject(proposal, step_id, approver)
+        if self.log is not None:
+            self.log.rejected(proposal, step_id, self.clock.now())
+        return recorded
+
+    def execute(self, proposal: Proposal, approvals: Mapping[str, Approval]) -> list[Outcome]:
+        outcomes = super().execute(proposal, approvals)
+        if self.log is not None:
+            self.log.carried_out(proposal.plan_id, outcomes, self.clock.now())
+        return outcomes
+
+    def approve_waiting(self, plan_id: str, step_id: str, key: Any = None) -> Outcome:
+        outcome = super().approve_waiting(plan_id, step_id, key)
+        if self.log is not None:
+            self.log.carried_out(plan_id, [outcome], self.clock.now())
+        return outcome
+
+
+@dataclass
 class Interactive:
     """A session opened for the terminal UI: build the app with :meth:`app`, then :meth:`close`."""
 
@@ -426,6 +534,13 @@ class Interactive:
     _thread: threading.Thread | None = None
     _saved_env: str | None = None
     error: str | None = None
+    log: GateLog | None = None
+
+    def __post_init__(self) -> None:
+        self.log = GateLog(self.stack.plan_labels)
+        for session in self.stack.sessions.values():
+            if isinstance(session, WatchedSession):
+                session.log = self.log
 
     def app(self, *, poll: bool = True) -> SignoffApp:
         """The terminal UI on this session: the trader's session, through the UI's one door."""
@@ -493,6 +608,8 @@ class Interactive:
             else:
                 candles = _live_candles(self.driver.seen, self.stack.opening)
             stopped = self.driver.stopped or self.error
+            if self.log is not None:
+                self.stack.gate[:] = self.log.gate()
             return finish(self.stack, candles, reached, extra=_extra(self.driver, stopped))
         finally:
             if self.exchange is not None:
@@ -579,6 +696,7 @@ def open_interactive(
         feed=describe_feed(file) + f", interactive at {speed:g}×",
         wall=wall,
         executor_class=SharedExecutor,
+        session_class=WatchedSession,
     )
     driver = Driver(stack, SeriesFeed(candles, first))
     return Interactive(stack, driver, clock, candles, first, notice, tick_seconds=tick_seconds)

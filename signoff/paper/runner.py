@@ -253,6 +253,7 @@ def open_stack(
     feed: str,
     wall: Callable[[], float] = time.monotonic,
     executor_class: type[InProcessExecutor] | None = None,
+    session_class: type[Session] | None = None,
 ) -> Stack:
     """Make the session's directory, people, policy copy, account, ledger and gate; start it."""
     from executors.approvals import Gatekeeper, NonceStore
@@ -315,7 +316,7 @@ def open_stack(
         )
         policy = policy_source.policy
         sessions = {
-            name: Session(
+            name: (session_class or Session)(
                 ledger=ledger,
                 policy=policy,
                 policy_text=policy_source.text,

@@ -115,6 +115,12 @@ async def test_an_allowed_order_fills_at_the_sessions_price_and_clock(
             order = session.stack.executor.order("BTC/USDT", coid)
             assert order is not None
             assert order.status == "filled"
+            # a step the policy refuses shows refused, with its rules
+            screen = await propose(pilot, "buy 3 BTC")
+            denied = screen.plan_panel.plan
+            assert denied is not None
+            assert [row.decision for row in denied.steps] == ["deny"]
+            assert any("[quantity-cap]" in reason for reason in denied.steps[0].reasons)
     finally:
         result = session.close()
     # the fill: at the simulated price of the session's now, on its clock
@@ -123,6 +129,13 @@ async def test_an_allowed_order_fills_at_the_sessions_price_and_clock(
     (fill,) = result.report.fills
     assert (fill.side, fill.quantity, fill.price, fill.time) == ("buy", Decimal("0.01"), ask, now)
     assert result.report.end == now
+    assert [(e.request, e.step_id, e.decision, e.outcome) for e in result.report.gate] == [
+        ("buy 0.01 BTC", "s1", "allow", "sent"),
+        ("buy 3 BTC", "s1", "deny", "denied"),
+    ]
+    assert "quantity-cap" in result.report.gate[1].rules
+    assert fill.client_order_id is not None
+    assert fill.client_order_id.startswith("r1")
     # everything is under the session's id: report works as for a scripted session
     capsys.readouterr()
     assert main(["session", "report", sid, "--json"]) == 0
