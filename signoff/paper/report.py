@@ -44,7 +44,7 @@ class GateEvent:
     request: str
     step_id: str
     decision: str  # allow | confirm | escalate | deny | clarify | unsupported
-    outcome: str  # sent | rejected | expired | refused | denied | asked
+    outcome: str  # sent | rejected | expired | refused | denied | asked | waiting | not sent
     rules: tuple[str, ...] = ()
     detail: str = ""
 
