@@ -282,6 +282,8 @@ def _describe(error: ValidationError) -> str:
         message = "unknown key: see configs/sessions/ for what a session file holds"
     if first["type"] == "missing":
         message = "missing"
+    if not first["loc"]:
+        return message  # a check over the whole file names its own keys
     return f"{where}: {message}"
 
 
