@@ -40,11 +40,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run a session file to its end and print its report",
         description="Run FILE to its end with a progress bar (simulated time, fills, "
         "equity), then print the report. The report, fills and chart are written to "
-        "$SIGNOFF_HOME/sessions/<id>/. With --interactive the terminal UI opens on the "
-        "session's account, prices and clock instead of a script (a file with [[script]] "
-        'entries is refused; clock = "fast" runs accelerated at the file\'s speed); '
+        "$SIGNOFF_HOME/sessions/<id>/. A live session that stops early (the venue "
+        "down, Ctrl-C) still writes its report, and exits 1. With --interactive the "
+        "terminal UI opens on the session's account, prices and clock instead of a "
+        'script (a file with [[script]] entries is refused; clock = "fast" runs '
+        "accelerated at the file's speed); "
         "quitting it (ctrl+q) ends the session and prints its report.",
-        epilog=epilog,
+        epilog=exit_codes_help(0, 1),
         formatter_class=Formatter,
     )
     run.add_argument("file", metavar="FILE", help="a session file (TOML)")
@@ -166,16 +168,22 @@ def run_session_command(args: argparse.Namespace) -> int:
 
 
 def _show(result: SessionRun, *, json: bool) -> int:
+    """Print the report; 1 (not done) when the session stopped before its end."""
+    from foundation.errors import EXIT_DONE, EXIT_NOT_DONE
+
+    stopped = result.report.run.get("stopped")
+    code = EXIT_NOT_DONE if stopped else EXIT_DONE
     if json:
         sys.stdout.write(result.report.to_json())
-        return 0
+        return code
     print_report(result.report)
-    for note in result.report.run.get("notes", []):
+    notes = result.report.run.get("notes", [])
+    for note in notes:
         print(f"note {note['at'][:19]}: {note['note']}")
-    if result.report.run.get("stopped"):
-        print(result.report.run["stopped"])
+    if stopped and all(note["note"] != stopped for note in notes):
+        print(stopped)
     print(f"report, fills and chart: {result.directory}")
-    return 0
+    return code
 
 
 def open_interactive(

@@ -26,6 +26,7 @@ from executors.paper.engine import engine_from
 from foundation.clock import SystemClock
 from ledger.service import Ledger
 from signoff.cli import main
+from signoff.commands.session import _show
 from signoff.paper.runner import run_session
 
 D = Decimal
@@ -198,6 +199,8 @@ def test_the_venue_going_down_stops_the_session_with_what_happened_so_far(
     assert any(n.startswith("prices again") for n in notes)
     # stopped at the fifth failed poll: 40 s + 4 × 10 s
     assert report.end == report.start + timedelta(seconds=80)
+    # the command says it did not run to its end
+    assert _show(run, json=True) == 1
     # the report is there for `report`, with the fill
     capsys.readouterr()
     assert main(["session", "report", report.session_id, "--json"]) == 0
