@@ -242,13 +242,7 @@ def _live_feed(file: SessionFile, home: str) -> tuple[Any, list[str]]:
                 "prices.venue = local: the local exchange is not running",
                 hint='start it with `signoff localnet`, or give prices.url = "http://127.0.0.1:PORT"',
             )
-    try:
-        exchange = public_exchange(prices.venue, url=url)
-    except SignoffError:
-        raise
-    except ValueError as exc:
-        raise ConfigError(f"prices.url: {exc}") from None
-    return exchange, markets
+    return public_exchange(prices.venue, url=url), markets
 
 
 def _live_candles(
