@@ -1,0 +1,119 @@
+"""The loss breaker's figures, from the executor's own journal, and its latch.
+
+Before each decision :meth:`ExecutionService.counters` hands its counters to
+:func:`with_loss_figures`, which, when the policy has a ``loss_breaker`` rule:
+
+1. counts the realised P&L of the account's fills since the window start (UTC midnight,
+   or a compliance ``signoff resume`` later that day) with :func:`policy.pnl.realised_pnl`
+   (average cost per asset, fees as loss; the holdings are built from every fill the
+   journal has for this venue);
+2. measures the drawdown: the account's value now (balances at the market's mids, in the
+   policy currency) against the highest value the executor has seen since the window
+   start (kept in the journal, one figure per window);
+3. latches the trading state (:func:`executors.trading_state.latch_loss_breaker`) when a
+   limit is passed: a line ``by loss-breaker:<rule id>`` naming the limit and the figure
+   observed, which stays until a compliance identity resumes;
+4. returns the counters with both figures and the stricter of their state and the log's.
+
+The trading-state log is the firm-wide one unless the service names its own
+(``breaker_log``: a paper session keeps its trips to itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from executors.trading_state import (
+    breaker_window_start,
+    current_state,
+    latch_loss_breaker,
+    state_path,
+)
+from intent.market import AccountSnapshot, MarketData
+from policy.counters import Counters
+from policy.model import STATE_SEVERITY, LossBreaker, Policy
+from policy.pnl import Trade, drawdown_percent, equity, realised_pnl
+
+if TYPE_CHECKING:
+    from executors.service import ExecutionService
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    market: MarketData
+    since: datetime
+    drawdown: Decimal
+
+
+# what each service measured last: a client asking for counters between decisions (without
+# an account or a market) gets the same figures the next decision will use
+_LAST: WeakKeyDictionary[ExecutionService, _Seen] = WeakKeyDictionary()
+
+__all__ = ["with_loss_figures"]
+
+
+def with_loss_figures(
+    service: ExecutionService,
+    policy: Policy,
+    counters: Counters,
+    now: datetime,
+    *,
+    account: AccountSnapshot | None = None,
+    market: MarketData | None = None,
+    latch: bool = True,
+) -> Counters:
+    """``counters`` with the realised loss and drawdown filled in, the breaker latched
+    when a limit is passed (``latch``), and the resulting trading state."""
+    rules = [r for r in policy.rules if isinstance(r, LossBreaker)]
+    if not rules:
+        return counters
+    log = service.breaker_log or state_path()
+    identities = service.breaker_identities
+    since = breaker_window_start(now, log, identities=identities)
+    trades = [
+        Trade(
+            symbol=f.symbol,
+            side=f.side,
+            price=f.price,
+            quantity=f.quantity,
+            fee=f.fee,
+            fee_asset=f.fee_asset,
+            at=f.time,
+        )
+        for f in service.journal.fills_on(service.venue)
+    ]
+    last = _LAST.get(service)
+    if market is None and last is not None:
+        market = last.market  # asked without a market (a client's counters): the last one
+    realised = realised_pnl(trades, currency=policy.currency, since=since, market=market)
+    drawdown = ZERO
+    if (
+        account is not None
+        and market is not None
+        and any(r.max_drawdown_percent is not None for r in rules)
+    ):
+        value = equity(account, market, policy.currency)
+        peak = service.journal.equity_peak(service.venue, since, value)
+        drawdown = drawdown_percent(peak, value)
+        _LAST[service] = _Seen(market, since, drawdown)
+    elif last is not None and last.since == since:
+        drawdown = last.drawdown  # the drawdown measured at the last decision
+    elif market is not None:
+        _LAST[service] = _Seen(market, since, ZERO)
+    counters = counters.model_copy(
+        update={"realised_loss_today": realised.loss, "drawdown_percent": drawdown}
+    )
+    if latch:
+        latch_loss_breaker(
+            policy, counters, now, path=log, identities=identities, counted_since=since
+        )
+    logged = current_state(log, identities=identities).state
+    if STATE_SEVERITY[logged] > STATE_SEVERITY[counters.trading_state]:
+        counters = counters.model_copy(update={"trading_state": logged})
+    return counters
