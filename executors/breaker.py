@@ -21,7 +21,7 @@ The trading-state log is the firm-wide one unless the service names its own
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -44,16 +44,21 @@ if TYPE_CHECKING:
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
-class _Seen:
-    market: MarketData
-    since: datetime
-    drawdown: Decimal
+@dataclass
+class _Memory:
+    """What one service keeps between decisions."""
+
+    trades: list[Trade] = field(default_factory=list)
+    last_row: int = 0
+    # the last market and drawdown measured: a client asking for counters between
+    # decisions (without an account or a market) gets the figures the decision will use
+    market: MarketData | None = None
+    since: datetime | None = None
+    drawdown: Decimal = ZERO
+    peak: Decimal | None = None  # the highest account value since ``since``
 
 
-# what each service measured last: a client asking for counters between decisions (without
-# an account or a market) gets the same figures the next decision will use
-_LAST: WeakKeyDictionary[ExecutionService, _Seen] = WeakKeyDictionary()
+_MEMORY: WeakKeyDictionary[ExecutionService, _Memory] = WeakKeyDictionary()
 
 __all__ = ["with_loss_figures"]
 
@@ -76,36 +81,38 @@ def with_loss_figures(
     log = service.breaker_log or state_path()
     identities = service.breaker_identities
     since = breaker_window_start(now, log, identities=identities)
-    trades = [
-        Trade(
-            symbol=f.symbol,
-            side=f.side,
-            price=f.price,
-            quantity=f.quantity,
-            fee=f.fee,
-            fee_asset=f.fee_asset,
-            at=f.time,
+    memory = _MEMORY.setdefault(service, _Memory())
+    for row, f in service.journal.fills_on(service.venue, memory.last_row):
+        memory.trades.append(
+            Trade(
+                symbol=f.symbol,
+                side=f.side,
+                price=f.price,
+                quantity=f.quantity,
+                fee=f.fee,
+                fee_asset=f.fee_asset,
+                at=f.time,
+            )
         )
-        for f in service.journal.fills_on(service.venue)
-    ]
-    last = _LAST.get(service)
-    if market is None and last is not None:
-        market = last.market  # asked without a market (a client's counters): the last one
-    realised = realised_pnl(trades, currency=policy.currency, since=since, market=market)
-    drawdown = ZERO
+        memory.last_row = row
+    if market is None:
+        market = memory.market  # asked without a market (a client's counters): the last one
+    else:
+        memory.market = market
+    realised = realised_pnl(memory.trades, currency=policy.currency, since=since, market=market)
+    if memory.since != since:
+        memory.since, memory.drawdown, memory.peak = since, ZERO, None
     if (
         account is not None
         and market is not None
         and any(r.max_drawdown_percent is not None for r in rules)
     ):
         value = equity(account, market, policy.currency)
-        peak = service.journal.equity_peak(service.venue, since, value)
-        drawdown = drawdown_percent(peak, value)
-        _LAST[service] = _Seen(market, since, drawdown)
-    elif last is not None and last.since == since:
-        drawdown = last.drawdown  # the drawdown measured at the last decision
-    elif market is not None:
-        _LAST[service] = _Seen(market, since, ZERO)
+        if memory.peak is None or value > memory.peak:
+            # kept in the journal too: a restarted executor measures from the same peak
+            memory.peak = service.journal.equity_peak(service.venue, since, value)
+        memory.drawdown = drawdown_percent(memory.peak, value)
+    drawdown = memory.drawdown
     counters = counters.model_copy(
         update={"realised_loss_today": realised.loss, "drawdown_percent": drawdown}
     )

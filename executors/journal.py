@@ -404,13 +404,15 @@ class SqliteJournal:
             rows = self._db.execute("SELECT fill FROM fills ORDER BY rowid").fetchall()
         return [Fill.model_validate_json(r[0]) for r in rows]
 
-    def fills_on(self, venue: str) -> list[Fill]:
-        """Every fill of ``venue``'s orders, in the order they were recorded."""
+    def fills_on(self, venue: str, after: int = 0) -> list[tuple[int, Fill]]:
+        """The fills of ``venue``'s orders recorded after row ``after``, in the order they
+        were recorded, each with its row number (pass the last one to read only new ones)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT fill FROM fills WHERE venue = ? ORDER BY rowid", (venue,)
+                "SELECT rowid, fill FROM fills WHERE venue = ? AND rowid > ? ORDER BY rowid",
+                (venue, after),
             ).fetchall()
-        return [Fill.model_validate_json(r[0]) for r in rows]
+        return [(r[0], Fill.model_validate_json(r[1])) for r in rows]
 
     # ------------------------------------------------------------- the gate's own counters
     def equity_peak(self, venue: str, since: datetime, equity: Decimal) -> Decimal:

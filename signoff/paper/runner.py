@@ -216,6 +216,9 @@ def run_session(
         policy=policy_source,
         ledger=ledger,
     )
+    # a loss-breaker trip in a rehearsal stays in the session: never the firm's log
+    service.breaker_log = os.path.join(where, "trading-state.jsonl")
+    service.breaker_identities = identities_path
     executor = InProcessExecutor(service, identities=identities_path)
     gate: list[GateEvent] = []
     plan_labels: dict[str, str] = {}

@@ -31,7 +31,7 @@ def trade(
 ) -> Trade:
     return Trade(
         symbol=symbol,
-        side=side,  # type: ignore[arg-type]
+        side=side,
         price=price,
         quantity=quantity,
         fee=fee,
