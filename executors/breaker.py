@@ -4,9 +4,11 @@ Before each decision :meth:`ExecutionService.counters` hands its counters to
 :func:`with_loss_figures`, which, when the policy has a ``loss_breaker`` rule:
 
 1. counts the realised P&L of the account's fills since the window start (UTC midnight,
-   or a compliance ``signoff resume`` later that day) with :func:`policy.pnl.realised_pnl`
+   or a compliance ``signoff resume`` later that day) with a :class:`policy.pnl.Book`
    (average cost per asset, fees as loss; the holdings are built from every fill the
-   journal has for this venue);
+   journal has for this venue, each added once, in the order the journal recorded it,
+   valued with the market of the decision that first saw it when its quote asset is not
+   the policy currency);
 2. measures the drawdown: the account's value now (balances at the market's mids, in the
    policy currency) against the highest value the executor has seen since the window
    start (kept in the journal, one figure per window);
@@ -21,7 +23,7 @@ The trading-state log is the firm-wide one unless the service names its own
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -36,7 +38,7 @@ from executors.trading_state import (
 from intent.market import AccountSnapshot, MarketData
 from policy.counters import Counters
 from policy.model import STATE_SEVERITY, LossBreaker, Policy
-from policy.pnl import Trade, drawdown_percent, equity, realised_pnl
+from policy.pnl import Book, Trade, drawdown_percent, equity
 
 if TYPE_CHECKING:
     from executors.service import ExecutionService
@@ -48,7 +50,7 @@ ZERO = Decimal(0)
 class _Memory:
     """What one service keeps between decisions."""
 
-    trades: list[Trade] = field(default_factory=list)
+    book: Book | None = None  # every fill so far, at average cost
     last_row: int = 0
     # the last market and drawdown measured: a client asking for counters between
     # decisions (without an account or a market) gets the figures the decision will use
@@ -82,24 +84,28 @@ def with_loss_figures(
     identities = service.breaker_identities
     since = breaker_window_start(now, log, identities=identities)
     memory = _MEMORY.setdefault(service, _Memory())
-    for row, f in service.journal.fills_on(service.venue, memory.last_row):
-        memory.trades.append(
-            Trade(
-                symbol=f.symbol,
-                side=f.side,
-                price=f.price,
-                quantity=f.quantity,
-                fee=f.fee,
-                fee_asset=f.fee_asset,
-                at=f.time,
-            )
-        )
-        memory.last_row = row
     if market is None:
         market = memory.market  # asked without a market (a client's counters): the last one
     else:
         memory.market = market
-    realised = realised_pnl(memory.trades, currency=policy.currency, since=since, market=market)
+    if memory.book is None or memory.book.currency != policy.currency:
+        memory.book, memory.last_row = Book(policy.currency), 0
+    book = memory.book
+    for row, f in service.journal.fills_on(service.venue, memory.last_row):
+        trade = Trade(
+            symbol=f.symbol,
+            side=f.side,
+            price=f.price,
+            quantity=f.quantity,
+            fee=f.fee,
+            fee_asset=f.fee_asset,
+            at=f.time,
+        )
+        if market is None and not book.can_value(trade, market):
+            break  # a cross pair before any market was seen: taken at the next decision
+        book.add(trade, market)
+        memory.last_row = row
+    realised = book.realised(since)
     if memory.since != since:
         memory.since, memory.drawdown, memory.peak = since, ZERO, None
     if (

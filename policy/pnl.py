@@ -26,6 +26,7 @@ compliance resume later that day, whichever is later).
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,7 @@ from intent.valuation import price_in
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
-__all__ = ["Realised", "Trade", "drawdown_percent", "equity", "realised_pnl"]
+__all__ = ["Book", "Realised", "Trade", "drawdown_percent", "equity", "realised_pnl"]
 
 
 class Trade(Frozen):
@@ -95,41 +96,51 @@ class _Holding:
         return min(quantity, max(self.quantity, ZERO))
 
 
-def realised_pnl(
-    trades: Iterable[Trade],
-    *,
-    currency: str,
-    since: datetime | None = None,
-    market: MarketData | None = None,
-) -> Realised:
-    """Realised P&L of the trades at or after ``since`` (all when None), average cost."""
-    board = market or MarketData()
-    rates: dict[str, Decimal | None] = {currency: Decimal(1)}
+@dataclass(frozen=True)
+class _Entry:
+    at: datetime
+    symbol: str
+    pnl: Decimal
+    fee: Decimal
 
-    def rate(asset: str) -> Decimal | None:
-        if asset not in rates:
-            rates[asset] = price_in(asset, currency, board)
-        return rates[asset]
 
-    holdings: dict[str, _Holding] = {}
+def _when(entry: _Entry) -> datetime:
+    return entry.at
 
-    def holding(asset: str) -> _Holding | None:
-        if asset == currency:
+
+class Book:
+    """Holdings at average cost, built one trade at a time (the executor keeps one and adds
+    each new fill once); :meth:`realised` sums the realised figures of a window."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+        self._holdings: dict[str, _Holding] = {}
+        self._entries: list[_Entry] = []
+        self.unvalued: list[str] = []
+
+    def _holding(self, asset: str) -> _Holding | None:
+        if asset == self.currency:
             return None  # the currency is the unit: it has no cost of its own
-        return holdings.setdefault(asset, _Holding())
+        return self._holdings.setdefault(asset, _Holding())
 
-    # summed per market, then across markets in a fixed order: the figure does not
-    # depend on how the fills of unrelated markets interleave
-    pnl: dict[str, Decimal] = {}
-    fees: dict[str, Decimal] = {}
-    unvalued: list[str] = []
-    for trade in sorted(trades, key=lambda t: t.at):
+    def can_value(self, trade: Trade, market: MarketData | None) -> bool:
+        """Whether ``trade``'s quote asset has a price in the currency on ``market``."""
+        quote = trade.symbol.partition("/")[2]
+        return price_in(quote, self.currency, market or MarketData()) is not None
+
+    def add(self, trade: Trade, market: MarketData | None = None) -> None:
+        """Apply one trade (after every earlier one), valued with ``market`` when its
+        quote asset is not the currency; a trade that cannot be valued is left out."""
+        board = market or MarketData()
+
+        def rate(asset: str) -> Decimal | None:
+            return price_in(asset, self.currency, board)
+
         base, _, quote = trade.symbol.partition("/")
         quote_rate = rate(quote)
         if quote_rate is None:
-            unvalued.append(trade.symbol)
-            continue
-        counted = since is None or trade.at >= since
+            self.unvalued.append(trade.symbol)
+            return
         amount = trade.price * trade.quantity  # in the quote asset
         value = amount * quote_rate
         if trade.side == "buy":
@@ -137,31 +148,56 @@ def realised_pnl(
         else:
             gets, got, gives, given = quote, amount, base, trade.quantity
         realised = ZERO
-        giving = holding(gives)
+        giving = self._holding(gives)
         if giving is not None:
             covered = giving.covered(given)
             if covered > ZERO:
                 share = value if covered == given else value * covered / given
                 realised = share - giving.give(covered)
-        getting = holding(gets)
+        getting = self._holding(gets)
         if getting is not None:
             getting.get(got, value)
         fee = _fee_value(trade, base, quote, quote_rate, rate)
         if fee is None:
-            unvalued.append(f"{trade.symbol} fee in {trade.fee_asset}")
+            self.unvalued.append(f"{trade.symbol} fee in {trade.fee_asset}")
             fee = ZERO
         if trade.fee > ZERO:
-            paid_from = holding(trade.fee_asset or quote)
+            paid_from = self._holding(trade.fee_asset or quote)
             if paid_from is not None:
                 paid_from.give(trade.fee)
-        if counted:
-            pnl[trade.symbol] = pnl.get(trade.symbol, ZERO) + realised - fee
-            fees[trade.symbol] = fees.get(trade.symbol, ZERO) + fee
-    return Realised(
-        pnl=sum((pnl[s] for s in sorted(pnl)), start=ZERO),
-        fees=sum((fees[s] for s in sorted(fees)), start=ZERO),
-        unvalued=tuple(unvalued),
-    )
+        # kept in time order (a fill recorded late goes where it belongs)
+        insort(self._entries, _Entry(trade.at, trade.symbol, realised - fee, fee), key=_when)
+
+    def realised(self, since: datetime | None = None) -> Realised:
+        """The realised P&L of the trades at or after ``since`` (all when None)."""
+        # summed per market, then across markets in a fixed order: the figure does not
+        # depend on how the fills of unrelated markets interleave
+        pnl: dict[str, Decimal] = {}
+        fees: dict[str, Decimal] = {}
+        first = 0 if since is None else bisect_left(self._entries, since, key=_when)
+        for entry in self._entries[first:]:
+            pnl[entry.symbol] = pnl.get(entry.symbol, ZERO) + entry.pnl
+            fees[entry.symbol] = fees.get(entry.symbol, ZERO) + entry.fee
+        return Realised(
+            pnl=sum((pnl[s] for s in sorted(pnl)), start=ZERO),
+            fees=sum((fees[s] for s in sorted(fees)), start=ZERO),
+            unvalued=tuple(self.unvalued),
+        )
+
+
+def realised_pnl(
+    trades: Iterable[Trade],
+    *,
+    currency: str,
+    since: datetime | None = None,
+    market: MarketData | None = None,
+) -> Realised:
+    """Realised P&L of the trades at or after ``since`` (all when None), average cost,
+    the trades taken in time order."""
+    book = Book(currency)
+    for trade in sorted(trades, key=lambda t: t.at):
+        book.add(trade, market)
+    return book.realised(since)
 
 
 def _fee_value(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy.pnl import Trade, drawdown_percent, equity, realised_pnl
+from policy.pnl import Book, Trade, drawdown_percent, equity, realised_pnl
 from tests.policy.policy_helpers import NOW, account, flat_market
 
 D = Decimal
@@ -191,3 +191,28 @@ def test_equity_and_drawdown() -> None:
     assert drawdown_percent(D(2000), D(1500)) == D(25)
     assert drawdown_percent(D(2000), D(2500)) == ZERO
     assert drawdown_percent(ZERO, ZERO) == ZERO
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(["buy", "sell"]), quantities, prices, fees), min_size=1),
+    st.integers(0, 20),
+)
+def test_the_executors_book_adds_fills_one_at_a_time_to_the_same_figures(
+    steps: list[tuple[str, Decimal, Decimal, Decimal]], cut: int
+) -> None:
+    trades = timed([trade("SOL/USDT", side, q, p, fee=f) for side, q, p, f in steps])
+    since = NOW + timedelta(minutes=cut)
+    book = Book("USDT")
+    for t in trades:
+        book.add(t)
+    assert book.realised(since) == realised_pnl(trades, currency="USDT", since=since)
+    assert book.realised() == realised_pnl(trades, currency="USDT")
+
+
+def test_a_fill_recorded_late_counts_in_its_own_window() -> None:
+    book = Book("USDT")
+    book.add(trade("SOL/USDT", "buy", D(1), D(100), minutes=0))
+    book.add(trade("SOL/USDT", "sell", D(1), D(90), minutes=60))  # -10, an hour in
+    book.add(trade("BTC/USDT", "sell", D(1), D(1), fee=D(2), minutes=-600))  # reported late
+    assert book.realised(NOW + timedelta(minutes=30)).pnl == D(-10)
+    assert book.realised(NOW - timedelta(days=1)).pnl == D(-12)
