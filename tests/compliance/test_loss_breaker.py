@@ -8,12 +8,16 @@ still goes; a trader's resume is refused; a compliance resume lifts it, recorded
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from executors.approvals import ApprovalRefused, Gatekeeper, NonceStore
 from executors.catalog import load_demo_account, load_market_catalog
@@ -228,3 +232,48 @@ async def test_a_drawdown_over_the_limit_latches_halted_and_stops_every_order(
     assert "drawdown today " in state.reason
     assert state.reason.endswith("% over the limit 10% → HALTED")
     assert state_path().startswith(str(tmp_path))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    loss=st.integers(0, 2000).map(lambda n: D(n) / 10),
+    limit=st.integers(0, 200),
+    trips_to=st.sampled_from(["REDUCING", "HALTED"]),
+    before=st.sampled_from(["ACTIVE", "REDUCING", "HALTED"]),
+)
+def test_the_latch_trips_exactly_over_the_limit_and_never_lowers_the_state(
+    people: dict[str, SigningKey], loss: Decimal, limit: int, trips_to: str, before: str
+) -> None:
+    from executors.trading_state import append_change, latch_loss_breaker
+    from policy.counters import Counters
+    from policy.loader import load_policy
+    from policy.model import STATE_SEVERITY
+
+    policy = load_policy(
+        policy_text(f'max_daily_loss = "{limit}"\ntrips_to = "{trips_to}"'), "p.toml"
+    )
+    with tempfile.TemporaryDirectory() as where:
+        log = os.path.join(where, "trading-state.jsonl")
+        if before != "ACTIVE":
+            append_change(
+                state=before,  # type: ignore[arg-type]
+                reason="drill",
+                by="carol",
+                at=START,
+                key=people["carol"],
+                path=log,
+            )
+        written = latch_loss_breaker(
+            policy, Counters(realised_loss_today=loss), START, path=log, counted_since=START
+        )
+        after = current_state(log).state
+        stricter = STATE_SEVERITY[trips_to] > STATE_SEVERITY[before]
+        assert (written is not None) == (loss > limit and stricter)
+        assert STATE_SEVERITY[after] >= STATE_SEVERITY[before]
+        if loss > limit:
+            assert STATE_SEVERITY[after] >= STATE_SEVERITY[trips_to]
+            if written is not None:
+                assert written.by == "loss-breaker:loss-limit"
+                assert f"over the limit {limit} USDT → {trips_to}" in written.reason
+        else:
+            assert after == before
