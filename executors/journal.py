@@ -176,6 +176,9 @@ class SqliteJournal:
                 CREATE TABLE IF NOT EXISTS sent_values (
                     client_order_id TEXT PRIMARY KEY, notional TEXT NOT NULL,
                     step TEXT, decision TEXT);
+                CREATE TABLE IF NOT EXISTS equity_peaks (
+                    venue TEXT NOT NULL, since TEXT NOT NULL, peak TEXT NOT NULL,
+                    PRIMARY KEY (venue, since));
                 CREATE TABLE IF NOT EXISTS messages (
                     id INTEGER PRIMARY KEY, venue TEXT NOT NULL, at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS waiting (
@@ -401,7 +404,46 @@ class SqliteJournal:
             rows = self._db.execute("SELECT fill FROM fills ORDER BY rowid").fetchall()
         return [Fill.model_validate_json(r[0]) for r in rows]
 
+    def fills_on(self, venue: str, after: int = 0) -> list[tuple[int, Fill]]:
+        """The fills of ``venue``'s orders recorded after row ``after``, in the order they
+        were recorded, each with its row number (pass the last one to read only new ones)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rowid, fill FROM fills WHERE venue = ? AND rowid > ? ORDER BY rowid",
+                (venue, after),
+            ).fetchall()
+        return [(r[0], Fill.model_validate_json(r[1])) for r in rows]
+
     # ------------------------------------------------------------- the gate's own counters
+    def equity_peak(self, venue: str, since: datetime, equity: Decimal) -> Decimal:
+        """The highest account value seen on ``venue`` since ``since``, ``equity`` included
+        (the loss breaker's drawdown is measured from it)."""
+        key = since.isoformat()
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    row = self._db.execute(
+                        "SELECT peak FROM equity_peaks WHERE venue = ? AND since = ?",
+                        (venue, key),
+                    ).fetchone()
+                    peak = equity if row is None else max(Decimal(row[0]), equity)
+                    self._db.execute(
+                        "INSERT INTO equity_peaks VALUES (?, ?, ?)"
+                        " ON CONFLICT (venue, since) DO UPDATE SET peak = excluded.peak",
+                        (venue, key, str(peak)),
+                    )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write the execution journal {self.path}: {exc}",
+                hint="check free disk space and permissions",
+            ) from exc
+        return peak
+
     def record_value(
         self,
         client_order_id: str,

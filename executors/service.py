@@ -283,6 +283,9 @@ class ExecutionService:
         self._ledger_seen: dict[str, tuple[str, Decimal | None, frozenset[str]]] = {}
         # the trading-state changes (`signoff halt --cancel-open`) already carried out
         self._canceled_for: set[int] = set()
+        # where the loss breaker latches (None: the firm-wide trading-state log)
+        self.breaker_log: str | None = None
+        self.breaker_identities: str | None = None
 
     @property
     def venue(self) -> str:
@@ -380,11 +383,16 @@ class ExecutionService:
         *,
         plan_id: str | None = None,
         plan_steps: frozenset[str] = frozenset(),
+        account: AccountSnapshot | None = None,
+        market: MarketData | None = None,
+        latch: bool = True,
     ) -> Counters:
         """What the policy needs from history, from this executor's own journal.
 
         The orders of ``plan_id`` whose steps are in ``plan_steps`` are left out:
-        deciding the plan counts them itself, in order.
+        deciding the plan counts them itself, in order. The loss breaker's figures come
+        from the journal's fills (:mod:`executors.breaker`), which latches the trading
+        state when a limit is passed (``latch``).
         """
         since = now - timedelta(days=1)
         orders: list[RecentOrder] = []
@@ -424,13 +432,18 @@ class ExecutionService:
             if STATE_SEVERITY[policy.trading_state] >= STATE_SEVERITY[firm]
             else firm
         )
-        return Counters(
+        counters = Counters(
             orders=tuple(orders),
             messages=tuple(messages),
             executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
             pending=pending,
             assets_traded=frozenset(assets),
             trading_state=state,
+        )
+        from executors.breaker import with_loss_figures
+
+        return with_loss_figures(
+            self, policy, counters, now, account=account, market=market, latch=latch
         )
 
     async def market(self) -> MarketData:
@@ -452,7 +465,13 @@ class ExecutionService:
         account = await self.executor.account()
         market = await self.market()
         counters = self.counters(
-            policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
+            policy,
+            now,
+            plan_id=plan_id,
+            plan_steps=frozenset(s.step_id for s in steps),
+            account=account,
+            market=market,
+            latch=False,
         )
         return evaluate(
             tuple(reprice(s, market) for s in steps),
@@ -487,7 +506,12 @@ class ExecutionService:
             )
         account, market = await asyncio.gather(self.executor.account(), self.market())
         counters = self.counters(
-            policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
+            policy,
+            now,
+            plan_id=plan_id,
+            plan_steps=frozenset(s.step_id for s in steps),
+            account=account,
+            market=market,
         )
         priced = tuple(reprice(s, market) for s in steps)
         decisions = evaluate(

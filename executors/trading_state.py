@@ -27,7 +27,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any, Literal
 
 from foundation import paths
@@ -36,6 +36,7 @@ from foundation.identity import IdentityRegistry, SigningKey, identities_path
 from intent.canonical import canonical_bytes
 from intent.market import AccountSnapshot
 from intent.resolved import ResolvedOrder
+from policy.context import fmt_exact, fmt_observed
 from policy.counters import Counters
 from policy.model import STATE_SEVERITY, LossBreaker, Policy
 
@@ -44,6 +45,7 @@ __all__ = [
     "StateChange",
     "TradingState",
     "append_change",
+    "breaker_window_start",
     "current_state",
     "latch_loss_breaker",
     "refusal",
@@ -319,14 +321,20 @@ def latch_loss_breaker(
     *,
     path: str | None = None,
     identities: str | None = None,
+    counted_since: datetime | None = None,
+    currency: str | None = None,
 ) -> StateChange | None:
     """Trip the trading state when a loss breaker of ``policy`` is breached.
 
     The engine already refuses what a breached breaker blocks; this makes it stay: the
     state goes to the rule's ``trips_to`` and remains until a compliance identity runs
     ``signoff resume``. A compliance resume given today after the trip is respected
-    (the same breach today does not trip again). Returns the line written, if any.
+    (the same breach today does not trip again) unless ``counted_since`` says the
+    counters were counted from :func:`breaker_window_start` (which restarts the count at
+    a compliance resume): then a new breach after the resume trips again. Returns the
+    line written, if any.
     """
+    unit = f" {currency or policy.currency}"
     log = path or state_path()
     current = current_state(log, identities=identities)
     for rule in policy.rules:
@@ -335,29 +343,80 @@ def latch_loss_breaker(
         breached = []
         if rule.max_daily_loss is not None and counters.realised_loss_today > rule.max_daily_loss:
             breached.append(
-                f"realised loss today {counters.realised_loss_today} over {rule.max_daily_loss}"
+                f"realised loss {_since(counted_since, now)}"
+                f"{fmt_observed(counters.realised_loss_today, rule.max_daily_loss)}{unit}"
+                f" over the limit {fmt_exact(rule.max_daily_loss)}{unit}"
             )
         if (
             rule.max_drawdown_percent is not None
             and counters.drawdown_percent > rule.max_drawdown_percent
         ):
             breached.append(
-                f"drawdown {counters.drawdown_percent}% over {rule.max_drawdown_percent}%"
+                f"drawdown {_since(counted_since, now)}"
+                f"{fmt_observed(counters.drawdown_percent, rule.max_drawdown_percent)}%"
+                f" over the limit {fmt_exact(rule.max_drawdown_percent)}%"
             )
         if not breached:
             continue
         if STATE_SEVERITY[current.state] >= STATE_SEVERITY[rule.trips_to]:
             continue
-        if _resumed_today(log, identities, now):
+        if counted_since is None and _resumed_today(log, identities, now):
             continue
         return append_change(
             state=rule.trips_to,
-            reason=f"loss breaker {rule.id}: {', '.join(breached)}",
+            reason=f"loss breaker {rule.id}: {', '.join(breached)} → {rule.trips_to}",
             by=f"{SYSTEM_PREFIX}{rule.id}",
             at=now,
             path=log,
         )
     return None
+
+
+def _since(counted_since: datetime | None, now: datetime) -> str:
+    if counted_since is None or counted_since == _midnight(now):
+        return "today "
+    return f"since {counted_since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC "
+
+
+def _midnight(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
+
+
+_RESUMES: dict[tuple[str, str], tuple[tuple[int, int, int], tuple[datetime, ...]]] = {}
+
+
+def _resume_times(log: str, identities: str | None) -> tuple[datetime, ...]:
+    """When each signed change back to ACTIVE was made (cached on the log's stat)."""
+    try:
+        info = os.stat(log)
+    except OSError:
+        return ()
+    key = (log, identities or "")
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    cached = _RESUMES.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    try:
+        changes = state_history(log, identities=identities)
+    except (ValueError, KeyError, TypeError, OSError, IdentityError):
+        return ()
+    times = tuple(c.at for c in changes if not c.system and c.state == "ACTIVE")
+    _RESUMES[key] = (stamp, times)
+    return times
+
+
+def breaker_window_start(
+    now: datetime, path: str | None = None, *, identities: str | None = None
+) -> datetime:
+    """Where the loss breaker's count starts: UTC midnight of ``now``, or the last signed
+    change back to ACTIVE today (a compliance ``signoff resume``) if later, so that a
+    reset starts the count again. A log that does not verify gives midnight (its state
+    is HALTED anyway)."""
+    start = _midnight(now)
+    for at in _resume_times(path or state_path(), identities):
+        if start < at <= now:
+            start = at
+    return start
 
 
 def _resumed_today(log: str, identities: str | None, now: datetime) -> bool:

@@ -302,6 +302,9 @@ def open_stack(
         policy=policy_source,
         ledger=ledger,
     )
+    # a loss-breaker trip in a rehearsal stays in the session: never the firm's log
+    service.breaker_log = os.path.join(where, "trading-state.jsonl")
+    service.breaker_identities = identities_path
     executor = (executor_class or InProcessExecutor)(service, identities=identities_path)
     try:
         executor.start()

@@ -267,3 +267,65 @@ def test_a_bad_session_file_is_a_clear_error(tmp_path: Path, home: Path) -> None
         run_session(str(bad), home=str(home))
     assert "balances: missing" in str(missing.value)
     assert main(["session", "run", str(bad)]) == 2
+
+
+def test_a_loss_in_a_session_trips_its_own_loss_breaker(tmp_path: Path, home: Path) -> None:
+    (tmp_path / "policy.toml").write_text(
+        """
+[policy]
+id = "session-breaker"
+version = "1"
+owner = "compliance@test"
+currency = "USDT"
+default_decision = "allow"
+trading_state = "ACTIVE"
+
+[approvals]
+valid_for = "10m"
+max_price_drift_percent = "1"
+second_approvers = []
+
+[[rule]]
+id = "loss-limit"
+kind = "loss_breaker"
+effect = "deny"
+max_daily_loss = "100"
+trips_to = "REDUCING"
+"""
+    )
+    path = session_file(
+        tmp_path,
+        """
+[[script]]
+at = "0m"
+request = "buy 0.1 BTC"
+
+[[script]]
+at = "120m"
+request = "sell 0.1 BTC"
+
+[[script]]
+at = "130m"
+request = "buy 0.01 BTC"
+
+[[script]]
+at = "131m"
+request = "sell 0.01 BTC"
+""",
+    )
+    text = path.read_text().replace('trader = "alice"', 'trader = "alice"\npolicy = "policy.toml"')
+    path.write_text(text)
+    run = run_session(str(path), home=str(home))
+    # bought near 67,500 and sold near 64,000: about 350 USDT lost, over the 100 limit
+    events = [(e.request, e.outcome, e.rules) for e in run.report.gate]
+    assert events[:2] == [("buy 0.1 BTC", "sent", ()), ("sell 0.1 BTC", "sent", ())]
+    request, outcome, rules = events[2]
+    assert (request, outcome) == ("buy 0.01 BTC", "denied")
+    assert "loss-limit" in rules
+    assert events[3] == ("sell 0.01 BTC", "sent", ())  # REDUCING: a sell still goes
+    # the trip is the session's own, with the figures; the firm's log is untouched
+    lines = (Path(run.directory) / "trading-state.jsonl").read_text().splitlines()
+    [trip] = [json.loads(line) for line in lines]
+    assert (trip["state"], trip["by"]) == ("REDUCING", "loss-breaker:loss-limit")
+    assert "over the limit 100 USDT" in trip["reason"]
+    assert not (home / "trading-state.jsonl").exists()
