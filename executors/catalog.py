@@ -190,11 +190,22 @@ def parse_demo_account(text: str, *, source: str, when: datetime) -> AccountSnap
     balances_raw = data.get("balances")
     if not isinstance(balances_raw, dict):
         raise ConfigError("missing [balances] table", source=source)
-    balances = {
-        asset: Balance(asset=asset, free=_decimal(v, source=source, where="balances", key=asset))
+    amounts = {
+        asset: _decimal(v, source=source, where="balances", key=asset)
         for asset, v in balances_raw.items()
     }
     try:
+        balances: dict[str, Balance] = {}
+        for asset, free in amounts.items():
+            try:
+                balances[asset] = Balance(asset=asset, free=free)
+            except ValidationError as exc:
+                message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                raise ConfigError(
+                    f"balances.{asset}: {message}",
+                    source=source,
+                    hint='name each balance by its ticker, e.g. BTC = "0.5"',
+                ) from None
         return AccountSnapshot(
             account_id=str(data.get("account_id", "paper-demo")),
             venue="paper",

@@ -254,3 +254,14 @@ requests = st.one_of(
 def test_no_request_makes_parse_or_check_crash(text: str) -> None:
     _check(["parse", text])
     _check(["check", text])
+
+
+@pytest.mark.parametrize("asset", ["1e400ETH", "eth", "", "ETH/USDT", "BTC "])
+def test_a_bad_asset_name_in_the_demo_account_is_named(asset: str) -> None:
+    # found by the fuzz above: the name failed inside the model, outside the error handling
+    text = f'[balances]\n"{asset}" = "1"\n'
+    with pytest.raises(SignoffError) as caught:
+        parse_demo_account(text, source="acct.toml", when=datetime(2026, 1, 5, tzinfo=UTC))
+    assert caught.value.exit_code == 2
+    assert f"balances.{asset}:" in str(caught.value)
+    assert "Value error" not in str(caught.value)
