@@ -256,8 +256,8 @@ def check_url_is_local(url: str) -> None:
     if parts.scheme not in ("http", "https") or parts.hostname not in LOOPBACK_HOSTS:
         raise SandboxViolation(
             f"{url} is not the local exchange: it must be on 127.0.0.1",
-            hint="start it with 'signoff localnet' and pass the URL it prints; live "
-            "exchanges are never reachable from signoff",
+            hint="start it with 'signoff localnet' and pass the URL it prints; signoff "
+            "never trades on a live exchange (only its public prices can be read)",
         )
 
 
