@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -83,10 +84,19 @@ class WaitingEntry(Frozen):
     updated_at: datetime
 
 
-class SentValue(Frozen):
-    """An order the executor sent, with its value in the policy currency when decided."""
+@dataclass(frozen=True)
+class SentValue:
+    """An order the executor sent, with its value in the policy currency when decided.
 
-    entry: JournalEntry
+    Only the parts that never change once written (the request, who sent it, when,
+    its value): the counters read every order of the last day before every send.
+    """
+
+    client_order_id: str
+    plan_id: str
+    step_id: str
+    request: OrderRequest
+    created_at: datetime
     notional: Decimal
 
 
@@ -147,6 +157,9 @@ class SqliteJournal:
         os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        # parsed rows of sent_since, and the markets traded per venue (see each)
+        self._sent_cache: dict[str, tuple[tuple[object, ...], SentValue]] = {}
+        self._traded: dict[str, tuple[int, frozenset[str]]] = {}
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -421,15 +434,42 @@ class SqliteJournal:
         self._write("INSERT INTO messages (venue, at) VALUES (?, ?)", (venue, at.isoformat()))
 
     def sent_since(self, venue: str, since: datetime) -> list[SentValue]:
-        """Orders sent to ``venue`` since ``since``, with their values (0 when not recorded)."""
+        """Orders sent to ``venue`` since ``since``, with their values (0 when not recorded).
+
+        Read from the file every time; what a row holds here never changes once
+        written (an order's request and time, its value: both insert-once), so each
+        row is parsed once and kept, keyed by what was read.
+        """
         with self._lock:
             rows = self._db.execute(
-                "SELECT o.*, v.notional FROM orders o LEFT JOIN sent_values v"
+                "SELECT o.client_order_id, o.plan_id, o.step_id, o.request, o.created_at,"
+                " v.notional FROM orders o LEFT JOIN sent_values v"
                 " ON v.client_order_id = o.client_order_id"
                 " WHERE o.venue = ? AND o.created_at >= ? ORDER BY o.created_at, o.rowid",
                 (venue, since.isoformat()),
             ).fetchall()
-        return [SentValue(entry=self._entry(r[:10]), notional=Decimal(r[10] or "0")) for r in rows]
+        result: list[SentValue] = []
+        cache = self._sent_cache
+        for cid, plan_id, step_id, request, created, notional in rows:
+            key = (cid, plan_id, step_id, request, created, notional)
+            found = cache.get(cid)
+            if found is None or found[0] != key:
+                value = SentValue(
+                    client_order_id=cid,
+                    plan_id=plan_id,
+                    step_id=step_id,
+                    request=OrderRequest.model_validate_json(request),
+                    created_at=datetime.fromisoformat(created),
+                    notional=Decimal(notional or "0"),
+                )
+                found = (key, value)
+                cache[cid] = found
+            result.append(found[1])
+        if len(cache) > 4 * len(rows) + 1024:
+            # orders older than the window are no longer asked for
+            keep = {r[0] for r in rows}
+            self._sent_cache = {k: v for k, v in cache.items() if k in keep}
+        return result
 
     def messages_since(self, venue: str, since: datetime) -> list[datetime]:
         with self._lock:
@@ -439,12 +479,20 @@ class SqliteJournal:
         return [datetime.fromisoformat(r[0]) for r in rows]
 
     def symbols_traded(self, venue: str) -> set[str]:
+        """Every market an order was ever sent to on ``venue`` (orders are never deleted,
+        so only the rows added since the last call are read)."""
         with self._lock:
+            last, known = self._traded.get(venue, (0, frozenset()))
             rows = self._db.execute(
-                "SELECT DISTINCT json_extract(request, '$.symbol') FROM orders WHERE venue = ?",
-                (venue,),
+                "SELECT rowid, json_extract(request, '$.symbol') FROM orders"
+                " WHERE venue = ? AND rowid > ?",
+                (venue, last),
             ).fetchall()
-        return {r[0] for r in rows if r[0]}
+            if rows:
+                last = max(last, *(r[0] for r in rows))
+                known = known | {r[1] for r in rows if r[1]}
+                self._traded[venue] = (last, known)
+        return set(known)
 
     def step_of(self, client_order_id: str) -> str | None:
         with self._lock:

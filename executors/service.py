@@ -54,7 +54,7 @@ from executors.approvals import (
 )
 from executors.base import Executor, OrderRequest, OrderState
 from executors.ids import client_order_id, run_id
-from executors.journal import ScheduleEntry, SqliteJournal, WaitingEntry
+from executors.journal import ScheduleEntry, SentValue, SqliteJournal, WaitingEntry
 from executors.schedule_runs import next_run
 from foundation.clock import Clock
 from foundation.errors import (
@@ -263,6 +263,7 @@ class ExecutionService:
         validity: timedelta | None = None,
         drift_limit_pct: Decimal | None = None,
         settle: timedelta = timedelta(seconds=10),
+        view_ttl: timedelta = timedelta(0),
     ) -> None:
         self.executor = executor
         self.journal = journal
@@ -283,6 +284,16 @@ class ExecutionService:
         self._ledger_seen: dict[str, tuple[str, Decimal | None, frozenset[str]]] = {}
         # the trading-state changes (`signoff halt --cancel-open`) already carried out
         self._canceled_for: set[int] = set()
+        # the account and quotes a decision uses (see _venue_view): kept at most
+        # view_ttl, and never across one of this executor's own sends or cancels
+        self._view_ttl = view_ttl
+        self._seen: tuple[int, datetime, AccountSnapshot, MarketData] | None = None
+        self._view_epoch = 0
+        self._view_task: asyncio.Task[None] | None = None
+        # the policy's view of each journal row, made once (see _recent)
+        self._recent_orders: dict[int, tuple[SentValue, RecentOrder]] = {}
+        # the plan of each order this process recorded the intent of
+        self._ledger_plans: dict[str, str] = {}
 
     @property
     def venue(self) -> str:
@@ -302,7 +313,68 @@ class ExecutionService:
         return await self.reconcile()
 
     async def close(self) -> None:
+        task, self._view_task = self._view_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.executor.close()
+
+    # ------------------------------------------------------------------ the venue's view
+    async def _venue_view(self) -> tuple[AccountSnapshot, MarketData]:
+        """The account and quotes to decide with.
+
+        With no ``view_ttl`` (the default) both are read from the venue now. With
+        one, a view read *after* this executor's last own send or cancel (see
+        :meth:`_changed_account`, which also starts reading the next view at once)
+        and at most ``view_ttl`` old is used; anything else is read now. What the
+        executor does itself is therefore always in the view; what changes the
+        account outside it (a resting order filled, a transfer) is seen within
+        ``view_ttl``, as with a read at decision time it is seen only up to the
+        moment of that read. The counters (budget, rate, open orders sent) never
+        come from here: they are read from the journal at every decision.
+        """
+        if self._view_ttl <= timedelta(0):
+            account, market = await asyncio.gather(self.executor.account(), self.market())
+            return account, market
+        task = self._view_task
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        view = self._seen
+        if (
+            view is not None
+            and view[0] == self._view_epoch
+            and self.clock.now() - view[1] <= self._view_ttl
+        ):
+            return view[2], view[3]
+        await self._read_view()
+        view = self._seen
+        if view is None or view[0] != self._view_epoch:  # pragma: no cover - under the gate
+            account, market = await asyncio.gather(self.executor.account(), self.market())
+            return account, market
+        return view[2], view[3]
+
+    async def _read_view(self) -> None:
+        epoch = self._view_epoch
+        taken = self.clock.now()
+        account, market = await asyncio.gather(self.executor.account(), self.market())
+        if epoch == self._view_epoch:  # nothing was sent or canceled meanwhile
+            self._seen = (epoch, taken, account, market)
+
+    def _changed_account(self, *, done: bool) -> None:
+        """This executor is about to change the account (``done``: just did): no view
+        read before counts any more; once done, the next view is read at once."""
+        if self._view_ttl <= timedelta(0):
+            return
+        self._view_epoch += 1
+        self._seen = None
+        if done:
+            self._view_task = asyncio.create_task(self._prefetch())
+
+    async def _prefetch(self) -> None:
+        try:
+            await self._read_view()
+        except SignoffError as error:  # the next decision reads the venue itself
+            log.info("reading the account after a send failed: %s", error.message)
 
     # ------------------------------------------------------------------ policy
     def _record_policy_version(self, policy: Policy, text: str) -> None:
@@ -390,22 +462,10 @@ class ExecutionService:
         orders: list[RecentOrder] = []
         executions: dict[str, datetime] = {}
         for sent in self.journal.sent_since(self.venue, since):
-            entry = sent.entry
-            if entry.plan_id == plan_id and entry.step_id in plan_steps:
+            if sent.plan_id == plan_id and sent.step_id in plan_steps:
                 continue
-            request = entry.request
-            orders.append(
-                RecentOrder(
-                    symbol=request.symbol,
-                    side=request.side,
-                    order_type=request.order_type,
-                    quantity=request.quantity,
-                    limit_price=request.limit_price,
-                    notional=sent.notional,
-                    at=entry.created_at,
-                )
-            )
-            executions.setdefault(entry.plan_id, entry.created_at)
+            orders.append(self._recent(sent))
+            executions.setdefault(sent.plan_id, sent.created_at)
         messages = sorted([o.at for o in orders] + self.journal.messages_since(self.venue, since))
         pending = tuple(
             PendingOrder(symbol=e.request.symbol)
@@ -432,6 +492,26 @@ class ExecutionService:
             assets_traded=frozenset(assets),
             trading_state=state,
         )
+
+    def _recent(self, sent: SentValue) -> RecentOrder:
+        """``sent`` as the policy counts it (made once per journal row: rows never change)."""
+        made = self._recent_orders.get(id(sent))
+        if made is not None and made[0] is sent:
+            return made[1]
+        request = sent.request
+        recent = RecentOrder(
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            notional=sent.notional,
+            at=sent.created_at,
+        )
+        if len(self._recent_orders) > 100_000:
+            self._recent_orders.clear()
+        self._recent_orders[id(sent)] = (sent, recent)
+        return recent
 
     async def market(self) -> MarketData:
         if self._rules is None:
@@ -485,7 +565,7 @@ class ExecutionService:
                 f"the plan sent with step {step.step_id} does not contain it as signed",
                 hint="send the plan's steps as they were resolved",
             )
-        account, market = await asyncio.gather(self.executor.account(), self.market())
+        account, market = await self._venue_view()
         counters = self.counters(
             policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
         )
@@ -1013,9 +1093,10 @@ class ExecutionService:
             return
         if request.client_order_id in self._ledger_seen:
             return
-        if self.ledger.order(request.client_order_id) is not None:
+        if self.ledger.has_order(request.client_order_id):
             return
         self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
+        self._ledger_plans[request.client_order_id] = plan_id
         self.ledger.record_order_intent(
             plan_id=plan_id,
             step_id=step_id,
@@ -1046,31 +1127,35 @@ class ExecutionService:
                     view.filled_quantity,
                     frozenset(f.trade_id for f in view.fills),
                 )
+            from ledger.service import FillRecord
+
             status: LedgerStatus = _LEDGER_STATUS[state.status]  # type: ignore[assignment]
-            if seen[0] != status or (seen[1] or 0) != state.filled:
-                self.ledger.record_order_status(
-                    client_order_id=state.client_order_id,
-                    status=status,
-                    actor=actor,
-                    exchange_order_id=state.order_id,
-                    filled_quantity=state.filled,
-                    average_price=state.average_price,
-                    detail=state.reason
-                    or ("the venue never received it" if state.status == "not_found" else None),
-                )
-            for fill in state.fills:
-                if fill.trade_id in seen[2]:
-                    continue
-                self.ledger.record_fill(
-                    client_order_id=state.client_order_id,
+            changed = seen[0] != status or (seen[1] or 0) != state.filled
+            fills = [
+                FillRecord(
                     trade_id=fill.trade_id,
                     quantity=fill.quantity,
                     price=fill.price,
                     fee=fill.fee,
                     fee_asset=fill.fee_asset,
                     filled_at=fill.time,
-                    actor=actor,
                 )
+                for fill in state.fills
+                if fill.trade_id not in seen[2]
+            ]
+            # the status and its fills in one transaction: one commit, one wait for the disk
+            self.ledger.record_order_update(
+                client_order_id=cid,
+                actor=actor,
+                status=status if changed else None,
+                exchange_order_id=state.order_id,
+                filled_quantity=state.filled,
+                average_price=state.average_price,
+                detail=state.reason
+                or ("the venue never received it" if state.status == "not_found" else None),
+                fills=fills,
+                plan_id=self._ledger_plans.get(cid),
+            )
             self._ledger_seen[cid] = (
                 status,
                 state.filled,
@@ -1169,12 +1254,15 @@ class ExecutionService:
         """Cancel one order (one message); an order the venue no longer has is looked up:
         filled or canceled meanwhile, its own state says which (None: the venue has none)."""
         self.journal.record_message(self.venue, self.clock.now())
+        self._changed_account(done=False)
         try:
             return await self.executor.cancel(
                 order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
             )
         except OrderNotFound:
             return await self.executor.lookup(order.symbol, order.client_order_id)
+        finally:
+            self._changed_account(done=True)
 
     async def run_due(self) -> list[OrderState]:
         """Send every scheduled run whose time has come, each decided again as it fires.
@@ -1350,10 +1438,28 @@ class ExecutionService:
         actor: str = "executor",
         decision_id: str | None = None,
     ) -> OrderState:
-        self.journal.record_intent(
-            plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, at=self.clock.now()
+        # the journal's record (what reconciliation finds after any crash) and the
+        # ledger's are both on disk before the order goes out; they are two files, so
+        # their waits for the disk overlap (each is written in a worker thread)
+        journaled, ledgered = await asyncio.gather(
+            asyncio.to_thread(
+                self.journal.record_intent,
+                plan_id=plan_id,
+                step_id=step_id,
+                venue=self.venue,
+                request=request,
+                at=self.clock.now(),
+            ),
+            asyncio.to_thread(self._ledger_intent, plan_id, step_id, request, actor, decision_id),
+            return_exceptions=True,
         )
-        self._ledger_intent(plan_id, step_id, request, actor, decision_id)
+        if isinstance(journaled, BaseException):
+            if not isinstance(ledgered, BaseException):
+                self._ledger_not_sent(request, "not sent: the executor's journal failed")
+            raise journaled
+        if isinstance(ledgered, BaseException):
+            raise ledgered
+        self._changed_account(done=False)
         try:
             state = await self.executor.submit(request)
         except OrderStateUnknown as exc:
@@ -1378,9 +1484,34 @@ class ExecutionService:
             self.journal.record_state(rejected, at=self.clock.now())
             self._ledger_state(rejected)
             raise
-        self.journal.record_state(state, at=self.clock.now())
-        self._ledger_state(state)
+        # acknowledged only once recorded in both (again two files, written side by side)
+        done = await asyncio.gather(
+            asyncio.to_thread(self.journal.record_state, state, at=self.clock.now()),
+            asyncio.to_thread(self._ledger_state, state),
+            return_exceptions=True,
+        )
+        self._changed_account(done=True)
+        for failed in done:
+            if isinstance(failed, BaseException):
+                raise failed
         return state
+
+    def _ledger_not_sent(self, request: OrderRequest, why: str) -> None:
+        """An order whose intent the ledger has but that was never sent."""
+        state = OrderState(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            status="rejected",
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            trigger_price=request.trigger_price,
+            reason=why,
+            created_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+        self._ledger_state(state)
 
     async def _refresh(self, request: OrderRequest) -> OrderState | None:
         state = await self.executor.lookup(request.symbol, request.client_order_id)
@@ -1464,6 +1595,7 @@ class ExecutionService:
             self.journal.record_state(state, at=now)
             self._ledger_state(state)
             if state.status != entry.status:
+                self._changed_account(done=False)  # changed outside a send: read it again
                 results.append(
                     ReconcileResult(
                         client_order_id=entry.client_order_id,

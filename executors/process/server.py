@@ -94,6 +94,10 @@ class ExecutorOptions:
     identities_path: str | None = None  # default: $SIGNOFF_IDENTITIES, home/identities.toml
     shared: bool = False  # members of its group may connect (its own OS user; see README)
     refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
+    # how long an exchange's account and prices, read after the executor's own last
+    # order, may be decided with (ExecutionService._venue_view); the paper engine,
+    # in this process, is always read at the moment of deciding
+    view_ttl_seconds: float = 1.0
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
     paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
@@ -660,6 +664,9 @@ async def serve(
                 ledger=ledger,
                 validity=options.validity,
                 drift_limit_pct=options.drift_limit_pct,
+                view_ttl=timedelta(
+                    seconds=0 if options.exchange == "paper" else options.view_ttl_seconds
+                ),
             )
             reconciled = await service.start()
             for item in reconciled:
