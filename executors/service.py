@@ -75,6 +75,9 @@ from policy.decision import SEVERITY, Reason, StepDecision
 from policy.engine import evaluate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from executors.paper.engine import PaperEngine
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
@@ -308,6 +311,11 @@ class ExecutionService:
         return ApprovalSettings.from_policy(chosen.approvals).tightened(self._validity, self._drift)
 
     async def start(self) -> list[ReconcileResult]:
+        from executors.paper.executor import PaperExecutor
+
+        if isinstance(self.executor, PaperExecutor) and self.executor.engine.fire_check is None:
+            # the paper engine holds its triggers itself: each is decided again as it fires
+            self.executor.engine.fire_check = self.paper_fire_check(self.executor.engine)
         await self.executor.start()
         self._record_policy_version(self.policies.policy, self.policies.text)
         return await self.reconcile()
@@ -566,6 +574,34 @@ class ExecutionService:
                 hint="send the plan's steps as they were resolved",
             )
         account, market = await self._venue_view()
+        return self._decide_with(
+            plan_id,
+            step,
+            steps,
+            policy,
+            now,
+            account,
+            market,
+            firing=firing,
+            actor=actor,
+            record=record,
+        )
+
+    def _decide_with(
+        self,
+        plan_id: str,
+        step: ApprovableStep,
+        steps: tuple[ResolvedStep, ...],
+        policy: Policy,
+        now: datetime,
+        account: AccountSnapshot,
+        market: MarketData,
+        *,
+        firing: bool,
+        actor: str,
+        record: bool,
+    ) -> _Decided:
+        """:meth:`_decide` on an account and quotes already read."""
         counters = self.counters(
             policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
         )
@@ -1351,6 +1387,17 @@ class ExecutionService:
         quotes, counters and trading state; a decision stricter than the one it was
         sent with refuses it, with the reasons.
         """
+        if self.journal.step_of(client_order_id) is None:
+            return None  # a schedule started before decisions were kept with it
+        account, market = await self._venue_view()
+        return self.firing_verdict(client_order_id, plan_id, account, market)
+
+    def firing_verdict(
+        self, client_order_id: str, plan_id: str, account: AccountSnapshot, market: MarketData
+    ) -> str | None:
+        """:meth:`firing_refusal` on an account and quotes already read (the paper engine
+        asks this from inside a price move, where nothing can be awaited). The decision
+        goes into the ledger with its reasons either way."""
         stored = self.journal.step_of(client_order_id)
         approved = self.journal.decision_of(client_order_id)
         if stored is None or approved is None:
@@ -1361,14 +1408,42 @@ class ExecutionService:
             policy = self.current_policy()
         except ApprovalRefused as refusal:
             return refusal.message
-        decided = await self._decide(
-            plan_id, step, (step,), policy, now, firing=True, actor="executor (firing)"
+        decided = self._decide_with(
+            plan_id,
+            step,
+            (step,),
+            policy,
+            now,
+            account,
+            market,
+            firing=True,
+            actor="executor (firing)",
+            record=True,
         )
         own = decided.decision
         if own.decision == "deny" or SEVERITY[own.decision] > SEVERITY[approved]:
             reasons = "; ".join(r.message for r in own.reasons) or "no reason given"
             return f"decided again as it fired: {own.decision} ({reasons})"
         return None
+
+    def paper_fire_check(self, engine: PaperEngine) -> Callable[[OrderState, datetime], str | None]:
+        """The paper engine's ``fire_check`` for an engine this service sends to: every
+        conditional order is decided again by the policy as it fires, with the engine's
+        account and prices of that moment; one this executor never sent is refused."""
+
+        def fire_check(state: OrderState, when: datetime) -> str | None:
+            entry = self.journal.get(state.client_order_id)
+            if entry is None:
+                return "this executor has no record of sending it"
+            market = MarketData(
+                rules=engine.rules(),
+                quotes={s: engine.quote(s) for s in engine.catalog.specs},
+            )
+            return self.firing_verdict(
+                state.client_order_id, entry.plan_id, engine.snapshot(), market
+            )
+
+        return fire_check
 
     async def _run_due(self) -> list[OrderState]:
         now = self.clock.now()
