@@ -100,6 +100,21 @@ class SentValue:
     notional: Decimal
 
 
+class HeldTrigger(Frozen):
+    """A conditional order the executor holds itself (the venue has not seen it): when
+    its trigger crosses, it is decided again and only then sent, without the trigger."""
+
+    client_order_id: str
+    plan_id: str
+    step_id: str
+    venue: str
+    request: OrderRequest
+    status: Literal["waiting", "fired", "refused", "canceled"]
+    reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
 class RefusalRecord(Frozen):
     plan_id: str
     step_id: str
@@ -191,6 +206,11 @@ class SqliteJournal:
                     step TEXT, decision TEXT);
                 CREATE TABLE IF NOT EXISTS messages (
                     id INTEGER PRIMARY KEY, venue TEXT NOT NULL, at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS held_triggers (
+                    client_order_id TEXT PRIMARY KEY,
+                    plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
+                    request TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+                    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS waiting (
                     plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
                     step TEXT NOT NULL, plan_steps TEXT NOT NULL, request TEXT NOT NULL,
@@ -500,6 +520,84 @@ class SqliteJournal:
                 "SELECT step FROM sent_values WHERE client_order_id = ?", (client_order_id,)
             ).fetchone()
         return row[0] if row else None
+
+    # ------------------------------------------------------------- triggers held here
+    def record_held(
+        self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
+    ) -> None:
+        """A conditional order now held by the executor (on disk before it is reported)."""
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA synchronous=FULL")
+                try:
+                    self._db.execute(
+                        "INSERT INTO held_triggers VALUES (?, ?, ?, ?, ?, 'waiting', NULL, ?, ?)"
+                        " ON CONFLICT (client_order_id) DO NOTHING",
+                        (
+                            request.client_order_id,
+                            plan_id,
+                            step_id,
+                            venue,
+                            request.model_dump_json(),
+                            at.isoformat(),
+                            at.isoformat(),
+                        ),
+                    )
+                finally:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write the execution journal {self.path}: {exc}",
+                hint="check free disk space and permissions",
+            ) from exc
+
+    @staticmethod
+    def _held(row: tuple[str, ...]) -> HeldTrigger:
+        cid, plan_id, step_id, venue, request, status, reason, created, updated = row
+        return HeldTrigger.model_validate(
+            {
+                "client_order_id": cid,
+                "plan_id": plan_id,
+                "step_id": step_id,
+                "venue": venue,
+                "request": json.loads(request),
+                "status": status,
+                "reason": reason,
+                "created_at": created,
+                "updated_at": updated,
+            }
+        )
+
+    def held(self, venue: str) -> list[HeldTrigger]:
+        """The conditional orders on ``venue`` still waiting for their trigger here."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM held_triggers WHERE venue = ? AND status = 'waiting'"
+                " ORDER BY created_at, rowid",
+                (venue,),
+            ).fetchall()
+        return [self._held(r) for r in rows]
+
+    def held_entry(self, client_order_id: str) -> HeldTrigger | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM held_triggers WHERE client_order_id = ?", (client_order_id,)
+            ).fetchone()
+        return self._held(row) if row else None
+
+    def end_held(
+        self,
+        client_order_id: str,
+        status: Literal["fired", "refused", "canceled"],
+        *,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        self._write(
+            "UPDATE held_triggers SET status = ?, reason = ?, updated_at = ?"
+            " WHERE client_order_id = ? AND status = 'waiting'",
+            (status, reason, at.isoformat(), client_order_id),
+        )
 
     # ------------------------------------------------------------- waiting approvals
     def record_waiting(self, entry: WaitingEntry) -> None:

@@ -52,9 +52,15 @@ from executors.approvals import (
     check_decision_matches,
     check_drift,
 )
-from executors.base import Executor, OrderRequest, OrderState
+from executors.base import Executor, OrderRequest, OrderState, OrderStatus
 from executors.ids import client_order_id, run_id
-from executors.journal import ScheduleEntry, SentValue, SqliteJournal, WaitingEntry
+from executors.journal import (
+    HeldTrigger,
+    ScheduleEntry,
+    SentValue,
+    SqliteJournal,
+    WaitingEntry,
+)
 from executors.schedule_runs import next_run
 from foundation.clock import Clock
 from foundation.errors import (
@@ -602,6 +608,16 @@ class ExecutionService:
         record: bool,
     ) -> _Decided:
         """:meth:`_decide` on an account and quotes already read."""
+        mine = {s.step_id for s in steps}
+        held = [
+            self._held_state(h).as_open_order()
+            for h in self.journal.held(self.venue)
+            if not (h.plan_id == plan_id and h.step_id in mine)
+        ]
+        if held:
+            # the triggers this executor holds are open orders of the account, as they
+            # would be if they rested at the venue
+            account = account.model_copy(update={"open_orders": (*account.open_orders, *held)})
         counters = self.counters(
             policy, now, plan_id=plan_id, plan_steps=frozenset(s.step_id for s in steps)
         )
@@ -843,6 +859,11 @@ class ExecutionService:
         )
         if request.schedule is not None:
             result = await self._start_schedule(plan_id, step.step_id, request, actor)
+        elif request.conditional and self.holds_triggers:
+            state = self._hold(plan_id, step.step_id, request, actor, decided.decision_id)
+            result = StepResult(
+                plan_id=plan_id, step_id=step.step_id, kind="order", orders=(state,)
+            )
         else:
             state = await self._send(plan_id, step.step_id, request, actor, decided.decision_id)
             result = StepResult(
@@ -856,13 +877,25 @@ class ExecutionService:
         scheduled = self.journal.schedule(cid)
         earlier = scheduled.request if scheduled else None
         existing = self.journal.get(cid)
+        held = self.journal.held_entry(cid)
         if existing is not None:
             earlier = existing.request
+        if held is not None:
+            earlier = held.request  # as approved (the order sent at firing has no trigger)
         if earlier is not None and earlier != request:
             raise ExecutionError(
                 f"step {step.step_id} of plan {plan_id} was already sent with other content "
                 f"({earlier.side} {earlier.quantity} {earlier.symbol})",
                 hint="a step is sent once; give a changed order a new step id or plan",
+            )
+        if held is not None and existing is None:
+            return StepResult(
+                plan_id=plan_id,
+                step_id=step.step_id,
+                kind="order",
+                orders=(self._held_state(held),),
+                already_sent=True,
+                status="already_sent",
             )
         if scheduled is not None:
             return StepResult(
@@ -1351,6 +1384,15 @@ class ExecutionService:
             )
             self._ledger_state(stopped, actor)
             done.append(stopped)
+        for held in self.journal.held(self.venue):
+            done.append(
+                self._end_held(
+                    held,
+                    "canceled",
+                    f"canceled by a halt with --cancel-open: {state.reason}",
+                    actor,
+                )
+            )
         failed = False
         for order in await self.executor.open_orders():
             try:
@@ -1446,8 +1488,8 @@ class ExecutionService:
         return fire_check
 
     async def _run_due(self) -> list[OrderState]:
+        sent: list[OrderState] = await self._fire_held()
         now = self.clock.now()
-        sent: list[OrderState] = []
         for entry in self.journal.active_schedules(self.venue):
             schedule = entry.request.schedule
             if schedule is None:  # pragma: no cover - only scheduled requests are recorded
@@ -1477,6 +1519,140 @@ class ExecutionService:
             if schedule.count is not None and run > schedule.count:
                 self.journal.end_schedule(entry.client_order_id, "finished", at=now)
         return sent
+
+    # ------------------------------------------------------------------ triggers held here
+    @property
+    def holds_triggers(self) -> bool:
+        """Whether this executor holds conditional orders itself (every venue but the paper
+        engine, which asks the gate as a trigger fires: see :meth:`paper_fire_check`).
+
+        A stop or take-profit resting at an exchange would fire there without the policy
+        being asked again; held here, it is decided again when its trigger crosses and
+        only then sent, as a plain order.
+        """
+        from executors.paper.executor import PaperExecutor
+
+        return not isinstance(self.executor, PaperExecutor)
+
+    def _held_state(
+        self,
+        held: HeldTrigger,
+        status: OrderStatus = "open",
+        reason: str | None = None,
+    ) -> OrderState:
+        req = held.request
+        return OrderState(
+            client_order_id=req.client_order_id,
+            symbol=req.symbol,
+            side=req.side,
+            order_type=req.order_type,
+            status=status,
+            quantity=req.quantity,
+            limit_price=req.limit_price,
+            trigger_price=req.trigger_price,
+            trigger_direction=req.trigger_direction,
+            reason=reason
+            or f"held by the executor until {req.trigger_symbol} is "
+            f"{'at or below' if req.trigger_direction == 'below' else 'at or above'} "
+            f"{req.trigger_price}; decided again then",
+            created_at=held.created_at,
+            updated_at=self.clock.now() if status != "open" else held.updated_at,
+        )
+
+    def held_orders(self, symbol: str | None = None) -> list[OrderState]:
+        """The conditional orders this executor holds, as open orders."""
+        return [
+            self._held_state(h)
+            for h in self.journal.held(self.venue)
+            if symbol is None or h.request.symbol == symbol
+        ]
+
+    def held_order(self, client_order_id: str) -> OrderState | None:
+        """A conditional order held here that has not been sent (None: not one)."""
+        held = self.journal.held_entry(client_order_id)
+        if held is None or held.status == "fired":
+            return None
+        if held.status == "waiting":
+            return self._held_state(held)
+        status: OrderStatus = "canceled" if held.status == "canceled" else "expired"
+        return self._held_state(held, status, held.reason)
+
+    def _hold(
+        self,
+        plan_id: str,
+        step_id: str,
+        request: OrderRequest,
+        actor: str,
+        decision_id: str | None,
+    ) -> OrderState:
+        now = self.clock.now()
+        self.journal.record_held(
+            plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, at=now
+        )
+        self._ledger_intent(plan_id, step_id, request, actor, decision_id)
+        held = self.journal.held_entry(request.client_order_id)
+        assert held is not None
+        state = self._held_state(held)
+        self._ledger_state(state, actor)
+        log.info("%s: %s", request.client_order_id, state.reason)
+        return state
+
+    def _end_held(
+        self,
+        held: HeldTrigger,
+        status: Literal["refused", "canceled"],
+        reason: str,
+        actor: str = "executor",
+    ) -> OrderState:
+        self.journal.end_held(held.client_order_id, status, at=self.clock.now(), reason=reason)
+        state = self._held_state(held, "canceled" if status == "canceled" else "expired", reason)
+        self._ledger_state(state, actor)
+        return state
+
+    async def _fire_held(self) -> list[OrderState]:
+        """Send every held trigger whose level the venue's last price has crossed, each
+        decided again as it fires (``firing=True``); a refused one is recorded and not sent."""
+        waiting = self.journal.held(self.venue)
+        if not waiting:
+            return []
+        symbols = sorted({h.request.trigger_symbol or h.request.symbol for h in waiting})
+        quotes = await self.executor.quotes(symbols)
+        done: list[OrderState] = []
+        for held in waiting:
+            req = held.request
+            quote = quotes.get(req.trigger_symbol or req.symbol)
+            level = req.trigger_price
+            if quote is None or level is None:
+                continue
+            crossed = (
+                quote.last <= level if req.trigger_direction == "below" else quote.last >= level
+            )
+            if not crossed:
+                continue
+            if self.journal.get(req.client_order_id) is not None:
+                # sent before a crash that came before this record: reconciliation has it
+                self.journal.end_held(req.client_order_id, "fired", at=self.clock.now())
+                continue
+            why = await self.firing_refusal(req.client_order_id, held.plan_id)
+            if why is not None:
+                reason = f"triggered at {quote.last}, but refused: {why}"
+                log.info("%s: %s", req.client_order_id, reason)
+                done.append(self._end_held(held, "refused", reason))
+                continue
+            plain = req.model_copy(
+                update={"trigger_symbol": None, "trigger_price": None, "trigger_direction": None}
+            )
+            state: OrderState | None
+            try:
+                state = await self._send(held.plan_id, held.step_id, plain, "executor (trigger)")
+            except ExchangeError:
+                # _send recorded it (rejected, or unknown for reconciliation)
+                failed = self.journal.get(req.client_order_id)
+                state = failed.state if failed is not None else None
+            self.journal.end_held(req.client_order_id, "fired", at=self.clock.now())
+            if state is not None:
+                done.append(state)
+        return done
 
     def _record_missed(
         self,
@@ -1629,6 +1805,14 @@ class ExecutionService:
                         updated_at=self.clock.now(),
                     )
                 )
+        for held in self.journal.held(self.venue):
+            req = held.request
+            if (
+                (step.base is None or req.symbol.split("/")[0] == step.base)
+                and (step.side is None or req.side == step.side)
+                and (not step.order_ids or req.client_order_id in step.order_ids)
+            ):
+                canceled.append(self._end_held(held, "canceled", "canceled before it fired"))
         for order in targets:
             found = await self._cancel_at_venue(order)
             if found is None:

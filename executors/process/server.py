@@ -316,7 +316,9 @@ class ExecutorServer:
 
     async def _open_orders(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol") or None
-        return _json(await self.service.executor.open_orders(symbol))
+        venue = await self.service.executor.open_orders(symbol)
+        # with the stops and take-profits the executor holds itself until they fire
+        return _json([*venue, *self.service.held_orders(symbol)])
 
     async def _order(self, request: web.Request) -> web.Response:
         """One order by client order id, as the venue reports it now (null: unknown there)."""
@@ -327,6 +329,9 @@ class ExecutorServer:
                 "an order lookup needs a symbol and a client order id",
                 hint="e.g. ?symbol=BTC/USDT&client_order_id=so-p-1:s1",
             )
+        held = self.service.held_order(client_id)
+        if held is not None:
+            return _json(held)
         state = await self.service.executor.lookup(symbol, client_id)
         if state is None:
             return web.Response(text="null", content_type="application/json")

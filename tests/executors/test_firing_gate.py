@@ -25,6 +25,7 @@ from executors.paper.executor import PaperExecutor
 from executors.service import ExecutionService, PolicySource
 from executors.testing import order_step
 from foundation.clock import FakeClock
+from intent.resolved import ResolvedOrder
 from ledger.service import Ledger
 from ledger.tables import DecisionRow
 from tests.executors.gatekit import People, gate_policy, new_plan, send
@@ -33,7 +34,7 @@ D = Decimal
 pytestmark = pytest.mark.asyncio
 
 
-def _stop_loss(level: str = "60000") -> object:
+def _stop_loss(level: str = "60000") -> ResolvedOrder:
     """Sell 0.01 BTC at market once BTC's last price is at or below ``level``."""
     return order_step(side="sell", trigger={"base": "BTC", "below": level})
 
@@ -93,7 +94,7 @@ async def test_the_executors_paper_engine_asks_the_gate_before_a_trigger_fires(
     changed = engine.set_price("BTC/USDT", D("59000"), clock.now())
     [fired] = [s for s in changed if s.client_order_id == placed.client_order_id]
     assert fired.status == "expired"
-    assert fired.reason is not None and "TRADING_HALTED" in fired.reason
+    assert "TRADING_HALTED" in (fired.reason or "")
     assert engine.trades("BTC/USDT") == []
     assert engine.snapshot().balances["BTC"].free == btc_before + D("0.01")  # unlocked, unsold
     assert ("deny", ["TRADING_HALTED"]) in _firing_decisions(ledger, plan)
@@ -115,6 +116,82 @@ async def test_the_executors_paper_engine_fires_an_allowed_trigger_once(
     engine.set_price("BTC/USDT", D("59000"), clock.now())
     engine.set_price("BTC/USDT", D("58000"), clock.now())
     state = engine.get("BTC/USDT", client_order_id=placed.client_order_id)
-    assert state is not None and state.status == "filled"
+    assert state is not None
+    assert state.status == "filled"
     assert [t.quantity for t in engine.trades("BTC/USDT")] == [D("0.01")]
     await service.close()
+
+
+# ------------------------------------------------------------------ an exchange through ccxt
+def _venue_orders(localnet: LocalExchange, client_order_id: str) -> list[object]:
+    """Every order the local exchange has under this client order id (open or not)."""
+    found = localnet.engine.get("BTC/USDT", client_order_id=client_order_id)
+    return [] if found is None else [found]
+
+
+async def test_a_stop_held_by_the_executor_that_fires_under_a_halt_sends_nothing(
+    gate: ExecutionService,
+    localnet: LocalExchange,
+    ccxt_local: CcxtExecutor,
+    policy_file: Path,
+    ledger: Ledger,
+    people: People,
+) -> None:
+    plan = new_plan(ledger, "sell 0.01 BTC if BTC falls below 60000")
+    [held] = (await send(gate, people["alice"], plan, _stop_loss())).orders
+    assert held.status == "open"
+    assert held.trigger_price == D("60000")
+    cid = held.client_order_id
+    # the venue has not seen it: the executor holds it
+    assert _venue_orders(localnet, cid) == []
+    assert await ccxt_local.open_orders() == []
+    assert [o.client_order_id for o in gate.held_orders()] == [cid]
+    assert await gate.run_due() == []  # not crossed yet: nothing happens
+    _halt(policy_file)
+    localnet.engine.set_price("BTC/USDT", D("59000"), localnet.clock.now())
+    [refused] = await gate.run_due()
+    assert refused.client_order_id == cid
+    assert refused.status == "expired"
+    assert "TRADING_HALTED" in (refused.reason or "")
+    # nothing reached the venue, now or later
+    assert _venue_orders(localnet, cid) == []
+    assert localnet.engine.trades("BTC/USDT") == []
+    assert await gate.run_due() == []
+    assert gate.held_orders() == []
+    # the ledger has the refusal, with its reasons, and the order's end
+    assert ("deny", ["TRADING_HALTED"]) in _firing_decisions(ledger, plan)
+    view = ledger.order(cid)
+    assert view is not None
+    assert view.status == "expired"
+    assert view.fills == ()
+
+
+async def test_a_stop_held_by_the_executor_fires_once_under_an_active_policy(
+    gate: ExecutionService,
+    localnet: LocalExchange,
+    ledger: Ledger,
+    people: People,
+) -> None:
+    plan = new_plan(ledger, "sell 0.01 BTC if BTC falls below 60000")
+    [held] = (await send(gate, people["alice"], plan, _stop_loss())).orders
+    cid = held.client_order_id
+    localnet.engine.set_price("BTC/USDT", D("59000"), localnet.clock.now())
+    [fired] = await gate.run_due()
+    assert fired.client_order_id == cid
+    assert fired.status == "filled"
+    assert fired.trigger_price is None  # sent as a plain market order, once decided again
+    localnet.engine.set_price("BTC/USDT", D("58000"), localnet.clock.now())
+    assert await gate.run_due() == []
+    assert len(_venue_orders(localnet, cid)) == 1
+    assert [t.quantity for t in localnet.engine.trades("BTC/USDT")] == [D("0.01")]
+    assert gate.held_orders() == []
+    # decided again as it fired (the executor's own record), and allowed
+    assert [v for v, _ in _firing_decisions(ledger, plan)].count("allow") >= 1
+    view = ledger.order(cid)
+    assert view is not None
+    assert view.status == "filled"
+    assert len(view.fills) == 1
+    # a retry of the same signed step reports the order, and sends nothing more
+    again = await send(gate, people["alice"], plan, _stop_loss())
+    assert again.status == "already_sent"
+    assert len(localnet.engine.trades("BTC/USDT")) == 1
