@@ -10,13 +10,16 @@ A firing the policy now refuses trades nothing and is recorded with its reasons.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
+from executors.approvals import ApprovalRefused
 from executors.ccxt_exec import CcxtExecutor
 from executors.journal import SqliteJournal
 from executors.localnet.server import LocalExchange
@@ -24,11 +27,11 @@ from executors.paper.engine import PaperEngine
 from executors.paper.executor import PaperExecutor
 from executors.service import ExecutionService, PolicySource
 from executors.testing import order_step
-from foundation.clock import FakeClock
+from foundation.clock import FakeClock, SystemClock
 from intent.resolved import ResolvedOrder
 from ledger.service import Ledger
 from ledger.tables import DecisionRow
-from tests.executors.gatekit import People, gate_policy, new_plan, send
+from tests.executors.gatekit import People, gate_policy, honest, new_plan, send, signed
 
 D = Decimal
 pytestmark = pytest.mark.asyncio
@@ -195,3 +198,103 @@ async def test_a_stop_held_by_the_executor_fires_once_under_an_active_policy(
     again = await send(gate, people["alice"], plan, _stop_loss())
     assert again.status == "already_sent"
     assert len(localnet.engine.trades("BTC/USDT")) == 1
+
+
+# ------------------------------------------------------------------ the venue's view, kept
+@pytest.fixture
+def cached_gate(
+    ccxt_local: CcxtExecutor,
+    journal: SqliteJournal,
+    gatekeeper: object,
+    policy_file: Path,
+    ledger: Ledger,
+) -> ExecutionService:
+    """The gate over ccxt with a long-kept venue view (a minute: every decision here
+    would use a kept view if sending did not drop it)."""
+    service = ExecutionService(
+        ccxt_local,
+        journal,
+        gatekeeper,  # type: ignore[arg-type]
+        clock=SystemClock(),
+        policy=PolicySource.load(str(policy_file)),
+        ledger=ledger,
+        view_ttl=timedelta(minutes=1),
+    )
+    service._record_policy_version(service.policies.policy, service.policies.text)
+    return service
+
+
+async def test_a_kept_view_cannot_race_the_daily_budget(
+    cached_gate: ExecutionService,
+    localnet: LocalExchange,
+    ledger: Ledger,
+    policy_file: Path,
+    people: People,
+) -> None:
+    """8 runs decided at once under a deny-above-1,000 USDT budget, with the view kept."""
+    policy_file.write_text(gate_policy(budget="1000"))
+    step = order_step(quantity="0.002")  # 135 USDT each: 8 × 135 = 1,080
+    plans = [new_plan(ledger) for _ in range(8)]
+    decided = [await honest(cached_gate, p, step) for p in plans]
+    requests = [
+        signed(people["alice"], cached_gate, p, step, d)
+        for p, d in zip(plans, decided, strict=True)
+    ]
+    results = await asyncio.gather(
+        *(
+            cached_gate.execute(plan_id=p, step=step, decision=d, request=r)
+            for p, d, r in zip(plans, decided, requests, strict=True)
+        ),
+        return_exceptions=True,
+    )
+    refusals = [r for r in results if isinstance(r, ApprovalRefused)]
+    assert [r.code for r in refusals] == ["DECISION_MISMATCH"]
+    assert localnet.accepted_count() == 7
+    spent = sum((D(r.params["quantity"]) for r in localnet.orders_received()), start=D(0))
+    assert spent == D("0.014")  # under the 1,000 budget
+    await cached_gate.close()
+
+
+async def test_a_kept_view_always_has_the_executors_own_last_order(
+    cached_gate: ExecutionService,
+    ccxt_local: CcxtExecutor,
+    localnet: LocalExchange,
+    ledger: Ledger,
+    policy_file: Path,
+    people: People,
+) -> None:
+    """Two sells that the BTC balance pays only one of: the second is decided on the
+    balance after the first (the kept view was dropped by the send), and denied."""
+    free = (await ccxt_local.account()).free("BTC")
+    half = (free * D("0.6")).quantize(D("0.0001"))
+    # every order allowed (no confirm, no budget) unless the balance cannot pay it
+    policy_file.write_text(
+        gate_policy(budget="100000000")
+        .replace('limit = "50000"', 'limit = "100000000"')
+        .replace('limit = "10000"', 'limit = "100000000"')
+        .replace('limit = "1000"\n', 'limit = "100000000"\n', 1)
+        + '\n[[rule]]\nid = "funds"\nkind = "balance"\neffect = "deny"\n'
+    )
+    step = order_step(side="sell", quantity=str(half))
+    first_plan, second_plan = new_plan(ledger), new_plan(ledger)
+    first = await honest(cached_gate, first_plan, step)
+    second = await honest(cached_gate, second_plan, step)  # both seen as allowed beforehand
+    assert first.decision == second.decision == "allow"
+    done = await cached_gate.execute(
+        plan_id=first_plan,
+        step=step,
+        decision=first,
+        request=signed(people["alice"], cached_gate, first_plan, step, first),
+    )
+    assert done.orders[0].status == "filled"
+    with pytest.raises(ApprovalRefused) as caught:
+        await cached_gate.execute(
+            plan_id=second_plan,
+            step=step,
+            decision=second,
+            request=signed(people["alice"], cached_gate, second_plan, step, second),
+        )
+    assert caught.value.code == "DECISION_MISMATCH"
+    assert "INSUFFICIENT_BALANCE" in caught.value.message
+    assert localnet.accepted_count() == 1
+    await cached_gate.close()
