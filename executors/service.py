@@ -1162,11 +1162,7 @@ class ExecutionService:
             return
         if request.client_order_id in self._ledger_seen:
             return
-        if self.ledger.has_order(request.client_order_id):
-            return
-        self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
-        self._ledger_plans[request.client_order_id] = plan_id
-        self.ledger.record_order_intent(
+        made = self.ledger.record_order_intent_if_new(
             plan_id=plan_id,
             step_id=step_id,
             client_order_id=request.client_order_id,
@@ -1178,7 +1174,11 @@ class ExecutionService:
             limit_price=request.limit_price,
             actor=actor,
             decision_id=decision_id,
+            # one recorded before (a restart, a retry) is left as it is
         )
+        if made is not None:
+            self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
+            self._ledger_plans[request.client_order_id] = plan_id
 
     def _ledger_state(self, state: OrderState, actor: str = "executor") -> None:
         """What the venue says about an order, in the ledger (only what changed)."""

@@ -819,6 +819,46 @@ class Ledger:
         decision_id: str | None = None,
     ) -> Appended:
         """The intent to send an order, before it is sent; a client order id is used once."""
+        made = self.record_order_intent_if_new(
+            plan_id=plan_id,
+            step_id=step_id,
+            client_order_id=client_order_id,
+            venue=venue,
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            actor=actor,
+            limit_price=limit_price,
+            account_id=account_id,
+            approval_id=approval_id,
+            decision_id=decision_id,
+            if_new=False,
+        )
+        assert made is not None  # if_new=False: an error rather than None
+        return made
+
+    def record_order_intent_if_new(
+        self,
+        *,
+        plan_id: str,
+        step_id: str,
+        client_order_id: str,
+        venue: str,
+        symbol: str,
+        side: str,
+        order_type: str,
+        quantity: Decimal,
+        actor: str,
+        limit_price: Decimal | None = None,
+        account_id: str | None = None,
+        approval_id: str | None = None,
+        decision_id: str | None = None,
+        if_new: bool = True,
+    ) -> Appended | None:
+        """The intent to send an order, before it is sent, unless one is already recorded
+        under this client order id (checked under the write lock): that one is left as
+        it is and None returned (``if_new=False``: an error instead)."""
         row = _row(
             OrderRow,
             client_order_id=client_order_id,
@@ -843,14 +883,16 @@ class Ledger:
                 select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
             ).first()
             if taken is not None:
+                if if_new:
+                    return []
                 raise LedgerError(
                     f"client order id {client_order_id} is already recorded (plan {taken[0]})",
                     hint="an order is sent once; reconcile the existing order instead",
                 )
             return [row]
 
-        return self._append(
-            kind="order_intent", actor=actor, plan_id=plan_id, subject=client_order_id, rows=build
+        return self._append_unless_empty(
+            kind="order_intent", actor=actor, plan_id=plan_id, subject=client_order_id, build=build
         )
 
     def record_order_status(
@@ -1239,15 +1281,6 @@ class Ledger:
     def unfinished_orders(self) -> list[queries.OrderView]:
         """Orders not yet seen finished: what to reconcile by client order id after a crash."""
         return self._read(queries.unfinished_orders)
-
-    def has_order(self, client_order_id: str) -> bool:
-        """Whether an order with this client order id is recorded (its intent at least)."""
-        found = self._read(
-            lambda conn: conn.execute(
-                select(OrderRow.client_order_id).where(OrderRow.client_order_id == client_order_id)
-            ).first()
-        )
-        return found is not None
 
     def order(self, client_order_id: str) -> queries.OrderView | None:
         return self._read(lambda conn: queries.order_view(conn, client_order_id))
