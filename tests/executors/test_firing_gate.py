@@ -26,7 +26,7 @@ from executors.localnet.server import LocalExchange
 from executors.paper.engine import PaperEngine
 from executors.paper.executor import PaperExecutor
 from executors.service import ExecutionService, PolicySource
-from executors.testing import order_step
+from executors.testing import cancel_step, order_step
 from foundation.clock import FakeClock, SystemClock
 from intent.resolved import ResolvedOrder
 from ledger.service import Ledger
@@ -298,3 +298,62 @@ async def test_a_kept_view_always_has_the_executors_own_last_order(
     assert "INSUFFICIENT_BALANCE" in caught.value.message
     assert localnet.accepted_count() == 1
     await cached_gate.close()
+
+
+# ------------------------------------------------------------------ held triggers end too
+async def test_a_cancel_step_ends_a_held_trigger_and_it_never_fires(
+    gate: ExecutionService,
+    localnet: LocalExchange,
+    ledger: Ledger,
+    people: People,
+) -> None:
+    plan = new_plan(ledger, "sell 0.01 BTC if BTC falls below 60000")
+    [held] = (await send(gate, people["alice"], plan, _stop_loss())).orders
+    cid = held.client_order_id
+    cancel_plan = new_plan(ledger, "cancel my BTC orders")
+    result = await send(gate, people["alice"], cancel_plan, cancel_step(base="BTC"))
+    assert [(o.client_order_id, o.status) for o in result.orders] == [(cid, "canceled")]
+    assert gate.held_orders() == []
+    localnet.engine.set_price("BTC/USDT", D("59000"), localnet.clock.now())
+    assert await gate.run_due() == []
+    assert _venue_orders(localnet, cid) == []
+    view = ledger.order(cid)
+    assert view is not None
+    assert view.status == "canceled"
+
+
+async def test_a_halt_with_cancel_open_ends_the_held_triggers(
+    gate: ExecutionService,
+    localnet: LocalExchange,
+    ledger: Ledger,
+    people: People,
+    signoff_home: Path,
+) -> None:
+    from executors.trading_state import append_change
+    from foundation.identity import SigningKey, identities_path
+
+    plan = new_plan(ledger, "sell 0.01 BTC if BTC falls below 60000")
+    [held] = (await send(gate, people["alice"], plan, _stop_loss())).orders
+    compliance = SigningKey.generate("cora")
+    signoff_home.mkdir(parents=True, exist_ok=True)
+    Path(identities_path()).write_text(compliance.identity_line(["compliance"]))
+    append_change(
+        state="HALTED",
+        reason="venue incident",
+        by="cora",
+        at=gate.clock.now(),
+        key=compliance,
+        cancel_open=True,
+    )
+    localnet.engine.set_price("BTC/USDT", D("59000"), localnet.clock.now())
+    [ended] = await gate.apply_trading_state()  # as the background loop does, every second
+    assert ended.client_order_id == held.client_order_id
+    assert ended.status == "canceled"
+    assert "venue incident" in (ended.reason or "")
+    assert gate.held_orders() == []
+    assert await gate.run_due() == []  # the trigger has crossed, but it is gone
+    assert _venue_orders(localnet, held.client_order_id) == []
+    assert localnet.engine.trades("BTC/USDT") == []
+    view = ledger.order(held.client_order_id)
+    assert view is not None
+    assert view.status == "canceled"
