@@ -1174,8 +1174,8 @@ class ExecutionService:
             limit_price=request.limit_price,
             actor=actor,
             decision_id=decision_id,
-            # one recorded before (a restart, a retry) is left as it is
         )
+        # None: recorded before (a restart, a retry), and left as it is
         if made is not None:
             self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
             self._ledger_plans[request.client_order_id] = plan_id
