@@ -310,14 +310,16 @@ class CcxtExecutor:
         return result
 
     async def account(self) -> AccountSnapshot:
-        raw = await self._call("fetch the balance", self.exchange.fetch_balance)
+        # both asked at once: one round trip's wait instead of two
+        raw, opened = await asyncio.gather(
+            self._call("fetch the balance", self.exchange.fetch_balance), self.open_orders()
+        )
         balances: dict[str, Balance] = {}
         for asset, free in (raw.get("free") or {}).items():
             used = _dec((raw.get("used") or {}).get(asset)) or Decimal(0)
             free_amount = _dec(free) or Decimal(0)
             if free_amount or used:
                 balances[asset] = Balance(asset=asset, free=free_amount, locked=used)
-        opened = await self.open_orders()
         return AccountSnapshot(
             account_id=self.venue,
             venue=self.venue,

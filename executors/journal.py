@@ -14,6 +14,7 @@ import json
 import os
 import sqlite3
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal, Protocol
@@ -83,11 +84,35 @@ class WaitingEntry(Frozen):
     updated_at: datetime
 
 
-class SentValue(Frozen):
-    """An order the executor sent, with its value in the policy currency when decided."""
+@dataclass(frozen=True)
+class SentValue:
+    """An order the executor sent, with its value in the policy currency when decided.
 
-    entry: JournalEntry
+    Only the parts that never change once written (the request, who sent it, when,
+    its value): the counters read every order of the last day before every send.
+    """
+
+    client_order_id: str
+    plan_id: str
+    step_id: str
+    request: OrderRequest
+    created_at: datetime
     notional: Decimal
+
+
+class HeldTrigger(Frozen):
+    """A conditional order the executor holds itself (the venue has not seen it): when
+    its trigger crosses, it is decided again and only then sent, without the trigger."""
+
+    client_order_id: str
+    plan_id: str
+    step_id: str
+    venue: str
+    request: OrderRequest
+    status: Literal["waiting", "fired", "refused", "canceled"]
+    reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
 
 
 class RefusalRecord(Frozen):
@@ -147,6 +172,9 @@ class SqliteJournal:
         os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        # parsed rows of sent_since, and the markets traded per venue (see each)
+        self._sent_cache: dict[str, tuple[tuple[object, ...], SentValue]] = {}
+        self._traded: dict[str, tuple[int, frozenset[str]]] = {}
         try:
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -181,6 +209,11 @@ class SqliteJournal:
                     PRIMARY KEY (venue, since));
                 CREATE TABLE IF NOT EXISTS messages (
                     id INTEGER PRIMARY KEY, venue TEXT NOT NULL, at TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS held_triggers (
+                    client_order_id TEXT PRIMARY KEY,
+                    plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
+                    request TEXT NOT NULL, status TEXT NOT NULL, reason TEXT,
+                    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS waiting (
                     plan_id TEXT NOT NULL, step_id TEXT NOT NULL, venue TEXT NOT NULL,
                     step TEXT NOT NULL, plan_steps TEXT NOT NULL, request TEXT NOT NULL,
@@ -463,15 +496,42 @@ class SqliteJournal:
         self._write("INSERT INTO messages (venue, at) VALUES (?, ?)", (venue, at.isoformat()))
 
     def sent_since(self, venue: str, since: datetime) -> list[SentValue]:
-        """Orders sent to ``venue`` since ``since``, with their values (0 when not recorded)."""
+        """Orders sent to ``venue`` since ``since``, with their values (0 when not recorded).
+
+        Read from the file every time; what a row holds here never changes once
+        written (an order's request and time, its value: both insert-once), so each
+        row is parsed once and kept, keyed by what was read.
+        """
         with self._lock:
             rows = self._db.execute(
-                "SELECT o.*, v.notional FROM orders o LEFT JOIN sent_values v"
+                "SELECT o.client_order_id, o.plan_id, o.step_id, o.request, o.created_at,"
+                " v.notional FROM orders o LEFT JOIN sent_values v"
                 " ON v.client_order_id = o.client_order_id"
                 " WHERE o.venue = ? AND o.created_at >= ? ORDER BY o.created_at, o.rowid",
                 (venue, since.isoformat()),
             ).fetchall()
-        return [SentValue(entry=self._entry(r[:10]), notional=Decimal(r[10] or "0")) for r in rows]
+        result: list[SentValue] = []
+        cache = self._sent_cache
+        for cid, plan_id, step_id, request, created, notional in rows:
+            key = (cid, plan_id, step_id, request, created, notional)
+            found = cache.get(cid)
+            if found is None or found[0] != key:
+                value = SentValue(
+                    client_order_id=cid,
+                    plan_id=plan_id,
+                    step_id=step_id,
+                    request=OrderRequest.model_validate_json(request),
+                    created_at=datetime.fromisoformat(created),
+                    notional=Decimal(notional or "0"),
+                )
+                found = (key, value)
+                cache[cid] = found
+            result.append(found[1])
+        if len(cache) > 4 * len(rows) + 1024:
+            # orders older than the window are no longer asked for
+            keep = {r[0] for r in rows}
+            self._sent_cache = {k: v for k, v in cache.items() if k in keep}
+        return result
 
     def messages_since(self, venue: str, since: datetime) -> list[datetime]:
         with self._lock:
@@ -481,12 +541,20 @@ class SqliteJournal:
         return [datetime.fromisoformat(r[0]) for r in rows]
 
     def symbols_traded(self, venue: str) -> set[str]:
+        """Every market an order was ever sent to on ``venue`` (orders are never deleted,
+        so only the rows added since the last call are read)."""
         with self._lock:
+            last, known = self._traded.get(venue, (0, frozenset()))
             rows = self._db.execute(
-                "SELECT DISTINCT json_extract(request, '$.symbol') FROM orders WHERE venue = ?",
-                (venue,),
+                "SELECT rowid, json_extract(request, '$.symbol') FROM orders"
+                " WHERE venue = ? AND rowid > ?",
+                (venue, last),
             ).fetchall()
-        return {r[0] for r in rows if r[0]}
+            if rows:
+                last = max(last, *(r[0] for r in rows))
+                known = known | {r[1] for r in rows if r[1]}
+                self._traded[venue] = (last, known)
+        return set(known)
 
     def step_of(self, client_order_id: str) -> str | None:
         with self._lock:
@@ -494,6 +562,84 @@ class SqliteJournal:
                 "SELECT step FROM sent_values WHERE client_order_id = ?", (client_order_id,)
             ).fetchone()
         return row[0] if row else None
+
+    # ------------------------------------------------------------- triggers held here
+    def record_held(
+        self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
+    ) -> None:
+        """A conditional order now held by the executor (on disk before it is reported)."""
+        try:
+            with self._lock:
+                self._db.execute("PRAGMA synchronous=FULL")
+                try:
+                    self._db.execute(
+                        "INSERT INTO held_triggers VALUES (?, ?, ?, ?, ?, 'waiting', NULL, ?, ?)"
+                        " ON CONFLICT (client_order_id) DO NOTHING",
+                        (
+                            request.client_order_id,
+                            plan_id,
+                            step_id,
+                            venue,
+                            request.model_dump_json(),
+                            at.isoformat(),
+                            at.isoformat(),
+                        ),
+                    )
+                finally:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise LedgerError(
+                f"cannot write the execution journal {self.path}: {exc}",
+                hint="check free disk space and permissions",
+            ) from exc
+
+    @staticmethod
+    def _held(row: tuple[str, ...]) -> HeldTrigger:
+        cid, plan_id, step_id, venue, request, status, reason, created, updated = row
+        return HeldTrigger.model_validate(
+            {
+                "client_order_id": cid,
+                "plan_id": plan_id,
+                "step_id": step_id,
+                "venue": venue,
+                "request": json.loads(request),
+                "status": status,
+                "reason": reason,
+                "created_at": created,
+                "updated_at": updated,
+            }
+        )
+
+    def held(self, venue: str) -> list[HeldTrigger]:
+        """The conditional orders on ``venue`` still waiting for their trigger here."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM held_triggers WHERE venue = ? AND status = 'waiting'"
+                " ORDER BY created_at, rowid",
+                (venue,),
+            ).fetchall()
+        return [self._held(r) for r in rows]
+
+    def held_entry(self, client_order_id: str) -> HeldTrigger | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM held_triggers WHERE client_order_id = ?", (client_order_id,)
+            ).fetchone()
+        return self._held(row) if row else None
+
+    def end_held(
+        self,
+        client_order_id: str,
+        status: Literal["fired", "refused", "canceled"],
+        *,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        self._write(
+            "UPDATE held_triggers SET status = ?, reason = ?, updated_at = ?"
+            " WHERE client_order_id = ? AND status = 'waiting'",
+            (status, reason, at.isoformat(), client_order_id),
+        )
 
     # ------------------------------------------------------------- waiting approvals
     def record_waiting(self, entry: WaitingEntry) -> None:

@@ -52,9 +52,15 @@ from executors.approvals import (
     check_decision_matches,
     check_drift,
 )
-from executors.base import Executor, OrderRequest, OrderState
+from executors.base import Executor, OrderRequest, OrderState, OrderStatus
 from executors.ids import client_order_id, run_id
-from executors.journal import ScheduleEntry, SqliteJournal, WaitingEntry
+from executors.journal import (
+    HeldTrigger,
+    ScheduleEntry,
+    SentValue,
+    SqliteJournal,
+    WaitingEntry,
+)
 from executors.schedule_runs import next_run
 from foundation.clock import Clock
 from foundation.errors import (
@@ -75,6 +81,9 @@ from policy.decision import SEVERITY, Reason, StepDecision
 from policy.engine import evaluate
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from executors.paper.engine import PaperEngine
     from ledger.service import Ledger
     from ledger.service import OrderStatus as LedgerStatus
     from policy.model import Policy
@@ -263,6 +272,7 @@ class ExecutionService:
         validity: timedelta | None = None,
         drift_limit_pct: Decimal | None = None,
         settle: timedelta = timedelta(seconds=10),
+        view_ttl: timedelta = timedelta(0),
     ) -> None:
         self.executor = executor
         self.journal = journal
@@ -286,6 +296,16 @@ class ExecutionService:
         # where the loss breaker latches (None: the firm-wide trading-state log)
         self.breaker_log: str | None = None
         self.breaker_identities: str | None = None
+        # the account and quotes a decision uses (see _venue_view): kept at most
+        # view_ttl, and never across one of this executor's own sends or cancels
+        self._view_ttl = view_ttl
+        self._seen: tuple[int, datetime, AccountSnapshot, MarketData] | None = None
+        self._view_epoch = 0
+        self._view_task: asyncio.Task[None] | None = None
+        # the policy's view of each journal row, made once (see _recent)
+        self._recent_orders: dict[int, tuple[SentValue, RecentOrder]] = {}
+        # the plan of each order this process recorded the intent of
+        self._ledger_plans: dict[str, str] = {}
 
     @property
     def venue(self) -> str:
@@ -300,12 +320,78 @@ class ExecutionService:
         return ApprovalSettings.from_policy(chosen.approvals).tightened(self._validity, self._drift)
 
     async def start(self) -> list[ReconcileResult]:
+        from executors.paper.executor import PaperExecutor
+
+        if isinstance(self.executor, PaperExecutor) and self.executor.engine.fire_check is None:
+            # the paper engine holds its triggers itself: each is decided again as it fires
+            self.executor.engine.fire_check = self.paper_fire_check(self.executor.engine)
         await self.executor.start()
         self._record_policy_version(self.policies.policy, self.policies.text)
         return await self.reconcile()
 
     async def close(self) -> None:
+        task, self._view_task = self._view_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         await self.executor.close()
+
+    # ------------------------------------------------------------------ the venue's view
+    async def _venue_view(self) -> tuple[AccountSnapshot, MarketData]:
+        """The account and quotes to decide with.
+
+        With no ``view_ttl`` (the default) both are read from the venue now. With
+        one, a view read *after* this executor's last own send or cancel (see
+        :meth:`_changed_account`, which also starts reading the next view at once)
+        and at most ``view_ttl`` old is used; anything else is read now. What the
+        executor does itself is therefore always in the view; what changes the
+        account outside it (a resting order filled, a transfer) is seen within
+        ``view_ttl``, as with a read at decision time it is seen only up to the
+        moment of that read. The counters (budget, rate, open orders sent) never
+        come from here: they are read from the journal at every decision.
+        """
+        if self._view_ttl <= timedelta(0):
+            account, market = await asyncio.gather(self.executor.account(), self.market())
+            return account, market
+        task = self._view_task
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+        view = self._seen
+        if (
+            view is not None
+            and view[0] == self._view_epoch
+            and self.clock.now() - view[1] <= self._view_ttl
+        ):
+            return view[2], view[3]
+        await self._read_view()
+        view = self._seen
+        if view is None or view[0] != self._view_epoch:  # pragma: no cover - under the gate
+            account, market = await asyncio.gather(self.executor.account(), self.market())
+            return account, market
+        return view[2], view[3]
+
+    async def _read_view(self) -> None:
+        epoch = self._view_epoch
+        taken = self.clock.now()
+        account, market = await asyncio.gather(self.executor.account(), self.market())
+        if epoch == self._view_epoch:  # nothing was sent or canceled meanwhile
+            self._seen = (epoch, taken, account, market)
+
+    def _changed_account(self, *, done: bool) -> None:
+        """This executor is about to change the account (``done``: just did): no view
+        read before counts any more; once done, the next view is read at once."""
+        if self._view_ttl <= timedelta(0):
+            return
+        self._view_epoch += 1
+        self._seen = None
+        if done:
+            self._view_task = asyncio.create_task(self._prefetch())
+
+    async def _prefetch(self) -> None:
+        try:
+            await self._read_view()
+        except SignoffError as error:  # the next decision reads the venue itself
+            log.info("reading the account after a send failed: %s", error.message)
 
     # ------------------------------------------------------------------ policy
     def _record_policy_version(self, policy: Policy, text: str) -> None:
@@ -398,22 +484,10 @@ class ExecutionService:
         orders: list[RecentOrder] = []
         executions: dict[str, datetime] = {}
         for sent in self.journal.sent_since(self.venue, since):
-            entry = sent.entry
-            if entry.plan_id == plan_id and entry.step_id in plan_steps:
+            if sent.plan_id == plan_id and sent.step_id in plan_steps:
                 continue
-            request = entry.request
-            orders.append(
-                RecentOrder(
-                    symbol=request.symbol,
-                    side=request.side,
-                    order_type=request.order_type,
-                    quantity=request.quantity,
-                    limit_price=request.limit_price,
-                    notional=sent.notional,
-                    at=entry.created_at,
-                )
-            )
-            executions.setdefault(entry.plan_id, entry.created_at)
+            orders.append(self._recent(sent))
+            executions.setdefault(sent.plan_id, sent.created_at)
         messages = sorted([o.at for o in orders] + self.journal.messages_since(self.venue, since))
         pending = tuple(
             PendingOrder(symbol=e.request.symbol)
@@ -445,6 +519,26 @@ class ExecutionService:
         return with_loss_figures(
             self, policy, counters, now, account=account, market=market, latch=latch
         )
+
+    def _recent(self, sent: SentValue) -> RecentOrder:
+        """``sent`` as the policy counts it (made once per journal row: rows never change)."""
+        made = self._recent_orders.get(id(sent))
+        if made is not None and made[0] is sent:
+            return made[1]
+        request = sent.request
+        recent = RecentOrder(
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            notional=sent.notional,
+            at=sent.created_at,
+        )
+        if len(self._recent_orders) > 100_000:
+            self._recent_orders.clear()
+        self._recent_orders[id(sent)] = (sent, recent)
+        return recent
 
     async def market(self) -> MarketData:
         if self._rules is None:
@@ -504,7 +598,45 @@ class ExecutionService:
                 f"the plan sent with step {step.step_id} does not contain it as signed",
                 hint="send the plan's steps as they were resolved",
             )
-        account, market = await asyncio.gather(self.executor.account(), self.market())
+        account, market = await self._venue_view()
+        return self._decide_with(
+            plan_id,
+            step,
+            steps,
+            policy,
+            now,
+            account,
+            market,
+            firing=firing,
+            actor=actor,
+            record=record,
+        )
+
+    def _decide_with(
+        self,
+        plan_id: str,
+        step: ApprovableStep,
+        steps: tuple[ResolvedStep, ...],
+        policy: Policy,
+        now: datetime,
+        account: AccountSnapshot,
+        market: MarketData,
+        *,
+        firing: bool,
+        actor: str,
+        record: bool,
+    ) -> _Decided:
+        """:meth:`_decide` on an account and quotes already read."""
+        mine = {s.step_id for s in steps}
+        held = [
+            self._held_state(h).as_open_order()
+            for h in self.journal.held(self.venue)
+            if not (h.plan_id == plan_id and h.step_id in mine)
+        ]
+        if held:
+            # the triggers this executor holds are open orders of the account, as they
+            # would be if they rested at the venue
+            account = account.model_copy(update={"open_orders": (*account.open_orders, *held)})
         counters = self.counters(
             policy,
             now,
@@ -751,6 +883,11 @@ class ExecutionService:
         )
         if request.schedule is not None:
             result = await self._start_schedule(plan_id, step.step_id, request, actor)
+        elif request.conditional and self.holds_triggers:
+            state = self._hold(plan_id, step.step_id, request, actor, decided.decision_id)
+            result = StepResult(
+                plan_id=plan_id, step_id=step.step_id, kind="order", orders=(state,)
+            )
         else:
             state = await self._send(plan_id, step.step_id, request, actor, decided.decision_id)
             result = StepResult(
@@ -764,13 +901,25 @@ class ExecutionService:
         scheduled = self.journal.schedule(cid)
         earlier = scheduled.request if scheduled else None
         existing = self.journal.get(cid)
+        held = self.journal.held_entry(cid)
         if existing is not None:
             earlier = existing.request
+        if held is not None:
+            earlier = held.request  # as approved (the order sent at firing has no trigger)
         if earlier is not None and earlier != request:
             raise ExecutionError(
                 f"step {step.step_id} of plan {plan_id} was already sent with other content "
                 f"({earlier.side} {earlier.quantity} {earlier.symbol})",
                 hint="a step is sent once; give a changed order a new step id or plan",
+            )
+        if held is not None and existing is None:
+            return StepResult(
+                plan_id=plan_id,
+                step_id=step.step_id,
+                kind="order",
+                orders=(self._held_state(held),),
+                already_sent=True,
+                status="already_sent",
             )
         if scheduled is not None:
             return StepResult(
@@ -1037,10 +1186,7 @@ class ExecutionService:
             return
         if request.client_order_id in self._ledger_seen:
             return
-        if self.ledger.order(request.client_order_id) is not None:
-            return
-        self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
-        self.ledger.record_order_intent(
+        made = self.ledger.record_order_intent_if_new(
             plan_id=plan_id,
             step_id=step_id,
             client_order_id=request.client_order_id,
@@ -1053,6 +1199,10 @@ class ExecutionService:
             actor=actor,
             decision_id=decision_id,
         )
+        # None: recorded before (a restart, a retry), and left as it is
+        if made is not None:
+            self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
+            self._ledger_plans[request.client_order_id] = plan_id
 
     def _ledger_state(self, state: OrderState, actor: str = "executor") -> None:
         """What the venue says about an order, in the ledger (only what changed)."""
@@ -1070,31 +1220,35 @@ class ExecutionService:
                     view.filled_quantity,
                     frozenset(f.trade_id for f in view.fills),
                 )
+            from ledger.service import FillRecord
+
             status: LedgerStatus = _LEDGER_STATUS[state.status]  # type: ignore[assignment]
-            if seen[0] != status or (seen[1] or 0) != state.filled:
-                self.ledger.record_order_status(
-                    client_order_id=state.client_order_id,
-                    status=status,
-                    actor=actor,
-                    exchange_order_id=state.order_id,
-                    filled_quantity=state.filled,
-                    average_price=state.average_price,
-                    detail=state.reason
-                    or ("the venue never received it" if state.status == "not_found" else None),
-                )
-            for fill in state.fills:
-                if fill.trade_id in seen[2]:
-                    continue
-                self.ledger.record_fill(
-                    client_order_id=state.client_order_id,
+            changed = seen[0] != status or (seen[1] or 0) != state.filled
+            fills = [
+                FillRecord(
                     trade_id=fill.trade_id,
                     quantity=fill.quantity,
                     price=fill.price,
                     fee=fill.fee,
                     fee_asset=fill.fee_asset,
                     filled_at=fill.time,
-                    actor=actor,
                 )
+                for fill in state.fills
+                if fill.trade_id not in seen[2]
+            ]
+            # the status and its fills in one transaction: one commit, one wait for the disk
+            self.ledger.record_order_update(
+                client_order_id=cid,
+                actor=actor,
+                status=status if changed else None,
+                exchange_order_id=state.order_id,
+                filled_quantity=state.filled,
+                average_price=state.average_price,
+                detail=state.reason
+                or ("the venue never received it" if state.status == "not_found" else None),
+                fills=fills,
+                plan_id=self._ledger_plans.get(cid),
+            )
             self._ledger_seen[cid] = (
                 status,
                 state.filled,
@@ -1193,12 +1347,15 @@ class ExecutionService:
         """Cancel one order (one message); an order the venue no longer has is looked up:
         filled or canceled meanwhile, its own state says which (None: the venue has none)."""
         self.journal.record_message(self.venue, self.clock.now())
+        self._changed_account(done=False)
         try:
             return await self.executor.cancel(
                 order.symbol, order_id=order.order_id, client_order_id=order.client_order_id
             )
         except OrderNotFound:
             return await self.executor.lookup(order.symbol, order.client_order_id)
+        finally:
+            self._changed_account(done=True)
 
     async def run_due(self) -> list[OrderState]:
         """Send every scheduled run whose time has come, each decided again as it fires.
@@ -1251,6 +1408,15 @@ class ExecutionService:
             )
             self._ledger_state(stopped, actor)
             done.append(stopped)
+        for held in self.journal.held(self.venue):
+            done.append(
+                self._end_held(
+                    held,
+                    "canceled",
+                    f"canceled by a halt with --cancel-open: {state.reason}",
+                    actor,
+                )
+            )
         failed = False
         for order in await self.executor.open_orders():
             try:
@@ -1287,6 +1453,17 @@ class ExecutionService:
         quotes, counters and trading state; a decision stricter than the one it was
         sent with refuses it, with the reasons.
         """
+        if self.journal.step_of(client_order_id) is None:
+            return None  # a schedule started before decisions were kept with it
+        account, market = await self._venue_view()
+        return self.firing_verdict(client_order_id, plan_id, account, market)
+
+    def firing_verdict(
+        self, client_order_id: str, plan_id: str, account: AccountSnapshot, market: MarketData
+    ) -> str | None:
+        """:meth:`firing_refusal` on an account and quotes already read (the paper engine
+        asks this from inside a price move, where nothing can be awaited). The decision
+        goes into the ledger with its reasons either way."""
         stored = self.journal.step_of(client_order_id)
         approved = self.journal.decision_of(client_order_id)
         if stored is None or approved is None:
@@ -1297,8 +1474,17 @@ class ExecutionService:
             policy = self.current_policy()
         except ApprovalRefused as refusal:
             return refusal.message
-        decided = await self._decide(
-            plan_id, step, (step,), policy, now, firing=True, actor="executor (firing)"
+        decided = self._decide_with(
+            plan_id,
+            step,
+            (step,),
+            policy,
+            now,
+            account,
+            market,
+            firing=True,
+            actor="executor (firing)",
+            record=True,
         )
         own = decided.decision
         if own.decision == "deny" or SEVERITY[own.decision] > SEVERITY[approved]:
@@ -1306,9 +1492,28 @@ class ExecutionService:
             return f"decided again as it fired: {own.decision} ({reasons})"
         return None
 
+    def paper_fire_check(self, engine: PaperEngine) -> Callable[[OrderState, datetime], str | None]:
+        """The paper engine's ``fire_check`` for an engine this service sends to: every
+        conditional order is decided again by the policy as it fires, with the engine's
+        account and prices of that moment; one this executor never sent is refused."""
+
+        def fire_check(state: OrderState, when: datetime) -> str | None:
+            entry = self.journal.get(state.client_order_id)
+            if entry is None:
+                return "this executor has no record of sending it"
+            market = MarketData(
+                rules=engine.rules(),
+                quotes={s: engine.quote(s) for s in engine.catalog.specs},
+            )
+            return self.firing_verdict(
+                state.client_order_id, entry.plan_id, engine.snapshot(), market
+            )
+
+        return fire_check
+
     async def _run_due(self) -> list[OrderState]:
+        sent: list[OrderState] = await self._fire_held()
         now = self.clock.now()
-        sent: list[OrderState] = []
         for entry in self.journal.active_schedules(self.venue):
             schedule = entry.request.schedule
             if schedule is None:  # pragma: no cover - only scheduled requests are recorded
@@ -1338,6 +1543,140 @@ class ExecutionService:
             if schedule.count is not None and run > schedule.count:
                 self.journal.end_schedule(entry.client_order_id, "finished", at=now)
         return sent
+
+    # ------------------------------------------------------------------ triggers held here
+    @property
+    def holds_triggers(self) -> bool:
+        """Whether this executor holds conditional orders itself (every venue but the paper
+        engine, which asks the gate as a trigger fires: see :meth:`paper_fire_check`).
+
+        A stop or take-profit resting at an exchange would fire there without the policy
+        being asked again; held here, it is decided again when its trigger crosses and
+        only then sent, as a plain order.
+        """
+        from executors.paper.executor import PaperExecutor
+
+        return not isinstance(self.executor, PaperExecutor)
+
+    def _held_state(
+        self,
+        held: HeldTrigger,
+        status: OrderStatus = "open",
+        reason: str | None = None,
+    ) -> OrderState:
+        req = held.request
+        return OrderState(
+            client_order_id=req.client_order_id,
+            symbol=req.symbol,
+            side=req.side,
+            order_type=req.order_type,
+            status=status,
+            quantity=req.quantity,
+            limit_price=req.limit_price,
+            trigger_price=req.trigger_price,
+            trigger_direction=req.trigger_direction,
+            reason=reason
+            or f"held by the executor until {req.trigger_symbol} is "
+            f"{'at or below' if req.trigger_direction == 'below' else 'at or above'} "
+            f"{req.trigger_price}; decided again then",
+            created_at=held.created_at,
+            updated_at=self.clock.now() if status != "open" else held.updated_at,
+        )
+
+    def held_orders(self, symbol: str | None = None) -> list[OrderState]:
+        """The conditional orders this executor holds, as open orders."""
+        return [
+            self._held_state(h)
+            for h in self.journal.held(self.venue)
+            if symbol is None or h.request.symbol == symbol
+        ]
+
+    def held_order(self, client_order_id: str) -> OrderState | None:
+        """A conditional order held here that has not been sent (None: not one)."""
+        held = self.journal.held_entry(client_order_id)
+        if held is None or held.status == "fired":
+            return None
+        if held.status == "waiting":
+            return self._held_state(held)
+        status: OrderStatus = "canceled" if held.status == "canceled" else "expired"
+        return self._held_state(held, status, held.reason)
+
+    def _hold(
+        self,
+        plan_id: str,
+        step_id: str,
+        request: OrderRequest,
+        actor: str,
+        decision_id: str | None,
+    ) -> OrderState:
+        now = self.clock.now()
+        self.journal.record_held(
+            plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, at=now
+        )
+        self._ledger_intent(plan_id, step_id, request, actor, decision_id)
+        held = self.journal.held_entry(request.client_order_id)
+        assert held is not None
+        state = self._held_state(held)
+        self._ledger_state(state, actor)
+        log.info("%s: %s", request.client_order_id, state.reason)
+        return state
+
+    def _end_held(
+        self,
+        held: HeldTrigger,
+        status: Literal["refused", "canceled"],
+        reason: str,
+        actor: str = "executor",
+    ) -> OrderState:
+        self.journal.end_held(held.client_order_id, status, at=self.clock.now(), reason=reason)
+        state = self._held_state(held, "canceled" if status == "canceled" else "expired", reason)
+        self._ledger_state(state, actor)
+        return state
+
+    async def _fire_held(self) -> list[OrderState]:
+        """Send every held trigger whose level the venue's last price has crossed, each
+        decided again as it fires (``firing=True``); a refused one is recorded and not sent."""
+        waiting = self.journal.held(self.venue)
+        if not waiting:
+            return []
+        symbols = sorted({h.request.trigger_symbol or h.request.symbol for h in waiting})
+        quotes = await self.executor.quotes(symbols)
+        done: list[OrderState] = []
+        for held in waiting:
+            req = held.request
+            quote = quotes.get(req.trigger_symbol or req.symbol)
+            level = req.trigger_price
+            if quote is None or level is None:
+                continue
+            crossed = (
+                quote.last <= level if req.trigger_direction == "below" else quote.last >= level
+            )
+            if not crossed:
+                continue
+            if self.journal.get(req.client_order_id) is not None:
+                # sent before a crash that came before this record: reconciliation has it
+                self.journal.end_held(req.client_order_id, "fired", at=self.clock.now())
+                continue
+            why = await self.firing_refusal(req.client_order_id, held.plan_id)
+            if why is not None:
+                reason = f"triggered at {quote.last}, but refused: {why}"
+                log.info("%s: %s", req.client_order_id, reason)
+                done.append(self._end_held(held, "refused", reason))
+                continue
+            plain = req.model_copy(
+                update={"trigger_symbol": None, "trigger_price": None, "trigger_direction": None}
+            )
+            state: OrderState | None
+            try:
+                state = await self._send(held.plan_id, held.step_id, plain, "executor (trigger)")
+            except ExchangeError:
+                # _send recorded it (rejected, or unknown for reconciliation)
+                failed = self.journal.get(req.client_order_id)
+                state = failed.state if failed is not None else None
+            self.journal.end_held(req.client_order_id, "fired", at=self.clock.now())
+            if state is not None:
+                done.append(state)
+        return done
 
     def _record_missed(
         self,
@@ -1374,10 +1713,28 @@ class ExecutionService:
         actor: str = "executor",
         decision_id: str | None = None,
     ) -> OrderState:
-        self.journal.record_intent(
-            plan_id=plan_id, step_id=step_id, venue=self.venue, request=request, at=self.clock.now()
+        # the journal's record (what reconciliation finds after any crash) and the
+        # ledger's are both on disk before the order goes out; they are two files, so
+        # their waits for the disk overlap (each is written in a worker thread)
+        journaled, ledgered = await asyncio.gather(
+            asyncio.to_thread(
+                self.journal.record_intent,
+                plan_id=plan_id,
+                step_id=step_id,
+                venue=self.venue,
+                request=request,
+                at=self.clock.now(),
+            ),
+            asyncio.to_thread(self._ledger_intent, plan_id, step_id, request, actor, decision_id),
+            return_exceptions=True,
         )
-        self._ledger_intent(plan_id, step_id, request, actor, decision_id)
+        if isinstance(journaled, BaseException):
+            if not isinstance(ledgered, BaseException):
+                self._ledger_not_sent(request, "not sent: the executor's journal failed")
+            raise journaled
+        if isinstance(ledgered, BaseException):
+            raise ledgered
+        self._changed_account(done=False)
         try:
             state = await self.executor.submit(request)
         except OrderStateUnknown as exc:
@@ -1402,9 +1759,34 @@ class ExecutionService:
             self.journal.record_state(rejected, at=self.clock.now())
             self._ledger_state(rejected)
             raise
-        self.journal.record_state(state, at=self.clock.now())
-        self._ledger_state(state)
+        # acknowledged only once recorded in both (again two files, written side by side)
+        done = await asyncio.gather(
+            asyncio.to_thread(self.journal.record_state, state, at=self.clock.now()),
+            asyncio.to_thread(self._ledger_state, state),
+            return_exceptions=True,
+        )
+        self._changed_account(done=True)
+        for failed in done:
+            if isinstance(failed, BaseException):
+                raise failed
         return state
+
+    def _ledger_not_sent(self, request: OrderRequest, why: str) -> None:
+        """An order whose intent the ledger has but that was never sent."""
+        state = OrderState(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            order_type=request.order_type,
+            status="rejected",
+            quantity=request.quantity,
+            limit_price=request.limit_price,
+            trigger_price=request.trigger_price,
+            reason=why,
+            created_at=self.clock.now(),
+            updated_at=self.clock.now(),
+        )
+        self._ledger_state(state)
 
     async def _refresh(self, request: OrderRequest) -> OrderState | None:
         state = await self.executor.lookup(request.symbol, request.client_order_id)
@@ -1447,6 +1829,14 @@ class ExecutionService:
                         updated_at=self.clock.now(),
                     )
                 )
+        for held in self.journal.held(self.venue):
+            req = held.request
+            if (
+                (step.base is None or req.symbol.split("/")[0] == step.base)
+                and (step.side is None or req.side == step.side)
+                and (not step.order_ids or req.client_order_id in step.order_ids)
+            ):
+                canceled.append(self._end_held(held, "canceled", "canceled before it fired"))
         for order in targets:
             found = await self._cancel_at_venue(order)
             if found is None:
@@ -1488,6 +1878,7 @@ class ExecutionService:
             self.journal.record_state(state, at=now)
             self._ledger_state(state)
             if state.status != entry.status:
+                self._changed_account(done=False)  # changed outside a send: read it again
                 results.append(
                     ReconcileResult(
                         client_order_id=entry.client_order_id,

@@ -146,6 +146,31 @@ class RecordedId:
     audit: Appended
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """One audit record to append: its kind, who, about what, and its rows (or a
+    function of the open connection that makes them; see :meth:`Ledger._append`)."""
+
+    kind: str
+    actor: str
+    plan_id: str | None
+    subject: str | None
+    rows: Sequence[_Row] | Callable[[Connection], Sequence[_Row]]
+    skip_empty: bool = False
+
+
+@dataclass(frozen=True)
+class FillRecord:
+    """One execution of an order, for :meth:`Ledger.record_order_update`."""
+
+    trade_id: str
+    quantity: Decimal
+    price: Decimal
+    filled_at: datetime | None = None
+    fee: Decimal | None = None
+    fee_asset: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     """One event row to append: its table and its values (absent columns are NULL).
@@ -282,91 +307,102 @@ class Ledger:
         the write lock, so what it checks (an approval not used yet, a client
         order id not taken) cannot change before the commit.
         """
-        actor = redact(actor)
+        [appended] = self._append_all(
+            [_Pending(kind=kind, actor=actor, plan_id=plan_id, subject=subject, rows=rows)]
+        )
+        assert appended is not None
+        return appended
+
+    def _append_all(self, pending: Sequence[_Pending]) -> list[Appended | None]:
+        """Several audit records, chained one after the other, in one locked transaction
+        (one commit, one wait for the disk). A record whose rows come out empty is
+        skipped (None in its place); the others are appended as :meth:`_append` would."""
         with self._write_lock:
-            appended, signed = self._append_locked(
-                kind=kind, actor=actor, plan_id=plan_id, subject=subject, rows=rows
-            )
+            appended, signed = self._append_locked(pending)
             if signed is not None and self._signer is not None:
+                last = next(a for a in reversed(appended) if a is not None)
                 try:
                     self._signer.publish(self.identity, signed)
                 except OSError as exc:
                     raise LedgerError(
-                        f"record #{appended.seq} was recorded and signed, but its signed head "
+                        f"record #{last.seq} was recorded and signed, but its signed head "
                         f"could not be written to {self._signer.heads_dir}: {exc.strerror}",
                         hint="make the executor's directory writable by the executor",
                     ) from exc
             return appended
 
     def _append_locked(
-        self,
-        *,
-        kind: str,
-        actor: str,
-        plan_id: str | None,
-        subject: str | None,
-        rows: Sequence[_Row] | Callable[[Connection], Sequence[_Row]],
-    ) -> tuple[Appended, SignedHead | None]:
+        self, pending: Sequence[_Pending]
+    ) -> tuple[list[Appended | None], SignedHead | None]:
         signed: SignedHead | None = None
         if self._writer is None:
             try:
                 self._writer = store.writer_connection(self._engine)
             except SQLAlchemyError as exc:
                 raise store.map_db_error(exc, self.where) from exc
+        appended: list[Appended | None] = []
         try:
             with store.locked(self._writer) as conn:
-                made = rows(conn) if callable(rows) else rows
                 now = self._clock.now()
                 last_seq, prev_hash = chain.head(conn)
-                seq = last_seq + 1
-                contents = []
-                for row in made:
-                    values = _redacted(dict(row.values))
-                    values["audit_seq"] = seq
-                    contents.append((row.table.name, chain.row_content(row.table, values)))
-                digest = chain.event_digest(contents)
-                own_hash = chain.record_hash(
-                    seq=seq,
-                    recorded_at=now,
-                    kind=kind,
-                    actor=actor,
-                    plan_id=plan_id,
-                    subject=subject,
-                    digest=digest,
-                    prev_hash=prev_hash,
-                )
-                store.insert_rows(
-                    conn,
-                    chain.AUDIT,
-                    [
-                        {
-                            "seq": seq,
-                            "recorded_at": now,
-                            "kind": kind,
-                            "actor": actor,
-                            "plan_id": plan_id,
-                            "subject": subject,
-                            "digest": digest,
-                            "prev_hash": prev_hash,
-                            "hash": own_hash,
-                        }
-                    ],
-                )
-                # one INSERT per run of same-table rows keeps foreign keys in order
-                batch: list[dict[str, Any]] = []
-                batch_table: Table | None = None
-                for (_name, content), row in zip(contents, made, strict=True):
-                    table = row.table
-                    if batch_table is not None and table is not batch_table:
+                for item in pending:
+                    rows = item.rows
+                    made = rows(conn) if callable(rows) else rows
+                    if not made and item.skip_empty:
+                        appended.append(None)
+                        continue
+                    actor = redact(item.actor)
+                    seq = last_seq + 1
+                    contents = []
+                    for row in made:
+                        values = _redacted(dict(row.values))
+                        values["audit_seq"] = seq
+                        contents.append((row.table.name, chain.row_content(row.table, values)))
+                    digest = chain.event_digest(contents)
+                    own_hash = chain.record_hash(
+                        seq=seq,
+                        recorded_at=now,
+                        kind=item.kind,
+                        actor=actor,
+                        plan_id=item.plan_id,
+                        subject=item.subject,
+                        digest=digest,
+                        prev_hash=prev_hash,
+                    )
+                    store.insert_rows(
+                        conn,
+                        chain.AUDIT,
+                        [
+                            {
+                                "seq": seq,
+                                "recorded_at": now,
+                                "kind": item.kind,
+                                "actor": actor,
+                                "plan_id": item.plan_id,
+                                "subject": item.subject,
+                                "digest": digest,
+                                "prev_hash": prev_hash,
+                                "hash": own_hash,
+                            }
+                        ],
+                    )
+                    # one INSERT per run of same-table rows keeps foreign keys in order
+                    batch: list[dict[str, Any]] = []
+                    batch_table: Table | None = None
+                    for (_name, content), row in zip(contents, made, strict=True):
+                        table = row.table
+                        if batch_table is not None and table is not batch_table:
+                            store.insert_rows(conn, batch_table, batch)
+                            batch = []
+                        batch_table = table
+                        batch.append(content)
+                    if batch_table is not None:
                         store.insert_rows(conn, batch_table, batch)
-                        batch = []
-                    batch_table = table
-                    batch.append(content)
-                if batch_table is not None:
-                    store.insert_rows(conn, batch_table, batch)
-                if self._signer is not None:
-                    signed = self._signer.sign(seq, own_hash)
-                    store.insert_rows(conn, SIGNATURES, [signed.as_row()])
+                    if self._signer is not None:
+                        signed = self._signer.sign(seq, own_hash)
+                        store.insert_rows(conn, SIGNATURES, [signed.as_row()])
+                    appended.append(Appended(seq=seq, hash=own_hash, recorded_at=now))
+                    last_seq, prev_hash = seq, own_hash
         except SignoffError:
             raise
         except SQLAlchemyError as exc:
@@ -374,7 +410,7 @@ class Ledger:
             self._writer.close()
             self._writer = None
             raise store.map_db_error(exc, self.where) from exc
-        return Appended(seq=seq, hash=own_hash, recorded_at=now), signed
+        return appended, signed
 
     def _read(self, fn: Callable[[Connection], _T]) -> _T:
         try:
@@ -783,6 +819,46 @@ class Ledger:
         decision_id: str | None = None,
     ) -> Appended:
         """The intent to send an order, before it is sent; a client order id is used once."""
+        made = self.record_order_intent_if_new(
+            plan_id=plan_id,
+            step_id=step_id,
+            client_order_id=client_order_id,
+            venue=venue,
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            quantity=quantity,
+            actor=actor,
+            limit_price=limit_price,
+            account_id=account_id,
+            approval_id=approval_id,
+            decision_id=decision_id,
+            if_new=False,
+        )
+        assert made is not None  # if_new=False: an error rather than None
+        return made
+
+    def record_order_intent_if_new(
+        self,
+        *,
+        plan_id: str,
+        step_id: str,
+        client_order_id: str,
+        venue: str,
+        symbol: str,
+        side: str,
+        order_type: str,
+        quantity: Decimal,
+        actor: str,
+        limit_price: Decimal | None = None,
+        account_id: str | None = None,
+        approval_id: str | None = None,
+        decision_id: str | None = None,
+        if_new: bool = True,
+    ) -> Appended | None:
+        """The intent to send an order, before it is sent, unless one is already recorded
+        under this client order id (checked under the write lock): that one is left as
+        it is and None returned (``if_new=False``: an error instead)."""
         row = _row(
             OrderRow,
             client_order_id=client_order_id,
@@ -807,14 +883,16 @@ class Ledger:
                 select(OrderRow.plan_id).where(OrderRow.client_order_id == client_order_id)
             ).first()
             if taken is not None:
+                if if_new:
+                    return []
                 raise LedgerError(
                     f"client order id {client_order_id} is already recorded (plan {taken[0]})",
                     hint="an order is sent once; reconcile the existing order instead",
                 )
             return [row]
 
-        return self._append(
-            kind="order_intent", actor=actor, plan_id=plan_id, subject=client_order_id, rows=build
+        return self._append_unless_empty(
+            kind="order_intent", actor=actor, plan_id=plan_id, subject=client_order_id, build=build
         )
 
     def record_order_status(
@@ -854,6 +932,95 @@ class Ledger:
         return self._append(
             kind="order_status", actor=actor, plan_id=plan_id, subject=client_order_id, rows=build
         )
+
+    def record_order_update(
+        self,
+        *,
+        client_order_id: str,
+        actor: str,
+        status: OrderStatus | None = None,
+        exchange_order_id: str | None = None,
+        filled_quantity: Decimal | None = None,
+        average_price: Decimal | None = None,
+        detail: str | None = None,
+        fills: Sequence[FillRecord] = (),
+        plan_id: str | None = None,
+    ) -> list[Appended]:
+        """A status the order was seen in (if ``status``) and its fills, in one transaction.
+
+        The same audit records as :meth:`record_order_status` and one
+        :meth:`record_fill` per fill (a trade already recorded is skipped), written
+        with one commit. ``plan_id`` saves looking the order's plan up when the
+        caller knows it.
+        """
+        if status is not None and status not in ORDER_STATUSES:
+            raise LedgerError(
+                f"unknown order status {status!r}",
+                hint=f"use one of: {', '.join(sorted(ORDER_STATUSES))}",
+            )
+        if status is None and not fills:
+            return []
+        plan = plan_id or self._order_plan(client_order_id)
+        now = self._clock.now()
+        pending: list[_Pending] = []
+        if status is not None:
+            row = _row(
+                OrderEventRow,
+                id=new_id("e"),
+                audit_seq=0,
+                client_order_id=client_order_id,
+                status=status,
+                exchange_order_id=exchange_order_id,
+                filled_quantity=filled_quantity,
+                average_price=average_price,
+                detail=detail,
+                observed_at=now,
+            )
+            pending.append(
+                _Pending(
+                    kind="order_status",
+                    actor=actor,
+                    plan_id=plan,
+                    subject=client_order_id,
+                    rows=[row],
+                )
+            )
+        for fill in fills:
+            fill_row = _row(
+                FillRow,
+                id=new_id("f"),
+                audit_seq=0,
+                client_order_id=client_order_id,
+                trade_id=fill.trade_id,
+                quantity=fill.quantity,
+                price=fill.price,
+                fee=fill.fee,
+                fee_asset=fill.fee_asset,
+                filled_at=fill.filled_at or now,
+            )
+
+            def build(
+                conn: Connection, trade_id: str = fill.trade_id, made: _Row = fill_row
+            ) -> list[_Row]:
+                seen = conn.execute(
+                    select(FillRow.id).where(
+                        FillRow.client_order_id == client_order_id,
+                        FillRow.trade_id == trade_id,
+                    )
+                ).first()
+                return [] if seen is not None else [made]
+
+            pending.append(
+                _Pending(
+                    kind="fill",
+                    actor=actor,
+                    plan_id=plan,
+                    subject=client_order_id,
+                    rows=build,
+                    skip_empty=True,
+                )
+            )
+        return [a for a in self._append_all(pending) if a is not None]
 
     def record_fill(
         self,

@@ -94,6 +94,10 @@ class ExecutorOptions:
     identities_path: str | None = None  # default: $SIGNOFF_IDENTITIES, home/identities.toml
     shared: bool = False  # members of its group may connect (its own OS user; see README)
     refresh_seconds: float = 5.0  # wall-clock period of background reconciliation
+    # how long an exchange's account and prices, read after the executor's own last
+    # order, may be decided with (ExecutionService._venue_view); the paper engine,
+    # in this process, is always read at the moment of deciding
+    view_ttl_seconds: float = 1.0
     exchanges_file: str | None = None
     tick_seconds: float = 1.0  # wall-clock period of the embedded exchange's price feed
     paper: PaperSettings = field(default_factory=PaperSettings)  # fees and slippage
@@ -312,7 +316,9 @@ class ExecutorServer:
 
     async def _open_orders(self, request: web.Request) -> web.Response:
         symbol = request.query.get("symbol") or None
-        return _json(await self.service.executor.open_orders(symbol))
+        venue = await self.service.executor.open_orders(symbol)
+        # with the stops and take-profits the executor holds itself until they fire
+        return _json([*venue, *self.service.held_orders(symbol)])
 
     async def _order(self, request: web.Request) -> web.Response:
         """One order by client order id, as the venue reports it now (null: unknown there)."""
@@ -323,6 +329,9 @@ class ExecutorServer:
                 "an order lookup needs a symbol and a client order id",
                 hint="e.g. ?symbol=BTC/USDT&client_order_id=so-p-1:s1",
             )
+        held = self.service.held_order(client_id)
+        if held is not None:
+            return _json(held)
         state = await self.service.executor.lookup(symbol, client_id)
         if state is None:
             return web.Response(text="null", content_type="application/json")
@@ -660,6 +669,9 @@ async def serve(
                 ledger=ledger,
                 validity=options.validity,
                 drift_limit_pct=options.drift_limit_pct,
+                view_ttl=timedelta(
+                    seconds=0 if options.exchange == "paper" else options.view_ttl_seconds
+                ),
             )
             reconciled = await service.start()
             for item in reconciled:

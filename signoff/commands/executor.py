@@ -76,6 +76,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="how often open orders are reconciled in the background (default 5)",
     )
+    parser.add_argument(
+        "--view-ttl",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="how long the account and prices read from an exchange after the executor's "
+        "own last order may be decided with (default 1; 0 reads them at every decision)",
+    )
     parser.add_argument("--exchanges-file", help="another exchanges.toml")
     parser.add_argument(
         "--feed",
@@ -104,6 +112,8 @@ def run(namespace: argparse.Namespace) -> int:
         return _control(stop=namespace.stop, venue=namespace.exchange)
     if namespace.refresh <= 0:
         raise UsageError("--refresh must be positive")
+    if not 0 <= namespace.view_ttl <= 60:
+        raise UsageError("--view-ttl must be between 0 and 60 seconds")
     # the firm policy only: a personal file travels with each step and only tightens it
     policy_path = namespace.policy or default_policy_path()
     PolicySource.load(policy_path)  # a broken file stops here, with its error
@@ -149,6 +159,7 @@ def run(namespace: argparse.Namespace) -> int:
         identities_path=namespace.identities,
         shared=namespace.shared,
         refresh_seconds=float(namespace.refresh),
+        view_ttl_seconds=namespace.view_ttl,
         exchanges_file=namespace.exchanges_file,
         paper=paper_settings(namespace),
         feed=namespace.feed,
