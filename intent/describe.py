@@ -7,8 +7,10 @@ Standard library only: it sits on the ``signoff parse --jsonl`` path.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from foundation.display import number, percent
-from intent.exact import Exact
+from intent.numbers import parse_decimal
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
 TYPE_CHECKING = False
@@ -19,8 +21,8 @@ if TYPE_CHECKING:
 _INTERVAL_WORDS = {"m": "minute", "h": "hour", "d": "day", "w": "week"}
 
 
-def _exact(value: Any) -> Exact | None:
-    return value if isinstance(value, Exact) else Exact.parse(str(value))
+def _exact(value: Any) -> Decimal | None:
+    return value if isinstance(value, Decimal) else parse_decimal(str(value))
 
 
 def fmt_number(value: Any) -> str:

@@ -10,15 +10,17 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from intent.assets import AssetRegistry
-from intent.exact import Exact
 from intent.fuzzy import verb_tag
 from intent.lexicon import CJK_DIGITS, ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
     is_cjk_numeral_char,
+    is_whole,
+    parse_decimal,
     read_cjk_numeral,
     read_number,
 )
@@ -247,9 +249,9 @@ class Tok:
         return f"{self.tag}({self.text}{':' + extra if extra else ''}{self.suffix})"
 
 
-def _fraction(text: str) -> Exact:
+def _fraction(text: str) -> Decimal:
     top, _, bottom = text.partition("/")
-    return Exact(int(top), int(bottom))
+    return Decimal(int(top)) / int(bottom)
 
 
 Phrase = tuple[tuple[str, ...], str]
@@ -281,7 +283,7 @@ def _build_lexicon() -> tuple[
                 if tag == "FRAC":
                     value = _fraction(raw)
                 elif tag in ("NUMW", "MULT", "COUNTW"):
-                    value = Exact.parse(raw)
+                    value = parse_decimal(raw)
                 elif tag == "CUR":
                     value = raw.upper()
                 else:
@@ -576,7 +578,7 @@ class Tagger:
                 and tokens[i + 2].text.isdigit()
                 and 0 < int(tok.text) < int(tokens[i + 2].text) <= 10
             ):
-                frac = Exact(int(tok.text), int(tokens[i + 2].text))
+                frac = Decimal(int(tok.text)) / int(tokens[i + 2].text)
                 out.append(
                     Tok(
                         "FRAC",
@@ -633,7 +635,7 @@ class Tagger:
         return out
 
 
-def _cjk_decimal(run: str, i: int) -> tuple[str, Exact | None, int] | None:
+def _cjk_decimal(run: str, i: int) -> tuple[str, Decimal | None, int] | None:
     """ "零点五", "一点五", "三点二五": a numeral, 点, then single digits is a decimal. Digits
     followed by a unit ("三点五十", a time) cannot be read exactly: the number is marked
     unreadable (``BADNUM``) so the request asks."""
@@ -649,11 +651,11 @@ def _cjk_decimal(run: str, i: int) -> tuple[str, Exact | None, int] | None:
     while k < n and run[k] in CJK_DIGITS:
         digits += str(CJK_DIGITS[run[k]])
         k += 1
-    if whole is None or (k < n and is_cjk_numeral_char(run[k])) or whole.den != 1:
+    if whole is None or (k < n and is_cjk_numeral_char(run[k])):
         while k < n and is_cjk_numeral_char(run[k]):
             k += 1
         return "BADNUM", None, k
-    return "NUM", Exact.parse(f"{whole.num}.{digits}"), k
+    return "NUM", parse_decimal(f"{whole}.{digits}"), k
 
 
 def _spelled_whole(tokens: list[Tok], end: int) -> tuple[int, int] | None:
@@ -664,15 +666,15 @@ def _spelled_whole(tokens: list[Tok], end: int) -> tuple[int, int] | None:
     last = tokens[end - 1]
     if last.tag == "NUM" and last.text.isdigit() and not last.suffix:
         return end - 1, int(last.text)
-    if last.tag != "NUMW" or last.val.den != 1:
+    if last.tag != "NUMW" or not is_whole(last.val):
         return None
-    value = int(last.val.num)
+    value = int(last.val)
     start = end - 1
     if value < 10 and start > 0:
         before = tokens[start - 1]
-        if before.tag == "NUMW" and before.val.den == 1 and before.val.num in range(20, 100, 10):
+        if before.tag == "NUMW" and is_whole(before.val) and int(before.val) in range(20, 100, 10):
             start -= 1
-            value += int(before.val.num)
+            value += int(before.val)
     return start, value
 
 
@@ -712,8 +714,8 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
         digits = ""
         while k < n:
             nxt = tokens[k]
-            if nxt.tag == "NUMW" and nxt.val.den == 1 and 0 <= nxt.val.num <= 9:
-                digits += str(nxt.val.num)
+            if nxt.tag == "NUMW" and is_whole(nxt.val) and 0 <= nxt.val <= 9:
+                digits += str(int(nxt.val))
             elif nxt.tag == "NUM" and nxt.text.isdigit() and not digits:
                 digits += nxt.text
                 if nxt.suffix:
@@ -731,7 +733,7 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
         first = out[start] if start < len(out) else tok
         del out[start:]
         if readable:
-            value = Exact.parse(f"{whole[1] if whole is not None else 0}.{digits}")
+            value = parse_decimal(f"{whole[1] if whole is not None else 0}.{digits}")
             merged = Tok("NUM", value, "", first.orig, first.start, last.end)
             merged.text = f"{whole[1] if whole is not None else 0}.{digits}"
             merged.suffix = last.suffix if last.tag == "NUM" else ""
@@ -744,7 +746,7 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
     return out
 
 
-_SPACED_MULTIPLIERS = {"k": Exact(1000), "b": Exact(1_000_000_000)}
+_SPACED_MULTIPLIERS = {"k": Decimal(1000), "b": Decimal(1_000_000_000)}
 
 
 def _spaced_multipliers(tokens: list[Tok]) -> list[Tok]:

@@ -125,6 +125,7 @@ def result_line(result: dict[str, Any]) -> str:
     """One ``--jsonl`` line: :func:`signoff.jsonout.dumps` of the annotated result, written
     for the shapes a parse result has (the generic writer walks values one call each, and
     the line is timed). ``tests/test_cli_parse.py`` holds the two to the same bytes."""
+    from intent.numbers import plain
     from signoff.jsonout import dumps, encode_str
 
     annotated = _annotated(result)
@@ -141,9 +142,9 @@ def result_line(result: dict[str, Any]) -> str:
         steps.append(
             f'{{"action":"order","side":{encode_str(step["side"])},'
             f'"base":{encode_str(step["base"])},"quote":{encode_str(step["quote"])},'
-            f'"amount":{{"unit":{encode_str(amount["unit"])},"value":{amount["value"]}}},'
+            f'"amount":{{"unit":{encode_str(amount["unit"])},"value":{plain(amount["value"])}}},'
             f'"order_type":{encode_str(step["order_type"])},'
-            f'"limit_price":{"null" if limit is None else limit},'
+            f'"limit_price":{"null" if limit is None else plain(limit)},'
             f'"trigger":{"null" if trigger is None else dumps(trigger)},'
             f'"schedule":{"null" if schedule is None else dumps(schedule)},'
             f'"summary":{encode_str(step["summary"])}}}'
