@@ -311,6 +311,8 @@ class Grammar:
         gate_weak = False
         limit_word = False
         past = False
+        address = False
+        sold = False
         for tok in tokens:
             tag = tok.tag
             if tag == "GATE":
@@ -321,17 +323,21 @@ class Grammar:
                 gate_weak = True
             elif tag == "LIMIT":
                 limit_word = True
+            elif tag == "ADDR":
+                address = True
+            if tok.text == "verkauft":
+                sold = True
         for tok in tokens:
             if tok.tag in REFUSALS and tok.tag != "ADDR":
                 category, reason = REFUSALS[tok.tag]
                 raise Refuse(category, reason)
             if tok.tag == "NUM" and tok.suffix == "x":
                 raise Refuse(*REFUSALS["R_LEV"])
-        if any(tok.tag == "ADDR" for tok in tokens):
+        if address:
             raise Refuse(*REFUSALS["ADDR"])
         if gate_weak and self._has_control(tokens, text):
             raise Refuse("policy", _POLICY_REASON)
-        if not past and any(t.text == "verkauft" for t in tokens):
+        if not past and sold:
             # German perfect: "ich habe 1 BTC verkauft"
             past = any(t.text in ("habe", "hab", "hat", "haben", "habe ich") for t in tokens)
         if past:
@@ -367,9 +373,8 @@ class Grammar:
         segments = _split(chunks, {"then", "end"})
         steps: list[Result] = []
         context: list[str] = []  # assets mentioned so far, for "it"
-        any_action = any(c.kind == "verb" for c in chunks) or any(
-            c.kind in ("sl", "tp") for c in chunks
-        )
+        kinds = {c.kind for c in chunks}
+        any_action = "verb" in kinds or "sl" in kinds or "tp" in kinds
         for segment in segments:
             if all(c.kind == "sep" for c in segment):
                 continue  # "buy 0.1 BTC;," — stray punctuation is not a request of its own
@@ -453,7 +458,8 @@ class Grammar:
 
     # ------------------------------------------------------------------ orders
     def _order(self, frame: list[Ch], verbs: set[str], context: list[str]) -> Result:
-        for c in frame:
+        kinds = _by_kind(frame)
+        for c in frame if not _ORDER_QUESTIONS.isdisjoint(kinds) else ():
             if c.kind == "bad":
                 raise Clarify(str(c.role), "amount")
             if c.kind == "ambnum":
@@ -513,13 +519,12 @@ class Grammar:
                     "trigger",
                 )
 
-        sl = any(c.kind == "sl" for c in frame)
-        tp = any(c.kind == "tp" for c in frame)
+        sl = "sl" in kinds
+        tp = "tp" in kinds
         side = self._side(verbs, sl or tp)
         spendish = bool(verbs & {"spend", "use"})
 
         # --- gather
-        kinds = _by_kind(frame)
         qtys = kinds.get("qty", [])
         moneys = kinds.get("money", [])
         shares = kinds.get("share", [])
@@ -2096,9 +2101,29 @@ def _split(chunks: list[Ch], at: set[str]) -> list[list[Ch]]:
 
 _OBJECT_KINDS = ("qty", "money", "share")
 
+# constituents that can make an order ask instead (most orders have none)
+_ORDER_QUESTIONS = frozenset(
+    (
+        "bad",
+        "ambnum",
+        "vague",
+        "ofamb",
+        "trail",
+        "dangling",
+        "relative",
+        "when",
+        "every",
+        "dur",
+        "bare_dir",
+    )
+)
+
 
 def _has_kind(chunks: list[Ch], *kinds: str) -> bool:
-    return any(c.kind in kinds for c in chunks)
+    for c in chunks:  # noqa: SIM110 - a loop: any() over a generator costs twice this on the hot path
+        if c.kind in kinds:
+            return True
+    return False
 
 
 def _by_kind(chunks: list[Ch]) -> dict[str, list[Ch]]:

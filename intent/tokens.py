@@ -349,7 +349,11 @@ class Tagger:
     # ------------------------------------------------------------------ scanning
     def tag(self, text: str) -> tuple[list[Tok], str]:
         """Tagged tokens of ``text`` and its language (``en``, ``de`` or ``zh``)."""
-        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+        if text.isascii():  # NFKC leaves ASCII alone; of the marks below only "`" is ASCII
+            if "`" in text:
+                text = text.replace("`", "'")
+        else:
+            text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
         # "BUY 1 BTC NOW" is all capitals: capitals then say nothing about tickers
         has_lower = text != text.upper()
         lang = "en"
