@@ -193,6 +193,10 @@ def result_line(result: dict[str, Any]) -> str:
     return f'{{"status":"plan","steps":[{",".join(steps)}],"summary":{summary}}}'
 
 
+_BATCH = 256
+"""``--jsonl`` lines written at once."""
+
+
 def run_jsonl(
     stdin: TextIO, stdout: TextIO, assets: str | None = None, *, modes: RequestParser | None = None
 ) -> int:
@@ -204,7 +208,9 @@ def run_jsonl(
         return _run_jsonl_modes(stdin, stdout, modes)
     parser = load_parser(assets)
     encode = _json_encoders()["encode"]
-    write = stdout.write
+    # written a few hundred lines at a time: one write (and, on a pipe, one wake-up of
+    # the reader) per line costs more than parsing them; stdout is block-buffered anyway
+    pending: list[str] = []
     for line in stdin:
         # a registered secret never reaches the parser, so no question can echo part of it
         text = redact(line.rstrip("\r\n"))
@@ -212,8 +218,14 @@ def run_jsonl(
             out = result_line(parser.parse(text))
         except Exception as error:  # one bad line must not stop the stream
             out = encode(_failed_line(error))
-        write(out)
-        write("\n")
+        pending.append(out)
+        if len(pending) >= _BATCH:
+            pending.append("")
+            stdout.write("\n".join(pending))
+            pending.clear()
+    if pending:
+        pending.append("")
+        stdout.write("\n".join(pending))
     stdout.flush()
     return 0
 
