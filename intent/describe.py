@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from foundation.display import number, percent
+from foundation.display import MAX_PLACES, number, percent
 from intent.numbers import parse_decimal
 
 # typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
@@ -26,7 +26,21 @@ def _exact(value: Any) -> Decimal | None:
 
 
 def fmt_number(value: Any) -> str:
-    """A number as people read it: the one formatter, :func:`foundation.display.number`."""
+    """A number as people read it: the one formatter, :func:`foundation.display.number`.
+
+    A parser's number (a positive ``Decimal`` with at most ``MAX_PLACES`` places and no
+    trailing zeros) is shown exactly with its thousands grouped, which is what
+    ``number`` gives it; formatted here directly (a summary is written for every step of
+    every ``--jsonl`` line)."""
+    if type(value) is Decimal:
+        sign, digits, exponent = value.as_tuple()
+        if (
+            not sign
+            and isinstance(exponent, int)
+            and -MAX_PLACES <= exponent <= 0
+            and (exponent == 0 or digits[-1] != 0)
+        ):
+            return format(value, ",f")
     return number(value)
 
 

@@ -73,35 +73,11 @@ def _latin(c: str) -> bool:
     return c.isalpha() and c < "\u0250"
 
 
-def scan(text: str) -> list[tuple[str, str, int, int]]:
-    """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
-
-    One pass over the text: most whitespace-separated chunks are a plain ASCII word or
-    number and are taken whole; the rest are scanned character by character.
-    """
-    out: list[tuple[str, str, int, int]] = []
-    append = out.append
-    position = 0
-    find = text.find
-    for chunk in text.split():
-        start = find(chunk, position)
-        end = start + len(chunk)
-        position = end
-        if chunk.isascii():
-            if chunk.isalpha():
-                append(("word", chunk, start, end))
-                continue
-            if chunk.isdigit():
-                append(("num", chunk, start, end))
-                continue
-        _scan_chunk(chunk, start, append)
-    return out
-
-
 def _scan_chunk(
     text: str, offset: int, append: Callable[[tuple[str, str, int, int]], None]
 ) -> None:
-    """Scan one whitespace-free chunk character by character."""
+    """Scan one whitespace-free chunk character by character into (kind, text, start,
+    end): addr, id, num, word, cjk, other, punct."""
     digits = _DIGITS
     i, n = 0, len(text)
     while i < n:
@@ -360,29 +336,49 @@ class Tagger:
         units: list[Tok] = []
         append = units.append
         hints = GERMAN_WORDS
-        for kind, value, start, end in scan(text):
-            if kind == "word":
-                lower = value.lower()
-                if lang == "en" and lower in hints:
-                    lang = "de"
-                append(Tok("W", None, lower, value, start, end))
-            elif kind == "num":
-                append(Tok("NUMRAW", value, value, value, start, end))
-            elif kind == "cjk":
-                lang = "zh"
-                units.extend(self._segment(value, start))
-            elif kind == "addr":
-                append(Tok("ADDR", value, value.lower(), value, start, end))
-            elif kind == "id":
-                append(Tok("ID", value, value.lower(), value, start, end))
-            elif kind == "punct":
-                append(
-                    Tok("W", None, value, value, start, end)
-                    if value in _TAGGED_PUNCT
-                    else Tok("P", None, value, value, start, end)
-                )
-            else:
-                append(Tok("W", None, value.lower(), value, start, end))
+        position = 0
+        find = text.find
+        pieces: list[tuple[str, str, int, int]] = []
+        for chunk in text.split():
+            # the common chunk, a plain ASCII word or number, is tagged here; the rest is
+            # scanned character by character (see :func:`_scan_chunk`)
+            start = find(chunk, position)
+            position = start + len(chunk)
+            if chunk.isascii():
+                if chunk.isalpha():
+                    lower = chunk.lower()
+                    if lang == "en" and lower in hints:
+                        lang = "de"
+                    append(Tok("W", None, lower, chunk, start, position))
+                    continue
+                if chunk.isdigit():
+                    append(Tok("NUMRAW", chunk, chunk, chunk, start, position))
+                    continue
+            pieces.clear()
+            _scan_chunk(chunk, start, pieces.append)
+            for kind, value, start, end in pieces:
+                if kind == "word":
+                    lower = value.lower()
+                    if lang == "en" and lower in hints:
+                        lang = "de"
+                    append(Tok("W", None, lower, value, start, end))
+                elif kind == "num":
+                    append(Tok("NUMRAW", value, value, value, start, end))
+                elif kind == "cjk":
+                    lang = "zh"
+                    units.extend(self._segment(value, start))
+                elif kind == "addr":
+                    append(Tok("ADDR", value, value.lower(), value, start, end))
+                elif kind == "id":
+                    append(Tok("ID", value, value.lower(), value, start, end))
+                elif kind == "punct":
+                    append(
+                        Tok("W", None, value, value, start, end)
+                        if value in _TAGGED_PUNCT
+                        else Tok("P", None, value, value, start, end)
+                    )
+                else:
+                    append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
         tokens = self._numbers(tokens, lang)
         lower = text.lower()
