@@ -495,11 +495,15 @@ class Tagger:
                 append(tok)
                 i += 1
                 continue
-            candidates = phrases.get(tok.text)
+            word = tok.text
+            candidates = phrases.get(word)
             if candidates:
                 if texts is None:
                     texts = [u.text if u.tag == "W" else None for u in units]
+                following = texts[i + 1] if i + 1 < n else None
                 for rest, tag in candidates:
+                    if rest[0] != following:
+                        continue
                     size = len(rest) + 1
                     if tuple(texts[i + 1 : i + size]) == rest:
                         last = units[i + size - 1]
@@ -520,7 +524,19 @@ class Tagger:
                     candidates = None
                 if candidates is not None:
                     continue
-            tag, value = self._lookup(tok.text, tok.orig, has_lower, lang)
+            known = _TAGS.get(word)
+            if (
+                known is not None
+                and word not in PUNCTUATION
+                and (lang != "de" or word not in GERMAN_READINGS)
+            ):
+                # a lexicon word: what _lookup would answer first
+                tok.tag = known
+                tok.val = _VALUES.get(word)
+                append(tok)
+                i += 1
+                continue
+            tag, value = self._lookup(word, tok.orig, has_lower, lang)
             if tag == "HYPHEN":
                 out.extend(self._hyphenated(tok, has_lower, lang))
             else:
