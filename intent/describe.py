@@ -8,12 +8,11 @@ Standard library only: it sits on the ``signoff parse --jsonl`` path.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from foundation.display import MAX_PLACES, number, percent
 from intent.numbers import parse_decimal
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
