@@ -1296,6 +1296,10 @@ class _Chunker:
         tag = tok.tag
         lang = self.lang
 
+        if tag in ACTIONS:  # first: a verb is in nearly every request
+            self.emit("verb", i, value=ACTIONS[tag], tok=tok)
+            self.pending_role = None
+            return i + 1
         if tag in ("NUM", "NUMW") or (tag == "A" and self.tag(i + 1) == "MULT"):
             return self.after_number(i)
         if tag in ("BADNUM",):
@@ -1347,10 +1351,6 @@ class _Chunker:
             if nxt:
                 self.emit("share", i, value=nxt[0], src="pct")
                 return nxt[1]
-            return i + 1
-        if tag in ACTIONS:
-            self.emit("verb", i, value=ACTIONS[tag], tok=tok)
-            self.pending_role = None
             return i + 1
         if tag in ("SL", "TP"):
             self.emit(tag.lower(), i)

@@ -89,6 +89,8 @@ def read_number(raw: str, lang: str) -> Decimal | str | None:
     the English convention (dot decimal, comma thousands). A single separator followed by
     other than three digits is a decimal separator in either convention (``0,5``, ``1.25``).
     """
+    if raw.isdigit() and raw.isascii():  # the common case: "2", "500"
+        return parse_decimal(raw)
     text = raw.replace("’", "'")
     if "e" in text or "E" in text:
         return parse_decimal(text.replace(",", "."))
