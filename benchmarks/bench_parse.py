@@ -12,7 +12,10 @@ Two figures, each beside a reference measured in the same run:
   input, median of the runs; the reference is ``json.loads`` of the same JSON lines in
   this process. Target: at least 20,000 requests/s.
 
-The requests are the corpora in tests/data (shared dev set and our own), repeated.
+The requests are the corpora in tests/data (shared dev set and our own), repeated. Run it
+from a regular install (``pip install .`` in its own venv, as the README shows): an
+editable install sends every import through an extra finder, which start-up pays for. On a
+shared machine the CPU figures are the steadier ones; the wall figures count waiting.
 """
 
 from __future__ import annotations

@@ -16,9 +16,8 @@ A number is shown exactly, or rounded honestly:
 :func:`read_back` parses a shown number again, with the rounding it states; the
 property tests use it to check every promise above.
 
-Works on anything whose ``str`` is a decimal numeral (``Decimal``, ``int``,
-``intent.exact.Exact``, numeric strings) and imports nothing: it sits on the timed
-``signoff parse --jsonl`` path, where even ``decimal`` costs too much.
+Works on anything whose ``str`` is a decimal numeral (``Decimal``, ``int``, numeric
+strings) and imports nothing.
 """
 
 from __future__ import annotations

@@ -18,8 +18,10 @@ The domain does no I/O: whoever reads the files hands their text to
 
 from __future__ import annotations
 
-from intent.exact import Exact
+from decimal import Decimal
+
 from intent.lexicon import COMMON_WORDS
+from intent.numbers import parse_decimal
 
 
 def _is_ticker(text: str) -> bool:
@@ -42,7 +44,7 @@ class AssetRegistry:
         self.tickers: set[str] = set()
         self.names: dict[str, str] = {}
         """lower-case alias (one or more words, or Chinese) → ticker"""
-        self.units: dict[str, tuple[str, Exact]] = {}
+        self.units: dict[str, tuple[str, Decimal]] = {}
         """lower-case sub-unit name → (ticker, factor)"""
         self.default_quote = "USDT"
 
@@ -97,8 +99,8 @@ class AssetRegistry:
                 if "=" in alias:
                     name, _, factor_text = alias.partition("=")
                     name = name.strip()
-                    parsed = Exact.parse(factor_text.strip())
-                    factor = parsed if parsed is not None else Exact(0)
+                    parsed = parse_decimal(factor_text.strip())
+                    factor = parsed if parsed is not None else Decimal(0)
                     if not name or factor <= 0:
                         raise ConfigError(
                             f"sub-unit {item.strip()!r} must look like sat=0.00000001",

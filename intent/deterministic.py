@@ -4,10 +4,10 @@
     parser.parse("sell half my ETH if it drops below 2,000")
     # {'status': 'plan', 'steps': [{'action': 'order', 'side': 'sell', ...}]}
 
-The result is the plain-dict form of :mod:`intent.plan` with exact numbers
-(:class:`intent.exact.Exact`, whose text is the ``Decimal`` the models hold), so the
-``--jsonl`` path needs neither pydantic nor ``decimal``; ``intent.plan.parse_result_from_data``
-turns it into the typed models, and the tests hold the two to the same shape.
+The result is the plain-dict form of :mod:`intent.plan` with ``Decimal`` numbers (each
+written without an exponent or trailing zeros), so the ``--jsonl`` path needs no pydantic;
+``intent.plan.parse_result_from_data`` turns it into the typed models, and the tests hold
+the two to the same shape.
 
 Standard library only (``signoff parse --jsonl`` path).
 """

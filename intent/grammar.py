@@ -23,12 +23,12 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from intent import messages
-from intent.exact import HUNDRED, ONE, ZERO, Exact
 from intent.lexicon import CONTROL_WORDS, RAISE_WORDS
-from intent.numbers import SUFFIX_MULTIPLIERS
+from intent.numbers import SUFFIX_MULTIPLIERS, canonical, is_whole, plain, times
 from intent.polarity import Ask, analyse, step_assets
 from intent.tokens import Tok
 
@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
     Result = dict[str, Any]
 
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+SHARE_ROUNDING = Decimal("1e-9")
+"""Equal thirds are 33.33...% each (to ``decimal``'s 28 digits): shares that add up to
+100% within this are taken as 100% (as :class:`intent.plan.RebalanceStep` allows)."""
 
 ACTIONS = {
     "BUY": "buy",
@@ -185,8 +191,8 @@ class Refuse(Exception):
         self.reason = reason
 
 
-def fmt(value: Exact) -> str:
-    return str(value)
+def fmt(value: Decimal) -> str:
+    return plain(value)
 
 
 # ====================================================================== constituents
@@ -305,6 +311,8 @@ class Grammar:
         gate_weak = False
         limit_word = False
         past = False
+        address = False
+        sold = False
         for tok in tokens:
             tag = tok.tag
             if tag == "GATE":
@@ -315,17 +323,21 @@ class Grammar:
                 gate_weak = True
             elif tag == "LIMIT":
                 limit_word = True
+            elif tag == "ADDR":
+                address = True
+            if tok.text == "verkauft":
+                sold = True
         for tok in tokens:
             if tok.tag in REFUSALS and tok.tag != "ADDR":
                 category, reason = REFUSALS[tok.tag]
                 raise Refuse(category, reason)
             if tok.tag == "NUM" and tok.suffix == "x":
                 raise Refuse(*REFUSALS["R_LEV"])
-        if any(tok.tag == "ADDR" for tok in tokens):
+        if address:
             raise Refuse(*REFUSALS["ADDR"])
         if gate_weak and self._has_control(tokens, text):
             raise Refuse("policy", _POLICY_REASON)
-        if not past and any(t.text == "verkauft" for t in tokens):
+        if not past and sold:
             # German perfect: "ich habe 1 BTC verkauft"
             past = any(t.text in ("habe", "hab", "hat", "haben", "habe ich") for t in tokens)
         if past:
@@ -361,9 +373,8 @@ class Grammar:
         segments = _split(chunks, {"then", "end"})
         steps: list[Result] = []
         context: list[str] = []  # assets mentioned so far, for "it"
-        any_action = any(c.kind == "verb" for c in chunks) or any(
-            c.kind in ("sl", "tp") for c in chunks
-        )
+        kinds = {c.kind for c in chunks}
+        any_action = "verb" in kinds or "sl" in kinds or "tp" in kinds
         for segment in segments:
             if all(c.kind == "sep" for c in segment):
                 continue  # "buy 0.1 BTC;," — stray punctuation is not a request of its own
@@ -391,7 +402,7 @@ class Grammar:
             step = self._rebalance(segment)
             if allocated and len(step["targets"]) == 1 and not _has_kind(segment, "rest"):
                 total = sum(step["targets"].values(), ZERO)
-                if total != HUNDRED:
+                if abs(total - HUNDRED) > SHARE_ROUNDING:
                     # "allocate 25% to ETH": of the portfolio (selling the rest) or of the cash?
                     raise Clarify(
                         f'Allocate {fmt(total)}% of what? Say "rebalance to {fmt(total)}% ...'
@@ -447,7 +458,8 @@ class Grammar:
 
     # ------------------------------------------------------------------ orders
     def _order(self, frame: list[Ch], verbs: set[str], context: list[str]) -> Result:
-        for c in frame:
+        kinds = _by_kind(frame)
+        for c in frame if not _ORDER_QUESTIONS.isdisjoint(kinds) else ():
             if c.kind == "bad":
                 raise Clarify(str(c.role), "amount")
             if c.kind == "ambnum":
@@ -507,13 +519,12 @@ class Grammar:
                     "trigger",
                 )
 
-        sl = any(c.kind == "sl" for c in frame)
-        tp = any(c.kind == "tp" for c in frame)
+        sl = "sl" in kinds
+        tp = "tp" in kinds
         side = self._side(verbs, sl or tp)
         spendish = bool(verbs & {"spend", "use"})
 
         # --- gather
-        kinds = _by_kind(frame)
         qtys = kinds.get("qty", [])
         moneys = kinds.get("money", [])
         shares = kinds.get("share", [])
@@ -529,7 +540,7 @@ class Grammar:
 
         base: str | None = None
         quote: str | None = None
-        amount: tuple[str, Exact] | None = None
+        amount: tuple[str, Decimal] | None = None
         used: set[int] = set()
 
         def use(c: Ch) -> None:
@@ -763,7 +774,7 @@ class Grammar:
             )
 
         # --- price, trigger
-        limit_price: Exact | None = None
+        limit_price: Decimal | None = None
         order_type = "limit" if _has_kind(frame, "limit") else "market"
         trigger: dict[str, Any] | None = None
         if len(prices) > 1:
@@ -783,7 +794,7 @@ class Grammar:
                         f"The price is in {p.cur} but the order trades against {quote}.", "quote"
                     )
             if sl or tp:
-                trigger = {"base": base, ("below" if sl else "above"): p.value}
+                trigger = {"base": base, ("below" if sl else "above"): canonical(p.value)}
                 order_type = "market"
             else:
                 if _has_kind(frame, "market"):
@@ -826,9 +837,9 @@ class Grammar:
             "side": side,
             "base": base,
             "quote": quote,
-            "amount": {"unit": unit, "value": value},
+            "amount": {"unit": unit, "value": canonical(value)},
             "order_type": order_type,
-            "limit_price": limit_price,
+            "limit_price": None if limit_price is None else canonical(limit_price),
             "trigger": trigger,
             "schedule": schedule,
         }
@@ -886,7 +897,7 @@ class Grammar:
             direction = "above"
         if direction not in ("below", "above"):
             raise Clarify("Should the order trigger above or below that price?", "trigger")
-        return {"base": subject, direction: level}
+        return {"base": subject, direction: canonical(level)}
 
     def _schedule(self, frame: list[Ch], verbs: set[str]) -> dict[str, Any] | None:
         everies = [c for c in frame if c.kind == "every"]
@@ -908,7 +919,7 @@ class Grammar:
         count: int | None = None
         if counts:
             value = counts[0].value
-            if not value.is_integer() or value < 1:
+            if not is_whole(value) or value < 1:
                 raise Clarify("How many times? Give a whole number.", "count")
             count = int(value)
         if durations:
@@ -916,9 +927,9 @@ class Grammar:
                 raise Clarify("Both a number of times and a duration: which one?", "count")
             d = durations[0]
             minutes = d.value * UNIT_MINUTES[str(d.unit)]
-            step = Exact(int(every[:-1]) * UNIT_MINUTES[every[-1]])
+            step = Decimal(int(every[:-1]) * UNIT_MINUTES[every[-1]])
             runs = minutes / step
-            if not runs.is_integer() or runs < 1:
+            if not is_whole(runs) or runs < 1:
                 raise Clarify(
                     f"Every {UNIT_WORDS[every[-1]]} for {fmt(d.value)} "
                     f"{UNIT_WORDS[str(d.unit)]}(s) does not divide evenly: how many times?",
@@ -1005,7 +1016,7 @@ class Grammar:
                 raise Clarify("How much should be converted?", "amount")
             raise Clarify("Which amount should be converted?", "amount")
         source: str | None = None
-        amount: tuple[str, Exact]
+        amount: tuple[str, Decimal]
         if qtys:
             source = qtys[0].asset
             amount = ("base", qtys[0].value)
@@ -1038,13 +1049,13 @@ class Grammar:
             "action": "convert",
             "from": source,
             "to": target,
-            "amount": {"unit": amount[0], "value": amount[1]},
+            "amount": {"unit": amount[0], "value": canonical(amount[1])},
         }
 
     # ------------------------------------------------------------------ rebalance
     def _rebalance(self, segment: list[Ch]) -> Result:
-        targets: dict[str, Exact] = {}
-        pending_share: Exact | None = None
+        targets: dict[str, Decimal] = {}
+        pending_share: Decimal | None = None
         pending_asset: str | None = None
         numlists = [c for c in segment if c.kind == "numlist"]
         assetlists = [c for c in segment if c.kind == "assetlist"]
@@ -1120,15 +1131,22 @@ class Grammar:
             if value <= 0:
                 raise Clarify(f"The target for {name} must be above 0%.", "amount")
         total = sum(targets.values(), ZERO)
-        if total > HUNDRED:
+        if total > HUNDRED + SHARE_ROUNDING:
             raise Clarify(
                 f"The targets add up to {fmt(total)}%, over 100%. Which shares do you mean?",
                 "amount",
             )
         for name in rest_assets:
-            if name not in targets and name != self.default_quote and total < HUNDRED:
+            if (
+                name not in targets
+                and name != self.default_quote
+                and total < HUNDRED - SHARE_ROUNDING
+            ):
                 targets[name] = HUNDRED - total
-        return {"action": "rebalance", "targets": targets}
+        return {
+            "action": "rebalance",
+            "targets": {name: canonical(share) for name, share in targets.items()},
+        }
 
     # ------------------------------------------------------------------ queries
     def _queries(self, segment: list[Ch]) -> list[Result]:
@@ -1231,7 +1249,7 @@ class _Chunker:
         return self.out
 
     # -- numbers ---------------------------------------------------------------------
-    def number(self, i: int) -> tuple[Exact, int, str] | None:
+    def number(self, i: int) -> tuple[Decimal, int, str] | None:
         """A number phrase at ``i``: (value, next index, kind) where kind is '' (plain),
         'time:<u>' ("15m" after every), 'usdt' ("500u") or 'million?' (a bare "m")."""
         tok = self.toks[i] if i < len(self.toks) else None
@@ -1247,9 +1265,9 @@ class _Chunker:
                     kind = "time:" + TIME_SUFFIX[suffix]
                 elif suffix == "m":
                     kind = "m"
-                    value = value * SUFFIX_MULTIPLIERS["m"]
+                    value = times(value, SUFFIX_MULTIPLIERS["m"])
                 elif suffix in SUFFIX_MULTIPLIERS:
-                    value = value * SUFFIX_MULTIPLIERS[suffix]
+                    value = times(value, SUFFIX_MULTIPLIERS[suffix])
                 elif suffix == "u":
                     kind = "usdt"
                 elif suffix in ("s", "sec", "secs"):
@@ -1266,7 +1284,7 @@ class _Chunker:
         else:
             return None
         while self.tag(j) == "MULT" and not kind.startswith("time"):
-            value = value * self.toks[j].val
+            value = times(value, self.toks[j].val)
             j += 1
             if kind == "m":
                 kind = ""
@@ -1278,6 +1296,10 @@ class _Chunker:
         tag = tok.tag
         lang = self.lang
 
+        if tag in ACTIONS:  # first: a verb is in nearly every request
+            self.emit("verb", i, value=ACTIONS[tag], tok=tok)
+            self.pending_role = None
+            return i + 1
         if tag in ("NUM", "NUMW") or (tag == "A" and self.tag(i + 1) == "MULT"):
             return self.after_number(i)
         if tag in ("BADNUM",):
@@ -1329,10 +1351,6 @@ class _Chunker:
             if nxt:
                 self.emit("share", i, value=nxt[0], src="pct")
                 return nxt[1]
-            return i + 1
-        if tag in ACTIONS:
-            self.emit("verb", i, value=ACTIONS[tag], tok=tok)
-            self.pending_role = None
             return i + 1
         if tag in ("SL", "TP"):
             self.emit(tag.lower(), i)
@@ -1645,14 +1663,14 @@ class _Chunker:
             return role
         return None
 
-    def after_quantity(self, i: int, value: Exact, j: int) -> int:
+    def after_quantity(self, i: int, value: Decimal, j: int) -> int:
         tok = self.toks[j]
         role = self.take_role()
         if tok.tag in ("ASSET", "WASSET"):
             ticker = tok.val
         elif tok.tag == "UNITASSET":
             ticker, factor = tok.val
-            value = value * factor
+            value = times(value, factor)
         elif tok.tag == "PAIR":
             ticker = tok.val[0]
             self.emit("pair", j, asset=tok.val[0], cur=tok.val[1])
@@ -1678,7 +1696,7 @@ class _Chunker:
             return k + 2
         return k
 
-    def after_money(self, i: int, value: Exact, j: int, cur: str) -> int:
+    def after_money(self, i: int, value: Decimal, j: int, cur: str) -> int:
         if value == 0:
             self.emit("bad", i, role="Amounts must be above zero.")
             return j
@@ -1719,7 +1737,7 @@ class _Chunker:
 
     def fraction(self, i: int) -> int:
         tok = self.toks[i]
-        frac: Exact = tok.val
+        frac: Decimal = tok.val
         j = i + 1
         # "half a bitcoin", "a quarter of an ETH", "半个比特币", "einen halben Bitcoin"
         unit_fraction = False
@@ -1842,7 +1860,7 @@ class _Chunker:
         j = i + 1
         subject: str | None = None
         direction: str | None = None
-        level: Exact | None = None
+        level: Decimal | None = None
         relative = False  # "by 5k", "um 10%"
         bare_motion = False  # "drops", "rises", "涨": no "below", "to", "跌破" with it
         marker = False  # a word that makes the number a level: below, above, to, hits
@@ -2083,9 +2101,29 @@ def _split(chunks: list[Ch], at: set[str]) -> list[list[Ch]]:
 
 _OBJECT_KINDS = ("qty", "money", "share")
 
+# constituents that can make an order ask instead (most orders have none)
+_ORDER_QUESTIONS = frozenset(
+    (
+        "bad",
+        "ambnum",
+        "vague",
+        "ofamb",
+        "trail",
+        "dangling",
+        "relative",
+        "when",
+        "every",
+        "dur",
+        "bare_dir",
+    )
+)
+
 
 def _has_kind(chunks: list[Ch], *kinds: str) -> bool:
-    return any(c.kind in kinds for c in chunks)
+    for c in chunks:  # noqa: SIM110 - a loop: any() over a generator costs twice this on the hot path
+        if c.kind in kinds:
+            return True
+    return False
 
 
 def _by_kind(chunks: list[Ch]) -> dict[str, list[Ch]]:

@@ -6,8 +6,14 @@ Standard library only (``signoff parse --jsonl`` path).
 
 from __future__ import annotations
 
-from intent.exact import Exact
+from decimal import Context, Decimal
+
 from intent.lexicon import CJK_BIG, CJK_DIGITS, CJK_UNITS
+
+MAX_DIGITS = 40
+"""Longer numerals are not amounts or prices anyone means: :func:`parse_decimal` refuses them."""
+
+MAX_EXPONENT = 30
 
 AMBIGUOUS = "ambiguous"
 """Returned for a number whose separators mean different things in different languages
@@ -25,16 +31,69 @@ SUFFIX_MULTIPLIERS: dict[str, int] = {
 }
 
 
-def read_number(raw: str, lang: str) -> Exact | str | None:
+def parse_decimal(text: str) -> Decimal | None:
+    """``"12"``, ``"-0.5"``, ``".25"``, ``"1e-3"``, ``"1.5E+3"`` exactly; None for anything
+    else (``nan``, ``inf``, other scripts' digits, more than 40 digits, exponents past 30)."""
+    if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
+        return Decimal(text)
+    body = text[1:] if text[:1] in ("+", "-") else text
+    mantissa, marker, power = body.replace("E", "e").partition("e")
+    if marker:
+        digits = power[1:] if power[:1] in ("+", "-") else power
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 3:
+            return None
+        if abs(int(power)) > MAX_EXPONENT:
+            return None
+    whole, _, fraction = mantissa.partition(".")
+    if not whole and not fraction:
+        return None
+    for part in (whole, fraction):
+        if part and not (part.isascii() and part.isdigit()):
+            return None
+    if len(whole) + len(fraction) > MAX_DIGITS:
+        return None
+    return Decimal(text)
+
+
+def plain(value: Decimal) -> str:
+    """``value`` as the shortest exact decimal numeral: no exponent, no trailing zeros
+    (``1E+3`` → ``1000``, ``50.0`` → ``50``, ``1E-7`` → ``0.0000001``)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def canonical(value: Decimal) -> Decimal:
+    """``value`` with the exponent :func:`plain` gives it: ``50.0`` and ``5E+1`` are ``50``."""
+    return Decimal(plain(value))
+
+
+_PRODUCTS = Context(prec=2 * MAX_DIGITS + 20)
+
+
+def times(value: Decimal, factor: Decimal | int) -> Decimal:
+    """``value * factor`` exactly (``1.5k``, ``1000 sats``): the default context would
+    round a product past 28 digits; a numeral has at most 40."""
+    return _PRODUCTS.multiply(value, factor)
+
+
+def is_whole(value: Decimal) -> bool:
+    return value == value.to_integral_value()
+
+
+def read_number(raw: str, lang: str) -> Decimal | str | None:
     """The value of a numeral written with digits, or :data:`AMBIGUOUS`, or ``None``.
 
     ``lang`` is ``"de"`` for German (comma decimal, dot thousands) and anything else for
     the English convention (dot decimal, comma thousands). A single separator followed by
     other than three digits is a decimal separator in either convention (``0,5``, ``1.25``).
     """
+    if raw.isdigit() and raw.isascii():  # the common case: "2", "500"
+        return parse_decimal(raw)
     text = raw.replace("’", "'")
     if "e" in text or "E" in text:
-        return Exact.parse(text.replace(",", "."))
+        return parse_decimal(text.replace(",", "."))
     if "'" in text:  # Swiss thousands: 1'000'000
         head, *groups = text.split("'")
         if "," in head or "." in head or not all(len(g) == 3 and g.isdigit() for g in groups[:-1]):
@@ -89,11 +148,11 @@ def _valid_grouping(text: str, sep: str) -> bool:
     )
 
 
-def _decimal(text: str) -> Exact | None:
-    return Exact.parse(text)
+def _decimal(text: str) -> Decimal | None:
+    return parse_decimal(text)
 
 
-def read_cjk_numeral(text: str) -> Exact | None:
+def read_cjk_numeral(text: str) -> Decimal | None:
     """``五万`` → 50000, ``三千五百`` → 3500, ``十二`` → 12, ``两`` → 2; None if not a numeral."""
     if not text:
         return None
@@ -126,7 +185,7 @@ def read_cjk_numeral(text: str) -> Exact | None:
         # a last digit right after a place of a hundred or more counts in the next place
         # down: 一千五 is 1500, 一万五 is 15000, 三百五 is 350 (一千零五 is 1005)
         digit *= scale // 10
-    return Exact(total + section + (digit or 0))
+    return Decimal(total + section + (digit or 0))
 
 
 def is_cjk_numeral_char(char: str) -> bool:

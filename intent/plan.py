@@ -32,7 +32,6 @@ from pydantic import (
 )
 
 from intent.describe import describe_result, describe_step
-from intent.exact import Exact
 
 HUNDRED = Decimal(100)
 
@@ -299,17 +298,6 @@ ParseResult = Annotated[Plan | Clarification | Refusal, Field(discriminator="sta
 PARSE_RESULT: TypeAdapter[Plan | Clarification | Refusal] = TypeAdapter(ParseResult)
 
 
-def _decimals(data: Any) -> Any:
-    """The parser's exact numbers as Decimal (their text is exactly Decimal's)."""
-    if isinstance(data, Exact):
-        return Decimal(str(data))
-    if isinstance(data, dict):
-        return {key: _decimals(value) for key, value in data.items()}
-    if isinstance(data, list | tuple):
-        return [_decimals(value) for value in data]
-    return data
-
-
 def parse_result_from_data(data: Any) -> Plan | Clarification | Refusal:
     """Validate a parse result from the parser's dicts or their JSON-decoded form."""
-    return PARSE_RESULT.validate_python(_decimals(data))
+    return PARSE_RESULT.validate_python(data)

@@ -10,15 +10,17 @@ Standard library only (``signoff parse --jsonl`` path).
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from intent.assets import AssetRegistry
-from intent.exact import Exact
 from intent.fuzzy import verb_tag
 from intent.lexicon import CJK_DIGITS, ENTRIES, GERMAN_READINGS, GERMAN_WORDS, PUNCTUATION
 from intent.numbers import (
     AMBIGUOUS,
     is_cjk_numeral_char,
+    is_whole,
+    parse_decimal,
     read_cjk_numeral,
     read_number,
 )
@@ -71,35 +73,11 @@ def _latin(c: str) -> bool:
     return c.isalpha() and c < "\u0250"
 
 
-def scan(text: str) -> list[tuple[str, str, int, int]]:
-    """Split text into (kind, text, start, end): addr, num, word, cjk, other, punct.
-
-    One pass over the text: most whitespace-separated chunks are a plain ASCII word or
-    number and are taken whole; the rest are scanned character by character.
-    """
-    out: list[tuple[str, str, int, int]] = []
-    append = out.append
-    position = 0
-    find = text.find
-    for chunk in text.split():
-        start = find(chunk, position)
-        end = start + len(chunk)
-        position = end
-        if chunk.isascii():
-            if chunk.isalpha():
-                append(("word", chunk, start, end))
-                continue
-            if chunk.isdigit():
-                append(("num", chunk, start, end))
-                continue
-        _scan_chunk(chunk, start, append)
-    return out
-
-
 def _scan_chunk(
     text: str, offset: int, append: Callable[[tuple[str, str, int, int]], None]
 ) -> None:
-    """Scan one whitespace-free chunk character by character."""
+    """Scan one whitespace-free chunk character by character into (kind, text, start,
+    end): addr, id, num, word, cjk, other, punct."""
     digits = _DIGITS
     i, n = 0, len(text)
     while i < n:
@@ -247,9 +225,9 @@ class Tok:
         return f"{self.tag}({self.text}{':' + extra if extra else ''}{self.suffix})"
 
 
-def _fraction(text: str) -> Exact:
+def _fraction(text: str) -> Decimal:
     top, _, bottom = text.partition("/")
-    return Exact(int(top), int(bottom))
+    return Decimal(int(top)) / int(bottom)
 
 
 Phrase = tuple[tuple[str, ...], str]
@@ -281,7 +259,7 @@ def _build_lexicon() -> tuple[
                 if tag == "FRAC":
                     value = _fraction(raw)
                 elif tag in ("NUMW", "MULT", "COUNTW"):
-                    value = Exact.parse(raw)
+                    value = parse_decimal(raw)
                 elif tag == "CUR":
                     value = raw.upper()
                 else:
@@ -347,36 +325,60 @@ class Tagger:
     # ------------------------------------------------------------------ scanning
     def tag(self, text: str) -> tuple[list[Tok], str]:
         """Tagged tokens of ``text`` and its language (``en``, ``de`` or ``zh``)."""
-        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
+        if text.isascii():  # NFKC leaves ASCII alone; of the marks below only "`" is ASCII
+            if "`" in text:
+                text = text.replace("`", "'")
+        else:
+            text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE)
         # "BUY 1 BTC NOW" is all capitals: capitals then say nothing about tickers
         has_lower = text != text.upper()
         lang = "en"
         units: list[Tok] = []
         append = units.append
         hints = GERMAN_WORDS
-        for kind, value, start, end in scan(text):
-            if kind == "word":
-                lower = value.lower()
-                if lang == "en" and lower in hints:
-                    lang = "de"
-                append(Tok("W", None, lower, value, start, end))
-            elif kind == "num":
-                append(Tok("NUMRAW", value, value, value, start, end))
-            elif kind == "cjk":
-                lang = "zh"
-                units.extend(self._segment(value, start))
-            elif kind == "addr":
-                append(Tok("ADDR", value, value.lower(), value, start, end))
-            elif kind == "id":
-                append(Tok("ID", value, value.lower(), value, start, end))
-            elif kind == "punct":
-                append(
-                    Tok("W", None, value, value, start, end)
-                    if value in _TAGGED_PUNCT
-                    else Tok("P", None, value, value, start, end)
-                )
-            else:
-                append(Tok("W", None, value.lower(), value, start, end))
+        position = 0
+        find = text.find
+        pieces: list[tuple[str, str, int, int]] = []
+        for chunk in text.split():
+            # the common chunk, a plain ASCII word or number, is tagged here; the rest is
+            # scanned character by character (see :func:`_scan_chunk`)
+            start = find(chunk, position)
+            position = start + len(chunk)
+            if chunk.isascii():
+                if chunk.isalpha():
+                    lower = chunk.lower()
+                    if lang == "en" and lower in hints:
+                        lang = "de"
+                    append(Tok("W", None, lower, chunk, start, position))
+                    continue
+                if chunk.isdigit():
+                    append(Tok("NUMRAW", chunk, chunk, chunk, start, position))
+                    continue
+            pieces.clear()
+            _scan_chunk(chunk, start, pieces.append)
+            for kind, value, start, end in pieces:
+                if kind == "word":
+                    lower = value.lower()
+                    if lang == "en" and lower in hints:
+                        lang = "de"
+                    append(Tok("W", None, lower, value, start, end))
+                elif kind == "num":
+                    append(Tok("NUMRAW", value, value, value, start, end))
+                elif kind == "cjk":
+                    lang = "zh"
+                    units.extend(self._segment(value, start))
+                elif kind == "addr":
+                    append(Tok("ADDR", value, value.lower(), value, start, end))
+                elif kind == "id":
+                    append(Tok("ID", value, value.lower(), value, start, end))
+                elif kind == "punct":
+                    append(
+                        Tok("W", None, value, value, start, end)
+                        if value in _TAGGED_PUNCT
+                        else Tok("P", None, value, value, start, end)
+                    )
+                else:
+                    append(Tok("W", None, value.lower(), value, start, end))
         tokens = self._words(units, has_lower, lang)
         tokens = self._numbers(tokens, lang)
         lower = text.lower()
@@ -493,11 +495,15 @@ class Tagger:
                 append(tok)
                 i += 1
                 continue
-            candidates = phrases.get(tok.text)
+            word = tok.text
+            candidates = phrases.get(word)
             if candidates:
                 if texts is None:
                     texts = [u.text if u.tag == "W" else None for u in units]
+                following = texts[i + 1] if i + 1 < n else None
                 for rest, tag in candidates:
+                    if rest[0] != following:
+                        continue
                     size = len(rest) + 1
                     if tuple(texts[i + 1 : i + size]) == rest:
                         last = units[i + size - 1]
@@ -518,7 +524,19 @@ class Tagger:
                     candidates = None
                 if candidates is not None:
                     continue
-            tag, value = self._lookup(tok.text, tok.orig, has_lower, lang)
+            known = _TAGS.get(word)
+            if (
+                known is not None
+                and word not in PUNCTUATION
+                and (lang != "de" or word not in GERMAN_READINGS)
+            ):
+                # a lexicon word: what _lookup would answer first
+                tok.tag = known
+                tok.val = _VALUES.get(word)
+                append(tok)
+                i += 1
+                continue
+            tag, value = self._lookup(word, tok.orig, has_lower, lang)
             if tag == "HYPHEN":
                 out.extend(self._hyphenated(tok, has_lower, lang))
             else:
@@ -576,7 +594,7 @@ class Tagger:
                 and tokens[i + 2].text.isdigit()
                 and 0 < int(tok.text) < int(tokens[i + 2].text) <= 10
             ):
-                frac = Exact(int(tok.text), int(tokens[i + 2].text))
+                frac = Decimal(int(tok.text)) / int(tokens[i + 2].text)
                 out.append(
                     Tok(
                         "FRAC",
@@ -633,7 +651,7 @@ class Tagger:
         return out
 
 
-def _cjk_decimal(run: str, i: int) -> tuple[str, Exact | None, int] | None:
+def _cjk_decimal(run: str, i: int) -> tuple[str, Decimal | None, int] | None:
     """ "零点五", "一点五", "三点二五": a numeral, 点, then single digits is a decimal. Digits
     followed by a unit ("三点五十", a time) cannot be read exactly: the number is marked
     unreadable (``BADNUM``) so the request asks."""
@@ -649,11 +667,11 @@ def _cjk_decimal(run: str, i: int) -> tuple[str, Exact | None, int] | None:
     while k < n and run[k] in CJK_DIGITS:
         digits += str(CJK_DIGITS[run[k]])
         k += 1
-    if whole is None or (k < n and is_cjk_numeral_char(run[k])) or whole.den != 1:
+    if whole is None or (k < n and is_cjk_numeral_char(run[k])):
         while k < n and is_cjk_numeral_char(run[k]):
             k += 1
         return "BADNUM", None, k
-    return "NUM", Exact.parse(f"{whole.num}.{digits}"), k
+    return "NUM", parse_decimal(f"{whole}.{digits}"), k
 
 
 def _spelled_whole(tokens: list[Tok], end: int) -> tuple[int, int] | None:
@@ -664,15 +682,15 @@ def _spelled_whole(tokens: list[Tok], end: int) -> tuple[int, int] | None:
     last = tokens[end - 1]
     if last.tag == "NUM" and last.text.isdigit() and not last.suffix:
         return end - 1, int(last.text)
-    if last.tag != "NUMW" or last.val.den != 1:
+    if last.tag != "NUMW" or not is_whole(last.val):
         return None
-    value = int(last.val.num)
+    value = int(last.val)
     start = end - 1
     if value < 10 and start > 0:
         before = tokens[start - 1]
-        if before.tag == "NUMW" and before.val.den == 1 and before.val.num in range(20, 100, 10):
+        if before.tag == "NUMW" and is_whole(before.val) and int(before.val) in range(20, 100, 10):
             start -= 1
-            value += int(before.val.num)
+            value += int(before.val)
     return start, value
 
 
@@ -712,8 +730,8 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
         digits = ""
         while k < n:
             nxt = tokens[k]
-            if nxt.tag == "NUMW" and nxt.val.den == 1 and 0 <= nxt.val.num <= 9:
-                digits += str(nxt.val.num)
+            if nxt.tag == "NUMW" and is_whole(nxt.val) and 0 <= nxt.val <= 9:
+                digits += str(int(nxt.val))
             elif nxt.tag == "NUM" and nxt.text.isdigit() and not digits:
                 digits += nxt.text
                 if nxt.suffix:
@@ -731,7 +749,7 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
         first = out[start] if start < len(out) else tok
         del out[start:]
         if readable:
-            value = Exact.parse(f"{whole[1] if whole is not None else 0}.{digits}")
+            value = parse_decimal(f"{whole[1] if whole is not None else 0}.{digits}")
             merged = Tok("NUM", value, "", first.orig, first.start, last.end)
             merged.text = f"{whole[1] if whole is not None else 0}.{digits}"
             merged.suffix = last.suffix if last.tag == "NUM" else ""
@@ -744,7 +762,7 @@ def _decimal_points(tokens: list[Tok]) -> list[Tok]:
     return out
 
 
-_SPACED_MULTIPLIERS = {"k": Exact(1000), "b": Exact(1_000_000_000)}
+_SPACED_MULTIPLIERS = {"k": Decimal(1000), "b": Decimal(1_000_000_000)}
 
 
 def _spaced_multipliers(tokens: list[Tok]) -> list[Tok]:

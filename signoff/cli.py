@@ -11,9 +11,8 @@ a ~20 ms budget.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence

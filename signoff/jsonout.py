@@ -1,15 +1,13 @@
 """JSON with exact decimal numbers.
 
 ``json`` writes ``Decimal`` only as a string (or lossily via float); this writer emits
-each ``Decimal`` (and the parser's :class:`~intent.exact.Exact`) as the JSON number it is,
-digit for digit, so ``0.1`` stays ``0.1`` and
+each ``Decimal`` as the JSON number it is, digit for digit and without an exponent, so
+``0.1`` stays ``0.1`` and
 a third stays ``33.33333333333333333333333333``. Read it back exactly with
 ``json.loads(text, parse_float=Decimal)``.
 """
 
 from __future__ import annotations
-
-from intent.exact import Exact
 
 try:  # the C string encoder, without importing json (and re) on the timed parse path
     from _json import encode_basestring as _encode_str
@@ -49,12 +47,10 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
         out.append(_encode_str(value))
     elif value is None:
         out.append("null")
-    elif kind is Exact:
-        out.append(str(value))
     elif kind.__name__ == "Decimal":  # decimal.Decimal, without importing decimal here
         if not value.is_finite():
             raise ValueError(f"{value} has no JSON form")
-        out.append(str(value))
+        out.append(format(value, "f"))
     elif kind is dict or (kind not in _PLAIN and _is_mapping(value)):
         if not value:
             out.append("{}")

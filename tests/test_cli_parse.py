@@ -105,6 +105,31 @@ def test_jsonl_imports_neither_pydantic_nor_rich() -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.parametrize("args", [["parse", "buy 1 BTC"], ["parse", "--json", "buy 1 BTC"]])
+def test_parse_text_shows_the_plan_without_pydantic(args: list[str]) -> None:
+    # pydantic's import was most of the command's start-up; the plan is shown from the
+    # parser's dict (the property tests hold that dict to the typed models)
+    code = (
+        "import io, sys\n"
+        "sys.stdout = io.StringIO()\n"
+        "from signoff.cli import main\n"
+        f"code = main({args!r})\n"
+        "shown = sys.stdout.getvalue()\n"
+        "heavy = {'pydantic', 'textual', 'sqlalchemy'} & set(sys.modules)\n"
+        "sys.__stdout__.write(f\"{code} {','.join(sorted(heavy))} {'BTC' in shown}\")\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "0  True"
+
+
 def test_a_typed_credential_is_refused_and_never_shown(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -121,35 +121,80 @@ def _failed_line(error: BaseException) -> dict[str, Any]:
     }
 
 
-def result_line(result: dict[str, Any]) -> str:
-    """One ``--jsonl`` line: :func:`signoff.jsonout.dumps` of the annotated result, written
-    for the shapes a parse result has (the generic writer walks values one call each, and
-    the line is timed). ``tests/test_cli_parse.py`` holds the two to the same bytes."""
-    from signoff.jsonout import dumps, encode_str
+_JSON: dict[str, Any] = {}
 
+
+def _json_encoders() -> dict[str, Any]:
+    """``json``'s compact encoder (UTF-8 text as is) and its string encoder, made once."""
+    if not _JSON:
+        import json
+        from json.encoder import encode_basestring
+
+        from intent.numbers import plain
+
+        _JSON["encode"] = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        _JSON["str"] = encode_basestring
+        _JSON["number"] = plain
+    return _JSON
+
+
+def result_line(result: dict[str, Any]) -> str:
+    """One ``--jsonl`` line: the annotated result as compact JSON, by ``json``.
+
+    ``json`` writes a ``Decimal`` only as a string or through ``float`` (inexact), so the
+    steps that carry numbers (order, convert, rebalance) are written here with each number
+    as its exact decimal numeral; ``tests/test_cli_parse.py`` holds every line to the
+    bytes of :func:`signoff.jsonout.dumps`."""
+    encoders = _json_encoders()
+    encode, string, number = encoders["encode"], encoders["str"], encoders["number"]
     annotated = _annotated(result)
     if annotated["status"] != "plan":
-        return dumps(annotated)
+        return str(encode(annotated))  # a question or a refusal: text only
     steps = []
     for step in annotated["steps"]:
-        if step["action"] != "order":
-            steps.append(dumps(step))
-            continue
-        amount = step["amount"]
-        limit = step["limit_price"]
-        trigger, schedule = step["trigger"], step["schedule"]
-        steps.append(
-            f'{{"action":"order","side":{encode_str(step["side"])},'
-            f'"base":{encode_str(step["base"])},"quote":{encode_str(step["quote"])},'
-            f'"amount":{{"unit":{encode_str(amount["unit"])},"value":{amount["value"]}}},'
-            f'"order_type":{encode_str(step["order_type"])},'
-            f'"limit_price":{"null" if limit is None else limit},'
-            f'"trigger":{"null" if trigger is None else dumps(trigger)},'
-            f'"schedule":{"null" if schedule is None else dumps(schedule)},'
-            f'"summary":{encode_str(step["summary"])}}}'
-        )
-    summary = encode_str(annotated["summary"])
+        action = step["action"]
+        if action == "order":
+            amount, limit = step["amount"], step["limit_price"]
+            trigger, schedule = step["trigger"], step["schedule"]
+            if trigger is not None:
+                direction = "below" if "below" in trigger else "above"
+                trigger_json = (
+                    f'{{"base":{string(trigger["base"])},'
+                    f'"{direction}":{number(trigger[direction])}}}'
+                )
+            steps.append(
+                f'{{"action":"order","side":{string(step["side"])},'
+                f'"base":{string(step["base"])},"quote":{string(step["quote"])},'
+                f'"amount":{{"unit":{string(amount["unit"])},"value":{number(amount["value"])}}},'
+                f'"order_type":{string(step["order_type"])},'
+                f'"limit_price":{"null" if limit is None else number(limit)},'
+                f'"trigger":{"null" if trigger is None else trigger_json},'
+                f'"schedule":{"null" if schedule is None else encode(schedule)},'
+                f'"summary":{string(step["summary"])}}}'
+            )
+        elif action == "convert":
+            amount = step["amount"]
+            steps.append(
+                f'{{"action":"convert","from":{string(step["from"])},"to":{string(step["to"])},'
+                f'"amount":{{"unit":{string(amount["unit"])},"value":{number(amount["value"])}}},'
+                f'"summary":{string(step["summary"])}}}'
+            )
+        elif action == "rebalance":
+            targets = ",".join(
+                f"{string(name)}:{number(share)}" for name, share in step["targets"].items()
+            )
+            steps.append(
+                f'{{"action":"rebalance","targets":{{{targets}}},'
+                f'"summary":{string(step["summary"])}}}'
+            )
+        else:  # cancel, query: no numbers
+            steps.append(encode(step))
+    summary = string(annotated["summary"])
     return f'{{"status":"plan","steps":[{",".join(steps)}],"summary":{summary}}}'
+
+
+_BATCH = 256
+"""``--jsonl`` lines written at once."""
 
 
 def run_jsonl(
@@ -158,21 +203,29 @@ def run_jsonl(
     """``modes``: a :class:`signoff.llm.RequestParser` (None: the rules alone, fast)."""
     from foundation.secrets import redact
     from signoff.intents import load_parser
-    from signoff.jsonout import dumps
 
     if modes is not None:
         return _run_jsonl_modes(stdin, stdout, modes)
     parser = load_parser(assets)
-    write = stdout.write
+    encode = _json_encoders()["encode"]
+    # written a few hundred lines at a time: one write (and, on a pipe, one wake-up of
+    # the reader) per line costs more than parsing them; stdout is block-buffered anyway
+    pending: list[str] = []
     for line in stdin:
         # a registered secret never reaches the parser, so no question can echo part of it
         text = redact(line.rstrip("\r\n"))
         try:
             out = result_line(parser.parse(text))
         except Exception as error:  # one bad line must not stop the stream
-            out = dumps(_failed_line(error))
-        write(out)
-        write("\n")
+            out = encode(_failed_line(error))
+        pending.append(out)
+        if len(pending) >= _BATCH:
+            pending.append("")
+            stdout.write("\n".join(pending))
+            pending.clear()
+    if pending:
+        pending.append("")
+        stdout.write("\n".join(pending))
     stdout.flush()
     return 0
 
@@ -228,19 +281,21 @@ def run(args: argparse.Namespace) -> int:
     modes = request_parser(args, args.assets)
     if modes is not None:
         return _run_modes(text, modes, as_json=args.json)
-    from intent.plan import parse_result_from_data
     from signoff.intents import load_parser
-    from signoff.jsonout import dumps
 
-    raw = load_parser(args.assets).parse(text)
-    result = parse_result_from_data(raw)  # the typed models check what the grammar built
+    # shown from the parser's dict, as --jsonl writes it: pydantic's import would be most of
+    # this command's time (tests/intent/test_properties.py holds whatever the grammar builds
+    # to the typed models; what trades goes through them in `run`)
+    result = load_parser(args.assets).parse(text)
     if args.json:
-        sys.stdout.write(dumps(_annotated(raw), indent=2) + "\n")
-        return 0 if result.status == "plan" else 1
+        from signoff.jsonout import dumps
+
+        sys.stdout.write(dumps(_annotated(result), indent=2) + "\n")
+        return 0 if result["status"] == "plan" else 1
     from signoff.render import print_parse_result
 
     print_parse_result(text, result)
-    return 0 if result.status == "plan" else 1
+    return 0 if result["status"] == "plan" else 1
 
 
 def _run_modes(text: str, modes: RequestParser, *, as_json: bool) -> int:
@@ -257,7 +312,7 @@ def _run_modes(text: str, modes: RequestParser, *, as_json: bool) -> int:
         return 0 if report.result.status == "plan" else 1
     from signoff.render import print_parse_result
 
-    print_parse_result(text, report.result)
+    print_parse_result(text, report.result.model_dump(by_alias=True))
     who = report.parser if report.model is None else f"{report.parser}, model {report.model}"
     sys.stderr.write(f"parsed by: {who} ({report.mode} mode)\n")
     return 0 if report.result.status == "plan" else 1

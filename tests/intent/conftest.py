@@ -11,7 +11,6 @@ import pytest
 
 from intent.assets import AssetRegistry
 from intent.deterministic import DeterministicParser
-from intent.exact import Exact
 from tests.conftest import REPO
 
 CORPUS = REPO / "tests" / "data" / "intent-dev.jsonl"
@@ -33,10 +32,6 @@ def close(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, Exact):
-        a = Decimal(str(a))
-    if isinstance(b, Exact):
-        b = Decimal(str(b))
     numeric = (Decimal, int, float)
     if (isinstance(a, numeric) and isinstance(b, str)) or (
         isinstance(a, str) and isinstance(b, numeric)

@@ -62,7 +62,7 @@ def test_asset_list_reads_names_aliases_and_sub_units() -> None:
     assert registry.ticker_for("btc") == "BTC"
     ticker, factor = registry.units["sat"]
     assert ticker == "BTC"
-    assert str(factor) == "0.00000001"
+    assert factor == Decimal("0.00000001")
     assert registry.phrases() == {"foo coin": "FOO"}
     assert registry.default_quote == "USDC"
 
