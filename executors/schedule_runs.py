@@ -14,12 +14,12 @@ own schedules.
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
+from typing import TYPE_CHECKING
 
 from executors.base import OrderRequest
 from foundation.errors import ExchangeError
 from intent.market import MarketRules, Quote
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from executors.base import Executor
 

@@ -22,7 +22,8 @@ strings) and imports nothing.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from decimal import Decimal
 

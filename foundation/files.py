@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import TYPE_CHECKING
 
 from foundation.numbers import MAX_FRACTION_DIGITS, MAX_WHOLE_DIGITS, number_problem
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -3,9 +3,7 @@
 Each subcommand lives in ``signoff/commands/<name>.py`` and provides
 ``register(subparsers)``; its heavy imports (pydantic, rich, sqlmodel, ccxt,
 textual) happen inside the function that runs it, so ``signoff --help`` stays
-fast. ``signoff parse --jsonl`` is served before argparse is even imported: the
-intent scorer times it from process start, and argparse alone costs ~7 ms of
-a ~20 ms budget.
+fast.
 """
 
 from __future__ import annotations
@@ -38,23 +36,6 @@ def os_environ_flag(name: str) -> bool:
     import os
 
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes")
-
-
-def _fast_path(args: list[str], *, process: bool) -> int | None:
-    if args == ["parse", "--jsonl"]:
-        from signoff.commands.parse import run_jsonl
-
-        code = run_jsonl(sys.stdin, sys.stdout)
-        if process:
-            # Everything is written and flushed; tearing down the interpreter (module
-            # cleanup, a final GC) would add ~2 ms to a command timed from process start.
-            import os
-
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        return code
-    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,9 +134,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         _check_text(args)
-        fast = _fast_path(args, process=argv is None)
-        if fast is not None:
-            return fast
         if not args:
             # no arguments: the terminal UI, offline, on the demo paper account and the
             # local exchange (textual is imported only here)

@@ -9,28 +9,19 @@ a third stays ``33.33333333333333333333333333``. Read it back exactly with
 
 from __future__ import annotations
 
-try:  # the C string encoder, without importing json (and re) on the timed parse path
-    from _json import encode_basestring as _encode_str
-except ImportError:  # pragma: no cover - other Python implementations
-    from json.encoder import encode_basestring as _encode_str
+from collections.abc import Mapping
+from decimal import Decimal
+from json.encoder import encode_basestring as _encode_str
+from typing import Any
 
 encode_str = _encode_str
 """A JSON string literal for ``text``."""
-
-# typing costs ~3 ms to import and this module is on the timed `parse --jsonl` path
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 
 _PLAIN = frozenset({list, tuple, bool, int, float})
 
 
 def _is_mapping(value: Any) -> bool:
-    # collections.abc costs ~2 ms to import on the timed parse path; only load it when a
-    # value is neither a dict nor one of the plain types
-    from collections.abc import Mapping
-
     return isinstance(value, Mapping)
 
 
@@ -47,7 +38,7 @@ def _write(value: Any, out: list[str], indent: int | None, level: int) -> None:
         out.append(_encode_str(value))
     elif value is None:
         out.append("null")
-    elif kind.__name__ == "Decimal":  # decimal.Decimal, without importing decimal here
+    elif kind is Decimal:
         if not value.is_finite():
             raise ValueError(f"{value} has no JSON form")
         out.append(format(value, "f"))

@@ -8,7 +8,8 @@ exact step, checked there against the identities file it pinned.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     import argparse
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 
-# like parse.py: keep `signoff --help` fast; typing, csv and datetime load when used
-TYPE_CHECKING = False
+# like parse.py: keep `signoff --help` fast; csv and datetime load when used
+from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator

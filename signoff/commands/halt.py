@@ -16,8 +16,8 @@ every executor reads before each send (``executors/trading_state.py``).
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from typing import Any

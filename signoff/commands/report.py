@@ -10,8 +10,8 @@ outcome (matplotlib, Agg backend: no display needed). Needs the compliance role.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from datetime import date, datetime

@@ -12,10 +12,10 @@ paper account.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from foundation.errors import EXIT_DONE, EXIT_FAILED, EXIT_NOT_DONE, exit_codes_help
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
