@@ -304,6 +304,7 @@ class ExecutionService:
         self._view_task: asyncio.Task[None] | None = None
         # the policy's view of each journal row, made once (see _recent)
         self._recent_orders: dict[int, tuple[SentValue, RecentOrder]] = {}
+        self._executions: dict[tuple[str, datetime], Execution] = {}
         # the plan of each order this process recorded the intent of
         self._ledger_plans: dict[str, str] = {}
 
@@ -335,6 +336,16 @@ class ExecutionService:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         await self.executor.close()
+        await self.flush_ledger()
+
+    async def flush_ledger(self) -> None:
+        """Put the ledger's records of acknowledged orders on the disk (see
+        :meth:`ledger.service.Ledger.sync`); the executor runs it every second."""
+        if self.ledger is not None:
+            try:
+                await asyncio.to_thread(self.ledger.sync)
+            except LedgerError as error:
+                log.warning("could not sync the ledger: %s", error)
 
     # ------------------------------------------------------------------ the venue's view
     async def _venue_view(self) -> tuple[AccountSnapshot, MarketData]:
@@ -451,12 +462,13 @@ class ExecutionService:
     def _plan_known(self, plan_id: str) -> bool:
         if self.ledger is None or plan_id in self._known_plans:
             return True
-        from sqlmodel import select
+        from sqlalchemy import text
 
-        from ledger.tables import PlanRow
-
+        # a plain statement: building the ORM expression cost more than the query
         with self.ledger.engine.connect() as conn:
-            found = conn.execute(select(PlanRow.id).where(PlanRow.id == plan_id)).first()
+            found = conn.execute(
+                text("SELECT 1 FROM plans WHERE id = :id"), {"id": plan_id}
+            ).first()
         if found is not None:
             self._known_plans.add(plan_id)  # a recorded plan never goes away
         return found is not None
@@ -509,7 +521,7 @@ class ExecutionService:
         counters = Counters(
             orders=tuple(orders),
             messages=tuple(messages),
-            executions=tuple(Execution(plan_id=p, at=t) for p, t in executions.items()),
+            executions=tuple(self._execution(p, t) for p, t in executions.items()),
             pending=pending,
             assets_traded=frozenset(assets),
             trading_state=state,
@@ -519,6 +531,15 @@ class ExecutionService:
         return with_loss_figures(
             self, policy, counters, now, account=account, market=market, latch=latch
         )
+
+    def _execution(self, plan_id: str, at: datetime) -> Execution:
+        """A plan's first order as the policy counts it (made once: it never changes)."""
+        made = self._executions.get((plan_id, at))
+        if made is None:
+            if len(self._executions) > 100_000:
+                self._executions.clear()
+            made = self._executions[(plan_id, at)] = Execution(plan_id=plan_id, at=at)
+        return made
 
     def _recent(self, sent: SentValue) -> RecentOrder:
         """``sent`` as the policy counts it (made once per journal row: rows never change)."""
@@ -1248,6 +1269,9 @@ class ExecutionService:
                 or ("the venue never received it" if state.status == "not_found" else None),
                 fills=fills,
                 plan_id=self._ledger_plans.get(cid),
+                # learned again from the journal and the venue after any crash, so it
+                # does not wait for the disk; flush_ledger() syncs it within a second
+                durable=False,
             )
             self._ledger_seen[cid] = (
                 status,

@@ -221,6 +221,9 @@ class Ledger:
         # costs about as much as the append's own SQL
         self._writer: Connection | None = None
         self._write_lock = threading.Lock()
+        # the signed head of the last append committed without waiting for the disk
+        # (``durable=False``), not yet synced and published: see :meth:`sync`
+        self._unsynced: SignedHead | None = None
         self.where = where or str(engine.url.database)
 
     # ---------------------------------------------------------------- opening
@@ -265,6 +268,7 @@ class Ledger:
         return cls(engine, clock=clock, where=where, head_signer=head_signer)
 
     def close(self) -> None:
+        self.sync()
         with self._write_lock:
             if self._writer is not None:
                 self._writer.close()
@@ -313,26 +317,71 @@ class Ledger:
         assert appended is not None
         return appended
 
-    def _append_all(self, pending: Sequence[_Pending]) -> list[Appended | None]:
+    def _append_all(
+        self, pending: Sequence[_Pending], *, durable: bool = True
+    ) -> list[Appended | None]:
         """Several audit records, chained one after the other, in one locked transaction
         (one commit, one wait for the disk). A record whose rows come out empty is
-        skipped (None in its place); the others are appended as :meth:`_append` would."""
+        skipped (None in its place); the others are appended as :meth:`_append` would.
+
+        ``durable=False`` (SQLite only; PostgreSQL always waits) commits without
+        waiting for the disk: the records survive a crash of the process at once, and
+        an operating-system crash or power loss once :meth:`sync` or the next durable
+        append has run. Their signed head is published only then, so the signed-head
+        file never names a record the disk may still lose (``audit verify`` would
+        report a cut nobody made). Use it only for what can be learned again, such as
+        an order's status and fills, which the executor reconciles from its journal
+        and the venue at start.
+        """
         with self._write_lock:
-            appended, signed = self._append_locked(pending)
+            lazy = not durable and store.is_sqlite(self._engine)
+            appended, signed = self._append_locked(pending, durable=not lazy)
             if signed is not None and self._signer is not None:
-                last = next(a for a in reversed(appended) if a is not None)
-                try:
-                    self._signer.publish(self.identity, signed)
-                except OSError as exc:
-                    raise LedgerError(
-                        f"record #{last.seq} was recorded and signed, but its signed head "
-                        f"could not be written to {self._signer.heads_dir}: {exc.strerror}",
-                        hint="make the executor's directory writable by the executor",
-                    ) from exc
+                if lazy:
+                    self._unsynced = signed
+                else:
+                    # this commit waited for the disk: everything before it is on it too
+                    self._unsynced = None
+                    self._publish(signed)
             return appended
 
+    def sync(self) -> None:
+        """Put every commit made with ``durable=False`` on the disk and publish its head.
+
+        The executor calls it every second and on closing, so an acknowledged order's
+        records wait at most about a second for the disk, together."""
+        with self._write_lock:
+            signed, self._unsynced = self._unsynced, None
+            if signed is None or self._signer is None:
+                return
+            database = self._engine.url.database
+            if database and database != ":memory:":
+                # WAL mode: committed frames are in the -wal file (or already in the
+                # database, after a checkpoint); fsync both
+                for path in (f"{database}-wal", database):
+                    try:
+                        fd = os.open(path, os.O_RDONLY)
+                    except FileNotFoundError:
+                        continue
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+            self._publish(signed)
+
+    def _publish(self, signed: SignedHead) -> None:
+        assert self._signer is not None
+        try:
+            self._signer.publish(self.identity, signed)
+        except OSError as exc:
+            raise LedgerError(
+                f"record #{signed.sequence} was recorded and signed, but its signed head "
+                f"could not be written to {self._signer.heads_dir}: {exc.strerror}",
+                hint="make the executor's directory writable by the executor",
+            ) from exc
+
     def _append_locked(
-        self, pending: Sequence[_Pending]
+        self, pending: Sequence[_Pending], *, durable: bool = True
     ) -> tuple[list[Appended | None], SignedHead | None]:
         signed: SignedHead | None = None
         if self._writer is None:
@@ -342,7 +391,7 @@ class Ledger:
                 raise store.map_db_error(exc, self.where) from exc
         appended: list[Appended | None] = []
         try:
-            with store.locked(self._writer) as conn:
+            with store.commit_durably(self._writer, durable), store.locked(self._writer) as conn:
                 now = self._clock.now()
                 last_seq, prev_hash = chain.head(conn)
                 for item in pending:
@@ -945,13 +994,14 @@ class Ledger:
         detail: str | None = None,
         fills: Sequence[FillRecord] = (),
         plan_id: str | None = None,
+        durable: bool = True,
     ) -> list[Appended]:
         """A status the order was seen in (if ``status``) and its fills, in one transaction.
 
         The same audit records as :meth:`record_order_status` and one
         :meth:`record_fill` per fill (a trade already recorded is skipped), written
         with one commit. ``plan_id`` saves looking the order's plan up when the
-        caller knows it.
+        caller knows it. ``durable=False``: see :meth:`_append_all`.
         """
         if status is not None and status not in ORDER_STATUSES:
             raise LedgerError(
@@ -1020,7 +1070,7 @@ class Ledger:
                     skip_empty=True,
                 )
             )
-        return [a for a in self._append_all(pending) if a is not None]
+        return [a for a in self._append_all(pending, durable=durable) if a is not None]
 
     def record_fill(
         self,

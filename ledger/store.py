@@ -168,6 +168,21 @@ def locked(conn: Connection) -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def commit_durably(conn: Connection, durable: bool) -> Iterator[None]:
+    """On SQLite with ``durable=False``: the transaction inside commits with
+    ``synchronous=NORMAL`` (in WAL mode: written, not fsynced; a process crash keeps
+    it, a power loss may not until the WAL is next synced). Anywhere else: nothing."""
+    if durable or conn.dialect.name != "sqlite":
+        yield
+        return
+    driver_execute(conn, "PRAGMA synchronous=NORMAL")
+    try:
+        yield
+    finally:
+        driver_execute(conn, "PRAGMA synchronous=FULL")
+
+
 _PG_LOCK = text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))")
 
 

@@ -762,6 +762,7 @@ async def _run_until_stopped(
         if stop.is_set():
             return
         try:
+            await service.flush_ledger()
             for state in await service.run_due():
                 log.info("scheduled run %s: %s", state.client_order_id, state.status)
             if time.monotonic() - last_reconcile >= refresh_seconds:
