@@ -52,9 +52,6 @@ if TYPE_CHECKING:
 
 # the executor answers in milliseconds; slower than this is worth saying
 SLOW_SECONDS = 1.0
-# above this value (reporting currency) the person types the amount or symbol to confirm,
-# unless the policy's [approvals] sets ``type_to_confirm_above``
-DEFAULT_TYPE_TO_CONFIRM_ABOVE = Decimal("5000")
 SPARK_POINTS = 24
 # the request the cancel-all key sends through the same session path as any request
 CANCEL_ALL = "cancel all my orders"
@@ -229,8 +226,10 @@ class Service:
         return int(self.session.policy.approvals.valid_for.total_seconds())
 
     def type_to_confirm_above(self) -> Decimal:
-        configured = getattr(self.session.policy.approvals, "type_to_confirm_above", None)
-        return Decimal(configured) if configured is not None else DEFAULT_TYPE_TO_CONFIRM_ABOVE
+        """Above this value (reporting currency) the person types the amount or the market
+        to confirm: the policy's ``[approvals] type_to_confirm_above`` (a personal file
+        may lower it)."""
+        return self.session.policy.approvals.type_to_confirm_above
 
     def needs_typing(self, row: StepRow) -> bool:
         value = row.notional_value
