@@ -247,22 +247,24 @@ class Session:
                 data = read_bytes(personal)
                 policy = apply_personal_bytes(data, personal, firm)
                 personal_text = data.decode("utf-8-sig")
+            # asks the executor for its venue: inside the try, so that a failure here
+            # closes the connection too (never left for the garbage collector)
+            session = cls(
+                ledger=ledger,
+                policy=policy,
+                policy_text=info.text,
+                executor=executor,
+                actor=actor,
+                key=key,
+                personal_text=personal_text,
+                clock=clock,
+                owns=True,
+            )
+            ledger.record_policy_version(stamp=firm.stamp, text=info.text, actor=session.actor)
         except BaseException:
             executor.close()
             ledger.close()
             raise
-        session = cls(
-            ledger=ledger,
-            policy=policy,
-            policy_text=info.text,
-            executor=executor,
-            actor=actor,
-            key=key,
-            personal_text=personal_text,
-            clock=clock,
-            owns=True,
-        )
-        ledger.record_policy_version(stamp=firm.stamp, text=info.text, actor=session.actor)
         return session
 
     def countersign(self) -> None:
