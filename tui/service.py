@@ -192,10 +192,18 @@ class Service:
     def propose(self, text: str) -> PlanView:
         """Read and decide a request; every stage is recorded. Executes nothing."""
         with self._lock:
-            proposal = self.session.propose(text)
+            # the executor countersigns the records after the plan is on the screen
+            # (:meth:`countersign`): its round trip is not the person's to wait for
+            proposal = self.session.propose(text, countersign=False)
             view = plan_view(proposal, self.clock.now())
             self._plans[proposal.plan_id] = _PlanState(proposal, view)
             return view
+
+    def countersign(self) -> None:
+        """Have the executor sign the audit head over what was recorded (never raises)."""
+        with self._lock:
+            if self._session is not None:
+                self._session.countersign()
 
     def states(self, plan_id: str) -> dict[str, tuple[StepState, str]]:
         """Where each step stands before anything ran."""
@@ -375,7 +383,7 @@ class Service:
         """Cancel this account's open orders and stop its schedules, as a recorded request."""
         with self._lock:
             view = self.propose(CANCEL_ALL)
-            return self.execute(view.plan_id)
+            return self.execute(view.plan_id)  # countersigns all it recorded
 
     def pending(self) -> list[Pending]:
         """Escalated steps that wait at the executor for a second person's signature."""

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from tui.app import SignoffApp
 from tui.screens.main import MainScreen
 from tui.service import Options, Service
+from tui.views import PlanView
 
 
 @pytest.fixture
@@ -82,8 +83,22 @@ async def propose(pilot: Pilot[None], text: str) -> MainScreen:
         return screen.plan_panel.plan is not before
 
     await wait_for(pilot, done, f"the plan of {text!r}")
+    plan = screen.plan_panel.plan
+    if plan is not None and plan.status == "plan":
+        # the focus moves to the plan once its rows are drawn: keys then act on the plan
+        table = screen.plan_panel.table
+        await wait_for(pilot, lambda: table.has_focus, "the plan to take the keys")
     await pilot.pause()
     return screen
+
+
+async def planned(pilot: Pilot[None], text: str) -> tuple[MainScreen, PlanView]:
+    """Type a request and wait for its plan (not a question or a refusal)."""
+    screen = await propose(pilot, text)
+    plan = screen.plan_panel.plan
+    assert plan is not None
+    assert plan.status == "plan", plan
+    return screen, plan
 
 
 async def state_of(pilot: Pilot[None], step_id: str, *states: str) -> str:

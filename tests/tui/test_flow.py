@@ -26,7 +26,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.yes_no import YesNoScreen
 from tui.service import Service
 
-from .conftest import propose, ready, state_of, wait_for
+from .conftest import planned, propose, ready, state_of, wait_for
 from .paper import SHIPPED_POLICY, Paper, paper_fixture
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio]
@@ -54,9 +54,7 @@ async def test_an_allowed_order_fills(make_service: Callable[..., Service]) -> N
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.01 BTC")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        _, plan = await planned(pilot, "buy 0.01 BTC")
         assert plan.status == "plan"
         assert "✓ allow" in row_text(app, "s1")
         assert "Buy 0.01 BTC market" in row_text(app, "s1")
@@ -78,9 +76,7 @@ async def test_a_confirm_step_approved_in_the_modal_fills(
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.02 BTC")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        _, plan = await planned(pilot, "buy 0.02 BTC")
         assert "? confirm" in row_text(app, "s1")
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
@@ -106,9 +102,7 @@ async def test_a_rejected_confirm_step_does_not_run(make_service: Callable[..., 
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.02 BTC")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        screen, plan = await planned(pilot, "buy 0.02 BTC")
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the modal")
         await pilot.press("escape")
@@ -130,9 +124,7 @@ async def test_a_denied_step_cannot_be_run_by_any_key(
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 1 BTC")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        screen, plan = await planned(pilot, "buy 1 BTC")
         assert "✗ deny" in row_text(app, "s1")
         assert "never runs" in row_text(app, "s1")
         screen.plan_panel.table.focus()
@@ -174,9 +166,7 @@ def people(signoff_home: Path) -> dict[str, SigningKey]:
 async def _escalated(pilot: Pilot[None], app: SignoffApp, service: Service) -> str:
     """Propose an escalated step, submit it and see it wait; the requester cannot approve."""
     await ready(pilot)
-    screen = await propose(pilot, "buy 0.2 BTC")
-    plan = screen.plan_panel.plan
-    assert plan is not None
+    screen, plan = await planned(pilot, "buy 0.2 BTC")
     assert "⇧ escalate" in row_text(app, "s1")
     await pilot.press("x")
     await wait_for(
@@ -287,9 +277,7 @@ async def test_an_expired_approval_asks_again(paper: Paper) -> None:
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.02 BTC and buy 0.021 BTC")
-        first = screen.plan_panel.plan
-        assert first is not None
+        screen, first = await planned(pilot, "buy 0.02 BTC and buy 0.021 BTC")
         assert [r.decision for r in first.steps] == ["confirm", "confirm"]
         await pilot.press("x")
         await confirm_in_modal(pilot, "s1")
@@ -354,9 +342,7 @@ async def test_a_price_that_drifted_past_the_limit_asks_again(paper: Paper) -> N
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.02 BTC")
-        first = screen.plan_panel.plan
-        assert first is not None
+        screen, first = await planned(pilot, "buy 0.02 BTC")
         assert "? confirm" in row_text(app, "s1")
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
@@ -407,9 +393,7 @@ async def test_above_the_policy_size_the_amount_or_market_is_typed(typed_paper: 
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.02 BTC")  # ≈1,300 USDT: above 1,000
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        _, plan = await planned(pilot, "buy 0.02 BTC")  # ≈1,300 USDT: above 1,000
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
         modal = app.screen
@@ -466,9 +450,7 @@ async def test_a_question_is_answered_in_place(make_service: Callable[..., Servi
         assert "Rückfrage" in note
         assert "Wie viel" in note
         assert screen.request_box.has_focus
-        screen = await propose(pilot, "0,01")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        screen, plan = await planned(pilot, "0,01")
         assert plan.status == "plan"
         assert "Buy 0.01 BTC" in row_text(app, "s1")
         await pilot.press("x")
@@ -487,13 +469,9 @@ async def test_cancel_all_cancels(make_service: Callable[..., Service]) -> None:
     app = SignoffApp(service, poll=False)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = await propose(pilot, "buy 0.001 BTC at 60000")
-        plan = screen.plan_panel.plan
-        assert plan is not None
+        screen, plan = await planned(pilot, "buy 0.001 BTC at 60000")
         if plan.steps[0].decision != "allow":  # the collar: pick a price near the market
-            screen = await propose(pilot, "buy 0.001 BTC at 66500")
-            plan = screen.plan_panel.plan
-            assert plan is not None
+            screen, plan = await planned(pilot, "buy 0.001 BTC at 66500")
         await pilot.press("x")
         await state_of(pilot, "s1", "executed")
         coid = client_order_id(plan.plan_id, "s1")

@@ -224,6 +224,7 @@ class MainScreen(Screen[None]):
             self.post_message(RequestFailed(text, describe_error(error)))
             return
         self.post_message(PlanProposed(plan, states))
+        self.service.countersign()  # once the plan is on its way to the screen
 
     def on_plan_proposed(self, message: PlanProposed) -> None:
         plan = message.plan
@@ -234,7 +235,9 @@ class MainScreen(Screen[None]):
             return
         self.clarifying = None
         if plan.status == "plan":
-            self.plan_panel.table.focus()
+            # after the plan is drawn: moving the focus restyles the screen and redraws
+            # the footer (tens of ms), which the plan's rows need not wait for
+            self.call_after_refresh(self.plan_panel.table.focus)
         else:
             self.request_box.focus()
 
