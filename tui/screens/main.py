@@ -235,9 +235,7 @@ class MainScreen(Screen[None]):
             return
         self.clarifying = None
         if plan.status == "plan":
-            # after the plan is drawn: moving the focus restyles the screen and redraws
-            # the footer (tens of ms), which the plan's rows need not wait for
-            self.call_after_refresh(self.plan_panel.table.focus)
+            self.plan_panel.table.focus()
         else:
             self.request_box.focus()
 
