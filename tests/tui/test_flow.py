@@ -256,6 +256,11 @@ def venue_orders(paper: Paper) -> list[tuple[str, str]]:
     return [(o.client_order_id, o.status) for o in paper.engine.orders()]
 
 
+def said(app: SignoffApp, words: str) -> int:
+    """How many of the notifications shown so far contain ``words``."""
+    return sum(words in n.message for n in app._notifications)
+
+
 async def confirm_in_modal(pilot: Pilot[None], step_id: str) -> ConfirmScreen:
     app = pilot.app
     await wait_for(
@@ -372,6 +377,41 @@ async def test_a_price_that_drifted_past_the_limit_asks_again(paper: Paper) -> N
         coid = client_order_id(again.plan_id, "s1")
         assert venue_orders(paper) == [(coid, "filled")]
         assert ledger_status(service, coid) == "filled"
+
+
+async def test_a_drifted_step_never_decides_again_what_already_ran(paper: Paper) -> None:
+    # s1 (allowed) is sent; s2's price moved past the drift limit before it was sent:
+    # deciding the whole request again would send s1 a second time, so x does not
+    service = paper.service
+    app = SignoffApp(service, poll=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen, plan = await planned(pilot, "buy 0.01 BTC and buy 10 SOL at 150")
+        assert [r.decision for r in plan.steps] == ["allow", "confirm"]
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+        paper.move_price("SOL/USDT", "0.97")
+        await pilot.click("#confirm-yes")
+        await state_of(pilot, "s1", "executed", "failed", "refused")
+        await state_of(pilot, "s2", "ask-again")
+        await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+        assert "done" in row_text(app, "s1")
+        assert "SOL/USDT moved" in row_text(app, "s2")
+        coid = client_order_id(plan.plan_id, "s1")
+        assert venue_orders(paper) == [(coid, "filled")]
+        for times in (1, 2):
+            await pilot.press("x")
+
+            def refused(n: int = times) -> bool:
+                return said(app, "s1 already went ahead") == n
+
+            await wait_for(pilot, refused, "the refusal to decide again")
+            await wait_for(pilot, lambda: not screen.busy, "the run to finish")
+            assert screen.plan_panel.plan is plan  # not decided again
+            assert not isinstance(app.screen, ConfirmScreen)
+            assert screen.plan_panel.states["s2"][0] == "ask-again"
+        assert venue_orders(paper) == [(coid, "filled")]  # s1 was sent once
+        assert ledger_status(service, client_order_id(plan.plan_id, "s2")) is None
 
 
 @pytest.fixture

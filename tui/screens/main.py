@@ -309,7 +309,8 @@ class MainScreen(Screen[None]):
         ran = [
             sid
             for sid, (state, _) in panel.states.items()
-            if state in ("executed", "sending", "waiting", "approved")
+            # a failed step may have reached the venue (its outcome unknown): kept too
+            if state in ("executed", "sending", "waiting", "failed")
         ]
         if ran:
             self.notify(
