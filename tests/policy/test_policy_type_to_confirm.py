@@ -5,6 +5,7 @@ like every limit, explained in plain words, and a personal file may only lower i
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -16,7 +17,8 @@ from policy.lifecycle import diff
 from policy.loader import load_policy
 from policy.model import TYPE_TO_CONFIRM_ABOVE
 from policy.personal import apply_personal
-from tests.policy.policy_helpers import default_policy, header, policy_from
+from signoff.cli import main
+from tests.policy.policy_helpers import REPO, default_policy, header, policy_from
 
 SOURCE = "ana.toml"
 KEY = "p.toml, [approvals]: key 'type_to_confirm_above'"
@@ -108,3 +110,25 @@ def test_a_new_version_that_lowers_it_is_stricter_and_one_that_raises_it_looser(
     assert down.what == "typed confirmation above: 5000 → 1000"
     (up,) = [c for c in diff(old, higher) if "typed confirmation" in c.what]
     assert up.direction == "looser"
+
+
+@pytest.mark.parametrize(("value", "code"), [("9000", 1), ("1000", 0)])
+def test_policy_tighter_refuses_a_new_version_that_raises_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, code: int
+) -> None:
+    shipped = REPO / "configs" / "policy.toml"
+    text = shipped.read_text("utf-8")
+    assert 'type_to_confirm_above = "5000"' in text
+    new = tmp_path / "new.toml"
+    new.write_text(
+        text.replace('type_to_confirm_above = "5000"', f'type_to_confirm_above = "{value}"'),
+        "utf-8",
+    )
+    argv = ["policy", "tighter", str(shipped), str(new), "--no-history", "--examples", "20"]
+    assert main(argv) == code
+    out = capsys.readouterr().out
+    if code:
+        assert "NOT tighter: firm-default 2026.11.1 loosens approvals" in out
+        assert "typed confirmation above: 5000 → 9000" in out
+    else:
+        assert "at least as strict" in out
