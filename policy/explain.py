@@ -288,6 +288,10 @@ def explain(policy: Policy) -> Explanation:
         f"if the price moves more than {_pct(approvals.max_price_drift_percent)} before "
         "execution, the step must be approved again"
     )
+    out.approvals.append(
+        f"a step worth more than {_money(approvals.type_to_confirm_above, currency)} is "
+        "confirmed by typing its amount or its market, not by a key press"
+    )
     if approvals.second_approvers:
         out.approvals.append(
             f"second approvers: {', '.join(approvals.second_approvers)}; "

@@ -157,6 +157,15 @@ def diff(old: Policy, new: Policy) -> list[Change]:
                 "stricter" if b.max_price_drift_percent < a.max_price_drift_percent else "looser",
             )
         )
+    if a.type_to_confirm_above != b.type_to_confirm_above:
+        out.append(
+            Change(
+                "approvals",
+                f"typed confirmation above: {_show(a.type_to_confirm_above)} → "
+                f"{_show(b.type_to_confirm_above)}",
+                "stricter" if b.type_to_confirm_above < a.type_to_confirm_above else "looser",
+            )
+        )
     if set(a.second_approvers) != set(b.second_approvers):
         added = sorted(set(b.second_approvers) - set(a.second_approvers))
         removed = sorted(set(a.second_approvers) - set(b.second_approvers))

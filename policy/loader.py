@@ -24,6 +24,7 @@ The file (TOML; numbers may be bare or quoted, they are read as exact decimals):
     valid_for = "15m"
     max_price_drift_percent = "1"
     second_approvers = ["risk-desk"]
+    type_to_confirm_above = "5000"  # optional (5000): above this value, type to confirm
 
     [[rule]]                     # any number
     id = "value-confirm"

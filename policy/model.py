@@ -747,6 +747,9 @@ RULE_KINDS: dict[str, type[RuleBase]] = {
 
 # --- settings -------------------------------------------------------------------------
 
+TYPE_TO_CONFIRM_ABOVE = Decimal("5000")
+"""``[approvals] type_to_confirm_above`` when a policy does not set it."""
+
 
 class ApprovalSettings(Frozen):
     """How approvals work under this policy; read by the confirmation and execution parts.
@@ -755,12 +758,17 @@ class ApprovalSettings(Frozen):
     - ``max_price_drift_percent``: if the reference price moves more than this between
       approval and execution, the step must be approved again;
     - ``second_approvers``: who may approve an ``escalate`` step. The requester
-      never approves their own escalation, even when listed.
+      never approves their own escalation, even when listed;
+    - ``type_to_confirm_above``: a step worth more than this (in the policy's
+      ``currency``) is confirmed by typing its amount or its market, not by a key
+      press. Optional: a file without it gets :data:`TYPE_TO_CONFIRM_ABOVE` (the
+      value policies had before the key existed, so recorded versions load alike).
     """
 
     valid_for: Duration
     max_price_drift_percent: Percent
     second_approvers: tuple[Name, ...]
+    type_to_confirm_above: Amount = Field(default_factory=lambda: TYPE_TO_CONFIRM_ABOVE)
 
     @model_validator(mode="after")
     def _unique(self) -> Self:

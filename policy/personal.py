@@ -11,8 +11,9 @@ The file (TOML)::
     default_decision = "confirm"   # optional: only stricter than the firm's
     trading_state = "REDUCING"     # optional: only stricter than the firm's
 
-    [approvals]                    # optional: shorter validity, smaller drift, fewer approvers
-    valid_for = "5m"
+    [approvals]                    # optional: shorter validity, smaller drift, fewer approvers,
+    valid_for = "5m"               # a lower size above which confirming means typing
+    type_to_confirm_above = "1000"
 
     [[override]]                   # tighten a firm rule, named by its id
     rule = "value-confirm"
@@ -174,6 +175,11 @@ def _approvals(raw: Any, firm: ApprovalSettings, source: str) -> ApprovalSetting
         problems.append(
             f"'max_price_drift_percent' from {show_number(firm.max_price_drift_percent)} "
             f"to {show_number(mine.max_price_drift_percent)}"
+        )
+    if mine.type_to_confirm_above > firm.type_to_confirm_above:
+        problems.append(
+            f"'type_to_confirm_above' from {show_number(firm.type_to_confirm_above)} "
+            f"to {show_number(mine.type_to_confirm_above)}"
         )
     extra = set(mine.second_approvers) - set(firm.second_approvers)
     if extra:

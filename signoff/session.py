@@ -247,22 +247,24 @@ class Session:
                 data = read_bytes(personal)
                 policy = apply_personal_bytes(data, personal, firm)
                 personal_text = data.decode("utf-8-sig")
+            # asks the executor for its venue: inside the try, so that a failure here
+            # closes the connection too (never left for the garbage collector)
+            session = cls(
+                ledger=ledger,
+                policy=policy,
+                policy_text=info.text,
+                executor=executor,
+                actor=actor,
+                key=key,
+                personal_text=personal_text,
+                clock=clock,
+                owns=True,
+            )
+            ledger.record_policy_version(stamp=firm.stamp, text=info.text, actor=session.actor)
         except BaseException:
             executor.close()
             ledger.close()
             raise
-        session = cls(
-            ledger=ledger,
-            policy=policy,
-            policy_text=info.text,
-            executor=executor,
-            actor=actor,
-            key=key,
-            personal_text=personal_text,
-            clock=clock,
-            owns=True,
-        )
-        ledger.record_policy_version(stamp=firm.stamp, text=info.text, actor=session.actor)
         return session
 
     def countersign(self) -> None:
@@ -301,13 +303,20 @@ class Session:
 
     # ------------------------------------------------------------------ propose
     def propose(
-        self, text: str, *, parser_name: str = "deterministic", parser: RequestParser | None = None
+        self,
+        text: str,
+        *,
+        parser_name: str = "deterministic",
+        parser: RequestParser | None = None,
+        countersign: bool = True,
     ) -> Proposal:
         """Read the request and decide each step; record every stage. Executes nothing.
 
         ``parser`` (a :class:`signoff.llm.RequestParser`) reads the text in its mode; the
         ledger records its name and model with the request, and with the plan how the
         result was produced (parser, model, token usage, latency, notices).
+        ``countersign=False`` leaves the executor's signature over what was recorded to
+        the caller (:meth:`countersign`), who shows the plan first (the terminal UI).
         """
         from signoff.intents import mask_request, parse_request
 
@@ -330,7 +339,8 @@ class Session:
             request_id=request.id, result=result, actor=self.actor, parser=how
         )
         if not isinstance(result, Plan):
-            self.countersign()
+            if countersign:
+                self.countersign()
             return Proposal(
                 text=text, request_id=request.id, plan_id=plan.id, result=result, notices=notices
             )
@@ -364,7 +374,8 @@ class Session:
             resolution_id=resolution.id,
         )
         decision_ids = {d.step_id: r.id for d, r in zip(gated.decisions, recorded, strict=True)}
-        self.countersign()
+        if countersign:
+            self.countersign()
         return Proposal(
             text=text,
             request_id=request.id,

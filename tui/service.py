@@ -52,9 +52,6 @@ if TYPE_CHECKING:
 
 # the executor answers in milliseconds; slower than this is worth saying
 SLOW_SECONDS = 1.0
-# above this value (reporting currency) the person types the amount or symbol to confirm,
-# unless the policy's [approvals] sets ``type_to_confirm_above``
-DEFAULT_TYPE_TO_CONFIRM_ABOVE = Decimal("5000")
 SPARK_POINTS = 24
 # the request the cancel-all key sends through the same session path as any request
 CANCEL_ALL = "cancel all my orders"
@@ -84,6 +81,9 @@ class _PlanState:
     submitted: bool = False
     asked: set[str] = field(default_factory=set)  # escalated steps sent to wait at the executor
     settled: set[str] = field(default_factory=set)  # of those, approved or rejected since
+    # why the plan must be decided again before anything more of it is confirmed (the
+    # executor found the price moved past the policy's drift limit since the decision)
+    redecide: str = ""
 
 
 class Service:
@@ -110,6 +110,7 @@ class Service:
         self._passphrase: bytes | None = None
         self.slow_seconds = SLOW_SECONDS
         self.key: SigningKey | None = None
+        self._closed = False
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -119,6 +120,10 @@ class Service:
     def start(self) -> list[str]:
         """Open the session (starting the executor when needed); reconcile after a restart."""
         with self._lock:
+            if self._closed:
+                # a start worker that outlived the screen: a session opened now would
+                # never be closed (its executor connection left to the garbage collector)
+                raise SignoffError("the terminal UI has closed its session")
             if self._session is None:
                 options = self.options
                 if options.local_identity and options.key is None:
@@ -141,6 +146,7 @@ class Service:
 
     def close(self, *, stop_executor: bool = False) -> None:
         with self._lock:
+            self._closed = True
             if self._session is None:
                 return
             if stop_executor:
@@ -186,10 +192,18 @@ class Service:
     def propose(self, text: str) -> PlanView:
         """Read and decide a request; every stage is recorded. Executes nothing."""
         with self._lock:
-            proposal = self.session.propose(text)
+            # the executor countersigns the records after the plan is on the screen
+            # (:meth:`countersign`): its round trip is not the person's to wait for
+            proposal = self.session.propose(text, countersign=False)
             view = plan_view(proposal, self.clock.now())
             self._plans[proposal.plan_id] = _PlanState(proposal, view)
             return view
+
+    def countersign(self) -> None:
+        """Have the executor sign the audit head over what was recorded (never raises)."""
+        with self._lock:
+            if self._session is not None:
+                self._session.countersign()
 
     def states(self, plan_id: str) -> dict[str, tuple[StepState, str]]:
         """Where each step stands before anything ran."""
@@ -229,8 +243,26 @@ class Service:
         return int(self.session.policy.approvals.valid_for.total_seconds())
 
     def type_to_confirm_above(self) -> Decimal:
-        configured = getattr(self.session.policy.approvals, "type_to_confirm_above", None)
-        return Decimal(configured) if configured is not None else DEFAULT_TYPE_TO_CONFIRM_ABOVE
+        """Above this value (reporting currency) the person types the amount or the market
+        to confirm: the policy's ``[approvals] type_to_confirm_above`` (a personal file
+        may lower it)."""
+        return self.session.policy.approvals.type_to_confirm_above
+
+    def stale(self, plan_id: str) -> str:
+        """Why the plan's decision can no longer be confirmed (it must be decided again),
+        or "" while it can: the price drifted past the limit, or the decision is older
+        than an approval may be."""
+        plan = self._plans[plan_id]
+        if plan.redecide:
+            return plan.redecide
+        decided = plan.view.decided_at
+        valid_for = self.session.policy.approvals.valid_for
+        if decided is not None and decided + valid_for <= self.clock.now():
+            return (
+                f"the decision of {decided:%H:%M:%S} is older than an approval may be "
+                f"({int(valid_for.total_seconds() // 60)} min)"
+            )
+        return ""
 
     def needs_typing(self, row: StepRow) -> bool:
         value = row.notional_value
@@ -266,8 +298,16 @@ class Service:
             asked_again: list[Outcome] = []
             for sid, approval in list(plan.approvals.items()):
                 if approval.expires_at <= now:
+                    # never sent on a lapsed approval: the executor would refuse it anyway
                     del plan.approvals[sid]
-                    asked_again.append(Outcome(sid, "ask-again", "the approval expired"))
+                    asked_again.append(
+                        Outcome(
+                            sid,
+                            "ask-again",
+                            f"your confirmation expired at {approval.expires_at:%H:%M:%S}; "
+                            "press x to confirm again",
+                        )
+                    )
             for row in plan.view.steps:
                 sid = row.step_id
                 if row.decision == "escalate" and not ({sid} & (plan.asked | plan.rejected)):
@@ -286,8 +326,12 @@ class Service:
                 elif outcome.status == "executed":
                     out.append(Outcome(sid, "executed", outcome.detail))
                 elif outcome.status == "refused":
-                    if _error_code(outcome.detail) in ("EXPIRED", "CONFIRM_AGAIN"):
+                    code = _error_code(outcome.detail)
+                    if code in ("EXPIRED", "CONFIRM_AGAIN"):
                         plan.approvals.pop(sid, None)
+                        if code == "CONFIRM_AGAIN":
+                            # a confirmation of this decision would be refused again
+                            plan.redecide = outcome.detail.splitlines()[0].split(":", 1)[1].strip()
                         out.append(Outcome(sid, "ask-again", outcome.detail))
                     else:
                         out.append(Outcome(sid, "refused", outcome.detail))
@@ -297,6 +341,8 @@ class Service:
                     out.append(next(o for o in asked_again if o.step_id == sid))
                 elif outcome.detail.startswith("already sent"):
                     out.append(Outcome(sid, "executed", outcome.detail))
+                elif outcome.detail == "not approved" and sid not in plan.rejected:
+                    continue  # a confirm step not confirmed this time keeps what it shows
                 else:
                     state, detail = self.states(plan_id)[sid]
                     out.append(Outcome(sid, state, detail))
@@ -337,7 +383,7 @@ class Service:
         """Cancel this account's open orders and stop its schedules, as a recorded request."""
         with self._lock:
             view = self.propose(CANCEL_ALL)
-            return self.execute(view.plan_id)
+            return self.execute(view.plan_id)  # countersigns all it recorded
 
     def pending(self) -> list[Pending]:
         """Escalated steps that wait at the executor for a second person's signature."""

@@ -13,15 +13,18 @@ import contextlib
 import fcntl
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, cast, get_args
 
+import httpcore
 import httpx
+from httpcore._backends.sync import SyncStream
 from pydantic import TypeAdapter
 
 from executors.approvals import ApprovalRefused, RefusalCode, SignedApproval, SignedRequest
@@ -76,6 +79,50 @@ def _error_from(body: ErrorBody) -> SignoffError:
     return ExecutionError(body.message, hint=body.hint)
 
 
+class _UnixBackend(httpcore.SyncBackend):
+    """httpcore's own backend, but a socket that could not connect is closed.
+
+    httpcore 1.0 leaves it open when ``connect()`` fails (the executor went away, its
+    socket file left behind), to be found later by the garbage collector with a
+    ResourceWarning: every request to an executor that stopped leaked one socket.
+    """
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            for option in socket_options or ():
+                sock.setsockopt(*option)
+            sock.settimeout(timeout)
+            sock.connect(path)
+        except TimeoutError as exc:
+            sock.close()
+            raise httpcore.ConnectTimeout(exc) from exc
+        except OSError as exc:
+            sock.close()
+            raise httpcore.ConnectError(exc) from exc
+        return SyncStream(sock)
+
+
+class _UnixTransport(httpx.HTTPTransport):
+    """httpx's transport over the executor's socket, on :class:`_UnixBackend`."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(uds=path)
+        # the pool httpx would build (its default limits), with the closing backend
+        self._pool = httpcore.ConnectionPool(
+            uds=path,
+            network_backend=_UnixBackend(),
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+        )
+
+
 class ExecutorClient:
     """A connection to a running executor process (sync; one request at a time)."""
 
@@ -86,7 +133,7 @@ class ExecutorClient:
         self.pid = pid
         self.process: subprocess.Popen[bytes] | None = None
         self._http = httpx.Client(
-            transport=httpx.HTTPTransport(uds=socket_path),
+            transport=_UnixTransport(socket_path),
             base_url="http://executor",
             headers={"Authorization": f"Bearer {secret}"},
             timeout=timeout,

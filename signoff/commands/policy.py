@@ -529,7 +529,7 @@ def run_tighter(args: argparse.Namespace) -> int:
     from executors.catalog import load_market_catalog
     from foundation.clock import SystemClock
     from ledger.history import recorded_evaluations
-    from policy.lifecycle import Loosening, loosenings
+    from policy.lifecycle import Loosening, diff, loosenings
     from policy.tighter import find_loosening
     from signoff.commands.halt import compliance_caller
 
@@ -567,6 +567,16 @@ def run_tighter(args: argparse.Namespace) -> int:
         if found is None:
             console.print(f"generated: {args.examples} situations, none looser")
     if found is None:
+        # settings no decision shows: how long an approval lasts, the drift that voids
+        # it, who may approve, the size above which confirming means typing
+        looser = [c for c in diff(old, new) if c.where == "approvals" and c.direction == "looser"]
+        if looser:
+            console.print(
+                Text(f"NOT tighter: {new.id} {new.version} loosens approvals", style="bold red")
+            )
+            for change in looser:
+                console.print(f"  {change.what}")
+            return 1
         console.print(
             Text(
                 f"{new.id} {new.version} is at least as strict as {old.id} {old.version}",

@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from tui.app import SignoffApp
 from tui.screens.main import MainScreen
 from tui.service import Options, Service
+from tui.views import PlanView
 
 
 @pytest.fixture
@@ -60,7 +61,11 @@ async def ready(pilot: Pilot[None]) -> MainScreen:
     """Wait for the session (the executor started) and return the main screen."""
     app = pilot.app
     assert isinstance(app, SignoffApp)
-    await wait_for(pilot, lambda: main_screen(app).status is not None, "the session")
+    screen = main_screen(app)
+    try:
+        await wait_for(pilot, lambda: screen.status is not None, "the session")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; the screen says {screen.plan_panel.note_text!r}") from None
     return main_screen(app)
 
 
@@ -78,8 +83,22 @@ async def propose(pilot: Pilot[None], text: str) -> MainScreen:
         return screen.plan_panel.plan is not before
 
     await wait_for(pilot, done, f"the plan of {text!r}")
+    plan = screen.plan_panel.plan
+    if plan is not None and plan.status == "plan":
+        # the focus moves to the plan once its rows are drawn: keys then act on the plan
+        table = screen.plan_panel.table
+        await wait_for(pilot, lambda: table.has_focus, "the plan to take the keys")
     await pilot.pause()
     return screen
+
+
+async def planned(pilot: Pilot[None], text: str) -> tuple[MainScreen, PlanView]:
+    """Type a request and wait for its plan (not a question or a refusal)."""
+    screen = await propose(pilot, text)
+    plan = screen.plan_panel.plan
+    assert plan is not None
+    assert plan.status == "plan", plan
+    return screen, plan
 
 
 async def state_of(pilot: Pilot[None], step_id: str, *states: str) -> str:
@@ -96,24 +115,11 @@ AppRun = AsyncIterator[Pilot[None]]
 
 
 @pytest.fixture(autouse=True)
-def _collect_leaked_sockets() -> Iterator[None]:
-    """Known leak, not yet found: the two-person TUI flow leaves one executor socket
-    (AF_UNIX, opened by httpx) unreferenced. Collect it here, inside the TUI tests,
-    so its ResourceWarning cannot surface as an error in whichever test runs next."""
+def _no_leaked_sockets() -> Iterator[None]:
+    """Collect after each test, so that a socket or file the test left open is finalised
+    here and its ResourceWarning (an error under the project's filterwarnings) fails
+    the test that leaked it, not whichever test runs next."""
     yield
     import gc
-    import warnings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # the same known leak: its warning may surface in the next TUI test's setup
-    here = str(Path(__file__).parent)
-    for item in items:
-        if str(item.path).startswith(here):
-            item.add_marker(
-                pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-            )
+    gc.collect()

@@ -224,6 +224,7 @@ class MainScreen(Screen[None]):
             self.post_message(RequestFailed(text, describe_error(error)))
             return
         self.post_message(PlanProposed(plan, states))
+        self.service.countersign()  # once the plan is on its way to the screen
 
     def on_plan_proposed(self, message: PlanProposed) -> None:
         plan = message.plan
@@ -271,10 +272,9 @@ class MainScreen(Screen[None]):
             state, _ = panel.states.get(row.step_id, ("ready", ""))
             if row.decision != "confirm" or state not in ("needs-confirm", "ask-again"):
                 continue
-            decided = plan.decided_at or service.clock.now()
-            if decided + timedelta(seconds=valid_for) <= service.clock.now():
-                self.notify("This decision is too old to confirm: it is decided again.")
-                self.propose(plan.text)
+            stale = await asyncio.to_thread(service.stale, plan.plan_id)
+            if stale:
+                self._decide_again(plan, stale)
                 return
             # the person has as long to decide as an approval would last
             deadline = service.clock.now() + timedelta(seconds=valid_for)
@@ -301,6 +301,27 @@ class MainScreen(Screen[None]):
             except Exception as error:
                 panel.set_state(row.step_id, "failed", describe_error(error))
         await self._execute(plan.plan_id)
+
+    def _decide_again(self, plan: PlanView, why: str) -> None:
+        """The plan's decision can no longer be confirmed: decide the request again at
+        today's prices, unless part of it already ran (that part is never sent twice)."""
+        panel = self.plan_panel
+        ran = [
+            sid
+            for sid, (state, _) in panel.states.items()
+            # a failed step may have reached the venue (its outcome unknown): kept too
+            if state in ("executed", "sending", "waiting", "failed")
+        ]
+        if ran:
+            self.notify(
+                f"Not confirmed: {why}. {', '.join(ran)} already went ahead, so the request "
+                "is not decided again as a whole: type the steps still to do as a new request.",
+                severity="warning",
+                timeout=15,
+            )
+            return
+        self.notify(f"Not confirmed: {why}. Decided again at today's prices: review and press x.")
+        self.propose(plan.text)
 
     async def _execute(self, plan_id: str) -> None:
         panel = self.plan_panel
