@@ -305,6 +305,8 @@ class ExecutionService:
         # the policy's view of each journal row, made once (see _recent)
         self._recent_orders: dict[int, tuple[SentValue, RecentOrder]] = {}
         self._executions: dict[tuple[str, datetime], Execution] = {}
+        # ledger syncs started after a reply (see _flush_soon), kept until done
+        self._flushes: set[asyncio.Task[None]] = set()
         # the plan of each order this process recorded the intent of
         self._ledger_plans: dict[str, str] = {}
 
@@ -336,11 +338,23 @@ class ExecutionService:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         await self.executor.close()
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
         await self.flush_ledger()
+
+    def _flush_soon(self) -> None:
+        """Sync the ledger's lazy commits once the reply is on its way (see
+        :meth:`flush_ledger`): the requester is not kept waiting for the disk, and
+        ``signoff audit verify`` run next finds the head published."""
+        if self.ledger is None:
+            return
+        task = asyncio.get_running_loop().create_task(self.flush_ledger())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
 
     async def flush_ledger(self) -> None:
         """Put the ledger's records of acknowledged orders on the disk (see
-        :meth:`ledger.service.Ledger.sync`); the executor runs it every second."""
+        :meth:`ledger.service.Ledger.sync`): after each reply, every second, on close."""
         if self.ledger is not None:
             try:
                 await asyncio.to_thread(self.ledger.sync)
@@ -1225,8 +1239,14 @@ class ExecutionService:
             self._ledger_seen[request.client_order_id] = ("intent", None, frozenset())
             self._ledger_plans[request.client_order_id] = plan_id
 
-    def _ledger_state(self, state: OrderState, actor: str = "executor") -> None:
-        """What the venue says about an order, in the ledger (only what changed)."""
+    def _ledger_state(
+        self, state: OrderState, actor: str = "executor", *, durable: bool = True
+    ) -> None:
+        """What the venue says about an order, in the ledger (only what changed).
+
+        ``durable=False`` (the acknowledgement of an order just sent): the commit does
+        not wait for the disk; :meth:`_flush_soon` syncs it right after the reply.
+        It is learned again from the journal and the venue after any crash."""
         if self.ledger is None:
             return
         try:
@@ -1269,9 +1289,7 @@ class ExecutionService:
                 or ("the venue never received it" if state.status == "not_found" else None),
                 fills=fills,
                 plan_id=self._ledger_plans.get(cid),
-                # learned again from the journal and the venue after any crash, so it
-                # does not wait for the disk; flush_ledger() syncs it within a second
-                durable=False,
+                durable=durable,
             )
             self._ledger_seen[cid] = (
                 status,
@@ -1786,9 +1804,10 @@ class ExecutionService:
         # acknowledged only once recorded in both (again two files, written side by side)
         done = await asyncio.gather(
             asyncio.to_thread(self.journal.record_state, state, at=self.clock.now()),
-            asyncio.to_thread(self._ledger_state, state),
+            asyncio.to_thread(self._ledger_state, state, durable=False),
             return_exceptions=True,
         )
+        self._flush_soon()
         self._changed_account(done=True)
         for failed in done:
             if isinstance(failed, BaseException):

@@ -356,13 +356,16 @@ class Ledger:
                 return
             database = self._engine.url.database
             if database and database != ":memory:":
-                # WAL mode: committed frames are in the -wal file (or already in the
-                # database, after a checkpoint); fsync both
-                for path in (f"{database}-wal", database):
-                    try:
-                        fd = os.open(path, os.O_RDONLY)
-                    except FileNotFoundError:
-                        continue
+                # WAL mode: the lazy commits are frames of the -wal file (a checkpoint
+                # that moved them into the database file synced both). Only the -wal
+                # file is opened: closing a descriptor of the database file itself
+                # would drop this process's SQLite locks on it (POSIX locks are per
+                # process and file); SQLite keeps no lock on the -wal file.
+                try:
+                    fd = os.open(f"{database}-wal", os.O_RDONLY)
+                except FileNotFoundError:
+                    pass
+                else:
                     try:
                         os.fsync(fd)
                     finally:

@@ -121,3 +121,29 @@ def test_a_lazy_append_on_a_ledger_without_a_signer_is_an_ordinary_append(
         ledger.sync()
         assert ledger.head()[0] == appended.seq
         assert ledger.verify().ok
+
+
+def test_after_a_sync_the_signer_still_sees_what_others_append(
+    sqlite_url: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    # the executor countersigns a client's records after syncing its own lazy ones
+    # (tests/session/test_audit_countersign.py does the same across processes, where
+    # a sync that closed a descriptor of the database file lost SQLite's locks)
+    directory = tmp_path / "executor"
+    signer = signing.load_or_create_audit_key(str(directory))
+    with Ledger.open(sqlite_url, clock=clock, head_signer=signer) as executor:
+        story = record_story(executor, clock)
+        executor.record_order_update(
+            client_order_id=story.client_order_id,
+            actor="executor",
+            status="canceled",
+            durable=False,
+        )
+        executor.sync()
+        with Ledger.open(sqlite_url, clock=clock, create=False) as client:
+            client.record_request(text="buy 1 BTC", actor="alice", parser="deterministic")
+            client_head = client.head()[0]
+        made = executor.countersign()
+        assert made is not None
+        assert made.seq == client_head
+        assert _head_file_seq(executor, directory) == client_head
