@@ -78,6 +78,11 @@ async def _main(pilot: Pilot[None]) -> None:
     await ready(pilot)
     await steady(pilot)
     await propose(pilot, PLAN)
+    main = pilot.app.screen_stack[0]
+    assert isinstance(main, MainScreen)
+    # a refresh still in flight would redraw the portfolio behind a modal opened next,
+    # where the screen underneath lays out no more (its columns stay at their headers)
+    await wait_for(pilot, lambda: not main._polling, "the refresh in flight")
     await pilot.pause(0.2)
 
 
