@@ -476,16 +476,10 @@ class ExecutionService:
     def _plan_known(self, plan_id: str) -> bool:
         if self.ledger is None or plan_id in self._known_plans:
             return True
-        from sqlalchemy import text
-
-        # a plain statement: building the ORM expression cost more than the query
-        with self.ledger.engine.connect() as conn:
-            found = conn.execute(
-                text("SELECT 1 FROM plans WHERE id = :id"), {"id": plan_id}
-            ).first()
-        if found is not None:
+        found = self.ledger.plan_exists(plan_id)
+        if found:
             self._known_plans.add(plan_id)  # a recorded plan never goes away
-        return found is not None
+        return found
 
     # ------------------------------------------------------------------ counters
     def counters(

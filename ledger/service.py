@@ -224,6 +224,9 @@ class Ledger:
         # the signed head of the last append committed without waiting for the disk
         # (``durable=False``), not yet synced and published: see :meth:`sync`
         self._unsynced: SignedHead | None = None
+        # a kept connection for plan_exists
+        self._probe: Connection | None = None
+        self._probe_lock = threading.Lock()
         self.where = where or str(engine.url.database)
 
     # ---------------------------------------------------------------- opening
@@ -269,6 +272,10 @@ class Ledger:
 
     def close(self) -> None:
         self.sync()
+        with self._probe_lock:
+            if self._probe is not None:
+                self._probe.close()
+                self._probe = None
         with self._write_lock:
             if self._writer is not None:
                 self._writer.close()
@@ -352,25 +359,27 @@ class Ledger:
         records wait at most about a second for the disk, together."""
         with self._write_lock:
             signed, self._unsynced = self._unsynced, None
-            if signed is None or self._signer is None:
-                return
-            database = self._engine.url.database
-            if database and database != ":memory:":
-                # WAL mode: the lazy commits are frames of the -wal file (a checkpoint
-                # that moved them into the database file synced both). Only the -wal
-                # file is opened: closing a descriptor of the database file itself
-                # would drop this process's SQLite locks on it (POSIX locks are per
-                # process and file); SQLite keeps no lock on the -wal file.
+        if signed is None or self._signer is None:
+            return
+        # appends go on meanwhile: the fsync covers at least the commits up to `signed`,
+        # and a head is only ever published forward
+        database = self._engine.url.database
+        if database and database != ":memory:":
+            # WAL mode: the lazy commits are frames of the -wal file (a checkpoint that
+            # moved them into the database file synced both). Only the -wal file is
+            # opened: closing a descriptor of the database file itself would drop this
+            # process's SQLite locks on it (POSIX locks are per process and file);
+            # SQLite keeps no lock on the -wal file.
+            try:
+                fd = os.open(f"{database}-wal", os.O_RDONLY)
+            except FileNotFoundError:
+                pass
+            else:
                 try:
-                    fd = os.open(f"{database}-wal", os.O_RDONLY)
-                except FileNotFoundError:
-                    pass
-                else:
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-            self._publish(signed)
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        self._publish(signed)
 
     def _publish(self, signed: SignedHead) -> None:
         assert self._signer is not None
@@ -463,6 +472,31 @@ class Ledger:
             self._writer = None
             raise store.map_db_error(exc, self.where) from exc
         return appended, signed
+
+    def plan_exists(self, plan_id: str) -> bool:
+        """Whether a parse result with this id is recorded (the executor asks it for
+        every step it is sent: one kept connection, one indexed look-up)."""
+        with self._probe_lock:
+            try:
+                if self._probe is None:
+                    self._probe = self._engine.connect()
+                conn = self._probe
+                if conn.dialect.name == "sqlite":
+                    # autocommit: each look-up sees the latest commit of any process
+                    found = store.driver_execute(
+                        conn, "SELECT 1 FROM plans WHERE id = ?", (plan_id,)
+                    ).fetchone()
+                else:
+                    with conn.begin():
+                        found = conn.execute(
+                            text("SELECT 1 FROM plans WHERE id = :id"), {"id": plan_id}
+                        ).first()
+            except SQLAlchemyError as exc:
+                if self._probe is not None:
+                    self._probe.close()
+                    self._probe = None
+                raise store.map_db_error(exc, self.where) from exc
+        return found is not None
 
     def _read(self, fn: Callable[[Connection], _T]) -> _T:
         try:
