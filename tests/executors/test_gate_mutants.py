@@ -20,6 +20,7 @@ from executors.testing import START, order_step
 from executors.testing import decision as made_decision
 from foundation.clock import FakeClock
 from intent.plan import Schedule
+from ledger.service import Ledger
 from tests.executors.gatekit import People, approval, gate_policy, honest, send, signed
 
 BIG = "0.2"  # ≈13,500 USDT: escalate
@@ -367,3 +368,29 @@ async def test_a_budget_spent_while_the_step_waited_refuses_the_approval(
     [kept] = paper_gate.waiting("p1", everything=True)
     assert kept.status == "refused"
     assert len(engine.trades("BTC/USDT")) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_step_approved_with_its_request_leaves_its_escalation_and_approval_in_the_ledger(
+    gate: ExecutionService, ledger: Ledger, people: People
+) -> None:
+    from sqlmodel import Session as DbSession
+    from sqlmodel import select
+
+    from ledger.tables import ApprovalRow, DecisionRow
+    from tests.executors.gatekit import new_plan
+
+    plan = new_plan(ledger, "buy 0.2 BTC")
+    step = order_step(quantity=BIG)
+    second = approval(people["risk-desk"], gate, plan, step)
+    done = await send(gate, people["alice"], plan, step, second=second)
+    assert done.orders[0].status == "filled"
+    with DbSession(ledger.engine) as db:
+        verdicts = [
+            r.verdict for r in db.exec(select(DecisionRow).where(DecisionRow.plan_id == plan))
+        ]
+        approvals = db.exec(select(ApprovalRow).where(ApprovalRow.plan_id == plan)).all()
+    assert "escalate" in verdicts
+    assert [(a.step_id, a.approver, a.outcome) for a in approvals] == [
+        ("s1", "risk-desk", "approved")
+    ]
