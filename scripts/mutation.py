@@ -46,6 +46,7 @@ CONFIG = REPO / "scripts" / "mutation.toml"
 WORK = REPO / ".mutation"
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 NOT_COUNTED = {"skipped", "not checked"}
+KEEP = "<!-- kept by scripts/mutation.py --markdown -->"
 
 
 @dataclass
@@ -348,7 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     overall = 100.0 * killed / counted if counted else 100.0
     print(f"{'all':40} {'':>8} {killed:>7} {'':>9} {'':>6} {overall:>6.1f}%")
     if args.markdown:
-        args.markdown.write_text(markdown(results, equivalent, explained), "utf-8")
+        page = markdown(results, equivalent, explained)
+        # what follows the marker in an existing page is kept (notes written by hand)
+        old = args.markdown.read_text("utf-8") if args.markdown.exists() else ""
+        if KEEP in old:
+            page += "\n" + old[old.index(KEEP) :]
+        args.markdown.write_text(page, "utf-8")
     if failing:
         print(f"below {args.min_score:.0f}%: {', '.join(failing)}")
         return 1
