@@ -98,3 +98,37 @@ def test_rows_of_a_record_are_shown_by_table_then_content() -> None:
 def test_a_rows_hashed_content_is_its_table_and_every_column() -> None:
     name, content = chain.model_content(SchemaInfo(key="schema_version", value="7"))
     assert (name, content) == ("schema_info", {"key": "schema_version", "value": "7"})
+
+
+def test_an_edited_record_is_named_with_its_kind(target: Target) -> None:  # noqa: F811
+    seq = target.story.seqs["approval"]
+    tamper.edit_record(target.url, seq, "actor", "mallory")
+    report = target.verify()
+    assert report.first is not None
+    assert report.first.code == "RECORD_ALTERED"
+    assert report.first.kind is not None
+    assert report.first.describe().startswith(f"record #{seq} ({report.first.kind}): ")
+
+
+def test_rows_left_behind_by_a_deleted_record_are_orphans(target: Target) -> None:  # noqa: F811
+    seq = target.story.seqs["approval"]
+    tamper.delete_record(target.url, seq, with_rows=False)
+    report = target.verify()
+    orphans = [p for p in report.problems if p.code == "ORPHAN_ROWS"]
+    assert [p.seq for p in orphans] == [seq]
+    assert f"claim audit record #{seq}, which does not exist" in orphans[0].message
+
+
+def test_a_checkpoints_record_deleted_is_named_missing(target: Target) -> None:  # noqa: F811
+    seq = target.story.seqs["approval"]
+    with Ledger.open(target.url, create=False) as ledger, ledger.engine.connect() as conn:
+        rows = conn.execute(chain.AUDIT.select().where(chain.AUDIT.c.seq == seq)).mappings()
+        digest = next(iter(rows))["hash"]
+    checkpoint = chain.Checkpoint(sequence=seq, hash=digest)
+    assert target.verify(checkpoint).ok
+    tamper.delete_record(target.url, seq)
+    report = target.verify(checkpoint)
+    mismatch = [p for p in report.problems if p.code == "CHECKPOINT_MISMATCH"]
+    assert [(p.seq, p.message) for p in mismatch] == [
+        (seq, f"record #{seq} named by the checkpoint is missing")
+    ]
