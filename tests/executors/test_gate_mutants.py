@@ -129,7 +129,7 @@ async def test_a_personal_file_that_escalates_a_step_holds_through_the_second_si
 
 
 @pytest.mark.asyncio
-async def test_a_run_refused_as_it_fires_says_which_rule_refused_it(
+async def test_a_run_refused_as_it_fires_says_which_rules_refused_it(
     paper_gate: ExecutionService,
     clock: FakeClock,
     engine: PaperEngine,
@@ -138,15 +138,33 @@ async def test_a_run_refused_as_it_fires_says_which_rule_refused_it(
 ) -> None:
     dca = order_step("dca", quantity="0.001", schedule=Schedule(every="1h", count=3))
     await send(paper_gate, people["alice"], "p1", dca)
-    policy_file.write_text(gate_policy(version='"2"', trading_state='"HALTED"'))
+    # halted, and a confirm threshold under the run's ≈67 USDT: two reasons
+    halted = gate_policy(version='"2"', trading_state='"HALTED"')
+    policy_file.write_text(halted.replace('limit = "1000"', 'limit = "10"'))
     clock.advance(timedelta(hours=1))
     [second] = await paper_gate.run_due()
     assert second.status == "rejected"
-    assert second.reason == (
-        "decided again as it fired: deny "
-        "(TRADING_HALTED: trading is HALTED; only cancels go through)"
-    )
+    assert second.reason is not None
+    halt = "TRADING_HALTED: trading is HALTED; only cancels go through"
+    assert second.reason.startswith("decided again as it fired: deny (")
+    listed = second.reason.removeprefix("decided again as it fired: deny (").removesuffix(")")
+    value = listed.replace(halt, "").strip("; ")
+    assert value.startswith("MAX_ORDER_VALUE")
+    assert listed in (f"{halt}; {value}", f"{value}; {halt}")
     assert len(engine.trades("BTC/USDT")) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_price_that_moved_since_the_decision_refuses_a_confirmed_step(
+    paper_gate: ExecutionService, clock: FakeClock, engine: PaperEngine, people: People
+) -> None:
+    step = order_step(quantity=MID)  # decided at the 67,500 it shows
+    engine.set_price("BTC/USDT", Decimal(70000), clock.now())
+    moved = await refusal(send(paper_gate, people["alice"], "p1", step))
+    assert moved.code == "CONFIRM_AGAIN"
+    assert "BTC/USDT moved" in moved.message
+    assert "since decision" in moved.message
+    assert engine.trades("BTC/USDT") == []
 
 
 _THROTTLE = """
