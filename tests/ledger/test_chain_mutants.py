@@ -132,3 +132,16 @@ def test_a_checkpoints_record_deleted_is_named_missing(target: Target) -> None: 
     assert [(p.seq, p.message) for p in mismatch] == [
         (seq, f"record #{seq} named by the checkpoint is missing")
     ]
+
+
+def test_an_int_in_a_money_column_is_hashed_as_the_decimal_it_reads_back_as() -> None:
+    from decimal import Decimal
+
+    from ledger.tables import OrderRow
+
+    table = OrderRow.__table__  # type: ignore[attr-defined]
+    content = chain.row_content(table, {"quantity": 5, "notional": Decimal("5.0")})
+    assert content["quantity"] == Decimal(5)
+    assert isinstance(content["quantity"], Decimal)
+    with pytest.raises(TypeError, match="floats are never stored"):
+        chain.row_content(table, {"quantity": 5.0})
