@@ -73,6 +73,11 @@ def test_one_deleted_record_is_named_alone(target: Target) -> None:  # noqa: F81
     assert report.first.message == (
         f"expected record #{seq} next, found #{seq + 1}: #{seq} missing"
     )
+    # the record after the gap no longer links to its predecessor: named with its kind
+    [broken] = [p for p in report.problems if p.code == "BROKEN_LINK"]
+    assert broken.seq == seq + 1
+    assert broken.kind is not None
+    assert broken.kind == report.first.kind
 
 
 def test_a_problem_with_no_record_is_placed_on_the_ledger() -> None:
