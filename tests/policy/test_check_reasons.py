@@ -3,6 +3,8 @@ the figure's name in the message, the limit and the observed value a reader sees
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from intent.resolved import ResolvedOrder
 from policy.counters import Counters
 from policy.decision import Reason
@@ -64,3 +66,35 @@ def test_a_tripped_throttle_shows_its_limit_and_that_it_tripped() -> None:
     )
     assert (reason.limit, reason.observed) == ("2 per 1d", "tripped")
     assert "tripped for plan p1" in reason.message
+
+
+def test_a_halt_shows_the_side_it_stops() -> None:
+    policy = policy_from("", state="HALTED")
+    (decision,) = decide(policy, [_buy("0.1")], acct=ACCT, market=MARKET)
+    [halt] = [r for r in decision.reasons if r.code == "TRADING_HALTED"]
+    assert (halt.effect, halt.limit, halt.observed) == ("deny", "HALTED", "buy")
+
+
+def test_a_trigger_on_an_asset_with_no_price_fails_closed_naming_it() -> None:
+    from intent.plan import Trigger
+
+    market = flat_market({"BTC/USDT": "60000", "SOL/USDT": "150"})
+    stop = order(
+        "BTC/USDT",
+        "sell",
+        "0.1",
+        acct=ACCT,
+        market=market,
+        trigger=Trigger(base="SOL", below=Decimal(140)),
+    )
+    unpriced = flat_market({"BTC/USDT": "60000"})
+    policy = policy_from(
+        '\n[[rule]]\nid = "r"\neffect = "confirm"\n'
+        'kind = "trigger_band"\nmax_distance_percent = "10"\n'
+    )
+    (decision,) = decide(policy, [stop], acct=ACCT, market=unpriced)
+    [reason] = [r for r in decision.reasons if r.rule == "r"]
+    assert reason.effect == "deny"
+    assert reason.message == (
+        "TRIGGER_BAND: no price for SOL in USDT to check the trigger (fails closed)"
+    )
