@@ -98,3 +98,34 @@ def test_a_trigger_on_an_asset_with_no_price_fails_closed_naming_it() -> None:
     assert reason.message == (
         "TRIGGER_BAND: no price for SOL in USDT to check the trigger (fails closed)"
     )
+
+
+def test_an_order_under_the_venues_minimum_value_shows_the_minimum() -> None:
+    small = _buy("0.00005")  # 3 USDT, under the market's 5 USDT
+    policy = policy_from("")
+    (decision,) = decide(policy, [small], acct=ACCT, market=MARKET)
+    [reason] = [r for r in decision.reasons if r.code == "VENUE_MIN_NOTIONAL"]
+    assert (reason.effect, reason.limit, reason.observed) == ("deny", "5", "3")
+    assert reason.message == "VENUE_MIN_NOTIONAL: minimum=5 USDT, notional=3 USDT"
+
+
+def test_a_trigger_on_another_market_shows_both_markets() -> None:
+    from intent.plan import Trigger
+
+    market = flat_market({"BTC/USDT": "60000", "SOL/USDT": "150"})
+    stop = order(
+        "BTC/USDT",
+        "sell",
+        "0.1",
+        acct=ACCT,
+        market=market,
+        trigger=Trigger(base="SOL", below=Decimal(140)),
+    )
+    from intent.market import MarketData
+
+    own_only = market.rules["BTC/USDT"].model_copy(update={"cross_market_triggers": False})
+    venue = MarketData(rules={**market.rules, "BTC/USDT": own_only}, quotes=market.quotes)
+    (decision,) = decide(policy_from(""), [stop], acct=ACCT, market=venue)
+    [reason] = [r for r in decision.reasons if r.code == "VENUE_TRIGGER_MARKET"]
+    assert (reason.limit, reason.observed) == ("BTC/USDT", "SOL/USDT")
+    assert reason.message.endswith("triggers an order only on its own market's price")
