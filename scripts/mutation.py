@@ -242,9 +242,11 @@ def markdown(
     for result in results:
         label = result.group + (f" (sample 1/{result.sample})" if result.sample > 1 else "")
         for score in result.scores:
-            total = sum(score.statuses.values()) + len(score.equivalent)
+            tested = score.counted + len(score.equivalent)
+            untested = sum(score.statuses.values()) + len(score.equivalent) - tested
+            shown = f"{tested}" + (f" ({untested} not yet)" if untested else "")
             lines.append(
-                f"| {label} | {score.module} | {total} | {score.killed} | "
+                f"| {label} | {score.module} | {shown} | {score.killed} | "
                 f"{len(score.survivors)} | {len(score.equivalent)} | {score.score:.1f}% |"
             )
     lines += ["", "## Surviving mutants", ""]
@@ -332,14 +334,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n-- equivalent: {name}: {equivalent[name]}")
 
     all_scores = [score for result in results for score in result.scores]
-    print(f"\n{'module':40} {'mutants':>8} {'killed':>7} {'survived':>9} {'equiv':>6} {'score':>7}")
+    print(f"\n{'module':40} {'tested':>8} {'killed':>7} {'survived':>9} {'equiv':>6} {'score':>7}")
     failing = []
     for result in results:
         for score in result.scores:
-            total = sum(score.statuses.values()) + len(score.equivalent)
+            tested = score.counted + len(score.equivalent)
+            untested = sum(score.statuses.values()) + len(score.equivalent) - tested
             sampled = f"  (sample 1/{result.sample})" if result.sample > 1 else ""
+            if untested:
+                sampled += f"  ({untested} not tested yet)"
             print(
-                f"{score.module:40} {total:>8} {score.killed:>7} {len(score.survivors):>9} "
+                f"{score.module:40} {tested:>8} {score.killed:>7} {len(score.survivors):>9} "
                 f"{len(score.equivalent):>6} {score.score:>6.1f}%{sampled}"
             )
             if score.score < args.min_score:
