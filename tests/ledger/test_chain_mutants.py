@@ -78,6 +78,10 @@ def test_one_deleted_record_is_named_alone(target: Target) -> None:  # noqa: F81
     assert broken.seq == seq + 1
     assert broken.kind is not None
     assert broken.kind == report.first.kind
+    assert broken.message == (
+        "its prev_hash is not the hash of the record before it "
+        "(a record was removed, inserted or reordered before this one)"
+    )
 
 
 def test_a_problem_with_no_record_is_placed_on_the_ledger() -> None:
@@ -111,6 +115,9 @@ def test_an_edited_record_is_named_with_its_kind(target: Target) -> None:  # noq
     report = target.verify()
     assert report.first is not None
     assert report.first.code == "RECORD_ALTERED"
+    assert (
+        report.first.message == "its stored hash does not match its fields (the record was edited)"
+    )
     assert report.first.kind is not None
     assert report.first.describe().startswith(f"record #{seq} ({report.first.kind}): ")
 
