@@ -4,22 +4,33 @@
     python scripts/mutation.py                  # every group in scripts/mutation.toml
     python scripts/mutation.py --group policy   # one group
     python scripts/mutation.py --report-only    # print the last run's figures again
+    python scripts/mutation.py --group chain --sample 3   # every 3rd mutant only
 
 Each group (policy, gate, chain, amounts) is mutated in a copy of the tracked files
 under ``.mutation/<group>/`` by mutmut, running only that group's tests (the fast
-ones: ``-m "not slow"``) with as many workers as there are cores. Results are kept
+ones: ``-m "not slow"``) with as many workers as there are cores (``--max-children``).
+A group may name ``functions`` (mutmut mutant-name patterns such as
+``executors.service.xǁExecutionServiceǁ_approve__mutmut_*``): only those mutants are
+tested and counted, for a module of which only part is safety code. ``--sample K``
+tests every K-th of the group's mutants (in name order, so the same ones each time) and
+says so in the report; the selection is kept in ``.mutation/<group>/selected.json`` so
+``--report-only`` counts the same mutants. Results are kept
 between runs (``--fresh`` forgets them): a re-run re-tests the functions that changed
 and the earlier survivors, so a test added to kill a survivor is checked quickly.
 At the end it
 prints, per module, how many mutants the tests killed, which survived (with their
 diff), and the score: killed / (all − listed equivalent − skipped). Mutants listed
 under ``[equivalent]`` in scripts/mutation.toml change nothing observable; each
-carries its reason. Exit 1 when a module scores below ``--min-score`` (default 90).
+carries its reason; survivors left alive on purpose are listed under ``[survivors]``
+with why, and still count against the score. Exit 1 when a module scores below
+``--min-score`` (default 90). ``--markdown FILE`` also writes the figures, the
+survivors and the equivalent mutants as a Markdown page (docs/mutation.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import shutil
@@ -35,6 +46,7 @@ CONFIG = REPO / "scripts" / "mutation.toml"
 WORK = REPO / ".mutation"
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
 NOT_COUNTED = {"skipped", "not checked"}
+KEEP = "<!-- kept by scripts/mutation.py --markdown -->"
 
 
 @dataclass
@@ -71,7 +83,9 @@ def tracked_files() -> list[str]:
     return [name for name in listed.split("\0") if name]
 
 
-def prepare(group: str, sources: list[str], tests: list[str], *, fresh: bool) -> Path:
+def prepare(
+    group: str, sources: list[str], tests: list[str], *, fresh: bool, timeout_multiplier: float
+) -> Path:
     """A copy of the tracked files with a mutmut configuration for ``group``.
 
     mutmut's results (``mutants/``) are kept unless ``fresh``: a re-run then re-tests
@@ -92,6 +106,9 @@ def prepare(group: str, sources: list[str], tests: list[str], *, fresh: bool) ->
         "also_copy": packages,
         "pytest_add_cli_args_test_selection": tests,
         "pytest_add_cli_args": ["-p", "no:cacheprovider", "-q", "-x", "-m", "not slow"],
+        # a mutant that loops is stopped after this many times its tests' CPU time
+        # (mutmut doubles it; plus a second): a hang is counted as killed
+        "timeout_multiplier": timeout_multiplier,
     }
     lines = ["", "[tool.mutmut]"]
     lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
@@ -100,33 +117,72 @@ def prepare(group: str, sources: list[str], tests: list[str], *, fresh: bool) ->
     return where
 
 
-def earlier_survivors(where: Path) -> list[str]:
-    """The mutants a previous run of this group left alive, or found no test for
-    (mutmut keeps a verdict until the function changes, so new tests alone would
-    never re-test them)."""
-    from mutmut.stats import status_by_exit_code
+def generate(where: Path) -> None:
+    """Let mutmut write the mutants (and keep earlier verdicts) without testing any, so
+    the group's mutant names are known before choosing which to test."""
+    code = (
+        "import mutmut.__main__ as m\n"
+        "from mutmut.mutation.trampoline import set_mutant_under_test\n"
+        "import os\n"
+        "set_mutant_under_test('mutant_generation')\n"
+        "os.makedirs('mutants', exist_ok=True)\n"
+        "m.copy_src_dir(); m.copy_also_copy_files(); m.setup_source_paths()\n"
+        "m.create_mutants(1)\n"
+    )
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    subprocess.run(
+        [sys.executable, "-c", code], cwd=where, env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
-    names: list[str] = []
+
+def verdicts(where: Path) -> dict[str, int | None]:
+    """Every mutant of the group's sources and mutmut's exit code for it (None: untested)."""
+    found: dict[str, int | None] = {}
     for meta in sorted((where / "mutants").rglob("*.py.meta")):
         data = json.loads(meta.read_text("utf-8"))
-        for name, code in sorted(data.get("exit_code_by_key", {}).items()):
-            if code is not None and status_by_exit_code[code] in ("survived", "no tests"):
-                names.append(name)
-    return names
+        found.update(data.get("exit_code_by_key", {}))
+    return found
 
 
-def run_group(where: Path, workers: int) -> int:
+def select(names: list[str], functions: list[str], sample: int) -> list[str]:
+    """The mutants a group tests: those matching ``functions`` (all when empty), then every
+    ``sample``-th of them in name order."""
+    chosen = sorted(
+        name
+        for name in names
+        if not functions or any(fnmatch.fnmatchcase(name, pattern) for pattern in functions)
+    )
+    return chosen[::sample] if sample > 1 else chosen
+
+
+def undecided(where: Path, selected: list[str]) -> list[str]:
+    """The selected mutants with no verdict yet, or that a previous run left alive or found
+    no test for (mutmut keeps a verdict until the function changes, so new tests alone
+    would never re-test them)."""
+    from mutmut.stats import status_by_exit_code
+
+    found = verdicts(where)
+    return [
+        name
+        for name in selected
+        if found.get(name) is None or status_by_exit_code[found[name]] in ("survived", "no tests")
+    ]
+
+
+def run_group(where: Path, workers: int, names: list[str]) -> int:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    survivors = earlier_survivors(where) if (where / "mutants").exists() else []
+    if not names:
+        print("== nothing left to test: every selected mutant has a verdict", flush=True)
+        return 0
+    print(f"== testing {len(names)} mutants", flush=True)
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers)]
-    done = subprocess.run(command, cwd=where, env=env, check=False)
-    if survivors and done.returncode == 0:
-        print(f"== re-testing {len(survivors)} earlier survivors", flush=True)
-        done = subprocess.run(command + survivors, cwd=where, env=env, check=False)
+    done = subprocess.run(command + names, cwd=where, env=env, check=False)
     return done.returncode
 
 
-def collect(where: Path, equivalent: dict[str, str]) -> list[ModuleScore]:
+def collect(
+    where: Path, equivalent: dict[str, str], selected: set[str] | None
+) -> list[ModuleScore]:
     from mutmut.stats import status_by_exit_code
 
     scores: list[ModuleScore] = []
@@ -135,6 +191,8 @@ def collect(where: Path, equivalent: dict[str, str]) -> list[ModuleScore]:
         data = json.loads(meta.read_text("utf-8"))
         score = ModuleScore(module)
         for name, code in sorted(data.get("exit_code_by_key", {}).items()):
+            if selected is not None and name not in selected:
+                continue
             status = status_by_exit_code[code]
             if name in equivalent:
                 score.equivalent.append(name)
@@ -161,6 +219,52 @@ def show(where: Path, name: str) -> str:
     return done.stdout.strip()
 
 
+@dataclass
+class GroupResult:
+    group: str
+    scores: list[ModuleScore]
+    sample: int
+
+
+def markdown(
+    results: list[GroupResult], equivalent: dict[str, str], explained: dict[str, str]
+) -> str:
+    lines = [
+        "# Mutation testing: figures, survivors, equivalent mutants",
+        "",
+        "Written by `python scripts/mutation.py --markdown docs/mutation.md` from the last",
+        "run of each group (see the README's testing section). Score: killed / (tested −",
+        "equivalent). A *sample* row tested every K-th mutant only, the same ones each time.",
+        "",
+        "| group | module | mutants tested | killed | survived | equivalent | score |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        label = result.group + (f" (sample 1/{result.sample})" if result.sample > 1 else "")
+        for score in result.scores:
+            tested = score.counted + len(score.equivalent)
+            untested = sum(score.statuses.values()) + len(score.equivalent) - tested
+            shown = f"{tested}" + (f" ({untested} not yet)" if untested else "")
+            lines.append(
+                f"| {label} | {score.module} | {shown} | {score.killed} | "
+                f"{len(score.survivors)} | {len(score.equivalent)} | {score.score:.1f}% |"
+            )
+    lines += ["", "## Surviving mutants", ""]
+    survivors = [(r.group, n) for r in results for s in r.scores for n in s.survivors]
+    if not survivors:
+        lines.append("None.")
+    for group, name in survivors:
+        reason = explained.get(name, "not explained yet")
+        lines.append(f"- `{name}` ({group}): {reason}")
+    lines += ["", "## Equivalent mutants (left out of the score)", ""]
+    listed = [n for r in results for s in r.scores for n in s.equivalent]
+    for name in listed:
+        lines.append(f"- `{name}`: {equivalent[name]}")
+    if not listed:
+        lines.append("None.")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--group", action="append", help="run only this group (repeatable)")
@@ -169,9 +273,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="print the last run again")
     parser.add_argument("--no-diffs", action="store_true", help="list survivors without diffs")
     parser.add_argument(
+        "--sample", type=int, default=1, metavar="K", help="test every K-th mutant only"
+    )
+    parser.add_argument("--markdown", type=Path, help="also write the report to this file")
+    parser.add_argument(
         "--fresh", action="store_true", help="forget the earlier results and test every mutant"
     )
     args = parser.parse_args(argv)
+    if args.sample < 1:
+        parser.error("--sample must be 1 or more")
 
     try:
         import mutmut  # noqa: F401
@@ -180,49 +290,76 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     config = load_config()
-    groups: dict[str, dict[str, list[str]]] = config["groups"]  # type: ignore[assignment]
+    groups: dict[str, dict[str, object]] = config["groups"]  # type: ignore[assignment]
     equivalent: dict[str, str] = config.get("equivalent", {})  # type: ignore[assignment]
+    explained: dict[str, str] = config.get("survivors", {})  # type: ignore[assignment]
     chosen = args.group or list(groups)
     unknown = sorted(set(chosen) - set(groups))
     if unknown:
         print(f"unknown group {unknown[0]!r}; groups: {', '.join(groups)}", file=sys.stderr)
         return 2
 
-    all_scores: list[ModuleScore] = []
+    results: list[GroupResult] = []
     for group in chosen:
         spec = groups[group]
+        sources: list[str] = spec["sources"]  # type: ignore[assignment]
+        tests: list[str] = spec["tests"]  # type: ignore[assignment]
+        functions: list[str] = spec.get("functions", [])  # type: ignore[assignment]
+        multiplier = float(spec.get("timeout_multiplier", 3.0))  # type: ignore[arg-type]
         where = WORK / group
+        kept = where / "selected.json"
         if not args.report_only:
-            print(f"== {group}: mutating {', '.join(spec['sources'])}", flush=True)
-            where = prepare(group, spec["sources"], spec["tests"], fresh=args.fresh)
-            run_group(where, args.max_children)
-        if not (where / "mutants").exists():
+            print(f"== {group}: mutating {', '.join(sources)}", flush=True)
+            where = prepare(group, sources, tests, fresh=args.fresh, timeout_multiplier=multiplier)
+            generate(where)
+            selected = select(list(verdicts(where)), functions, args.sample)
+            kept.write_text(json.dumps({"sample": args.sample, "mutants": selected}), "utf-8")
+            run_group(where, args.max_children, undecided(where, selected))
+        if not (where / "mutants").exists() or not kept.exists():
             print(f"== {group}: no results yet (run without --report-only)", file=sys.stderr)
             continue
-        scores = collect(where, equivalent)
-        all_scores += scores
+        selection = json.loads(kept.read_text("utf-8"))
+        scores = collect(where, equivalent, set(selection["mutants"]))
+        results.append(GroupResult(group, scores, selection["sample"]))
+        if selection["sample"] > 1:
+            print(f"\n== {group}: a sample, every {selection['sample']}th mutant")
         for score in scores:
             for name in score.survivors:
                 print(f"\n-- survived: {name}")
+                if name in explained:
+                    print(f"   why: {explained[name]}")
                 if not args.no_diffs:
                     print(show(where, name))
             for name in score.equivalent:
                 print(f"\n-- equivalent: {name}: {equivalent[name]}")
 
-    print(f"\n{'module':40} {'mutants':>8} {'killed':>7} {'survived':>9} {'equiv':>6} {'score':>7}")
+    all_scores = [score for result in results for score in result.scores]
+    print(f"\n{'module':40} {'tested':>8} {'killed':>7} {'survived':>9} {'equiv':>6} {'score':>7}")
     failing = []
-    for score in all_scores:
-        total = sum(score.statuses.values()) + len(score.equivalent)
-        print(
-            f"{score.module:40} {total:>8} {score.killed:>7} {len(score.survivors):>9} "
-            f"{len(score.equivalent):>6} {score.score:>6.1f}%"
-        )
-        if score.score < args.min_score:
-            failing.append(score.module)
+    for result in results:
+        for score in result.scores:
+            tested = score.counted + len(score.equivalent)
+            untested = sum(score.statuses.values()) + len(score.equivalent) - tested
+            sampled = f"  (sample 1/{result.sample})" if result.sample > 1 else ""
+            if untested:
+                sampled += f"  ({untested} not tested yet)"
+            print(
+                f"{score.module:40} {tested:>8} {score.killed:>7} {len(score.survivors):>9} "
+                f"{len(score.equivalent):>6} {score.score:>6.1f}%{sampled}"
+            )
+            if score.score < args.min_score:
+                failing.append(score.module)
     killed = sum(s.killed for s in all_scores)
     counted = sum(s.counted for s in all_scores)
     overall = 100.0 * killed / counted if counted else 100.0
     print(f"{'all':40} {'':>8} {killed:>7} {'':>9} {'':>6} {overall:>6.1f}%")
+    if args.markdown:
+        page = markdown(results, equivalent, explained)
+        # what follows the marker in an existing page is kept (notes written by hand)
+        old = args.markdown.read_text("utf-8") if args.markdown.exists() else ""
+        if KEEP in old:
+            page += "\n" + old[old.index(KEEP) :]
+        args.markdown.write_text(page, "utf-8")
     if failing:
         print(f"below {args.min_score:.0f}%: {', '.join(failing)}")
         return 1

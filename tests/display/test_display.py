@@ -158,15 +158,15 @@ def test_a_reason_never_shows_an_observed_value_at_or_under_the_limit_it_exceeds
     reasons = [r for r in decision.reasons if r.rule == "big"]
     if step.notional <= limit:
         assert not reasons
-        return
-    (reason,) = reasons
-    assert reason.observed is not None
-    assert reason.limit is not None
-    shown = _value_of(reason.observed)
-    assert _value_of(reason.limit) == limit  # the limit exactly as written
-    assert shown > limit, reason.message
-    body, _, exact = read_back(reason.observed.split()[0])
-    if exact:
-        assert Decimal(body) == step.notional
     else:
-        assert abs(Decimal(body) - step.notional) <= Decimal("0.005")
+        (reason,) = reasons
+        assert reason.observed is not None
+        assert reason.limit is not None
+        shown = _value_of(reason.observed)
+        assert _value_of(reason.limit) == limit  # the limit exactly as written
+        assert shown > limit, reason.message
+        body, _, exact = read_back(reason.observed.split()[0])
+        if exact:
+            assert Decimal(body) == step.notional
+        else:
+            assert abs(Decimal(body) - step.notional) <= Decimal("0.005")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from intent.market import MarketData, MarketRules, OpenOrder
@@ -373,20 +373,35 @@ def test_rules_with_minimum_quantity() -> None:
 SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT", "DOGE/USDT", "ETH/BTC"]
 
 
+def _within_the_account(symbol: str, side: str, unit: str, fraction: Decimal) -> Decimal:
+    """An amount between 50% and 100% of what the account can buy or sell on ``symbol``:
+    always above the market's minimums and far under the implausible-amount check."""
+    base, quote = symbol.split("/")
+    price = MARKET.quotes[symbol].last
+    if unit == "percent":
+        return (fraction * 100).quantize(Decimal("0.01"))
+    if unit == "base":
+        scale = ACCT.free(base) if side == "sell" else ACCT.free(quote) / price
+    else:
+        scale = ACCT.free(base) * price if side == "sell" else ACCT.free(quote)
+    return (scale * fraction).quantize(Decimal("0.00000001"))
+
+
 @settings(max_examples=150)
 @given(
     symbol=st.sampled_from(SYMBOLS),
     side=st.sampled_from(["buy", "sell"]),
     unit=st.sampled_from(["base", "quote", "percent"]),
-    value=st.decimals(min_value=Decimal("0.0001"), max_value=Decimal(100), places=4),
+    fraction=st.decimals(min_value=Decimal("0.5"), max_value=Decimal(1), places=4),
     limit_factor=st.none() | st.decimals(min_value=Decimal("0.5"), max_value=Decimal(2), places=7),
 )
 def test_rounding_never_makes_an_order_larger_or_more_aggressive(
-    symbol: str, side: str, unit: str, value: Decimal, limit_factor: Decimal | None
+    symbol: str, side: str, unit: str, fraction: Decimal, limit_factor: Decimal | None
 ) -> None:
     base, quote = symbol.split("/")
     rules = MARKET.rules[symbol]
     price = MARKET.quotes[symbol].last
+    value = _within_the_account(symbol, side, unit, fraction)
     step: dict[str, Any] = {
         "action": "order",
         "side": side,
@@ -397,20 +412,12 @@ def test_rounding_never_makes_an_order_larger_or_more_aggressive(
     asked_limit = None
     if limit_factor is not None:
         asked_limit = price * limit_factor
+        if side == "sell":
+            # a sell limit off the tick is refused, not rounded (the next property)
+            asked_limit = asked_limit.quantize(rules.tick_size)
         step.update(order_type="limit", limit_price=str(asked_limit))
     resolved = one(step)
-    if isinstance(resolved, Unresolved):
-        assert resolved.code in {
-            "BELOW_MIN_QTY",
-            "BELOW_MIN_NOTIONAL",
-            "NOTHING_TO_SELL",
-            "OFF_TICK",
-            "IMPLAUSIBLE_AMOUNT",  # 100x the holding or the cash: asked about
-        }
-        if resolved.code == "OFF_TICK":
-            assert side == "sell"
-        return
-    assert isinstance(resolved, ResolvedOrder)
+    assert isinstance(resolved, ResolvedOrder), resolved
     assert resolved.quantity % rules.step_size == 0
     assert resolved.quantity >= rules.min_qty
     assert resolved.notional >= rules.min_notional
@@ -434,6 +441,73 @@ def test_rounding_never_makes_an_order_larger_or_more_aggressive(
 
 @settings(max_examples=60)
 @given(
+    symbol=st.sampled_from(SYMBOLS),
+    side=st.sampled_from(["buy", "sell"]),
+    unit=st.sampled_from(["base", "quote"]),
+    fraction=st.decimals(min_value=Decimal("1e-8"), max_value=Decimal("1e-6"), places=10),
+)
+def test_an_amount_under_the_market_minimums_is_refused_not_rounded_up(
+    symbol: str, side: str, unit: str, fraction: Decimal
+) -> None:
+    base, quote = symbol.split("/")
+    value = _within_the_account(symbol, side, unit, fraction)
+    assume(value > 0)
+    step = {"action": "order", "side": side, "base": base, "quote": quote}
+    resolved = one({**step, "amount": {"unit": unit, "value": str(value)}})
+    assert isinstance(resolved, Unresolved), resolved
+    assert resolved.code in {"BELOW_MIN_QTY", "BELOW_MIN_NOTIONAL"}
+
+
+@settings(max_examples=60)
+@given(
+    symbol=st.sampled_from(SYMBOLS),
+    side=st.sampled_from(["buy", "sell"]),
+    unit=st.sampled_from(["base", "quote"]),
+    factor=st.integers(min_value=101, max_value=10_000),
+)
+def test_an_amount_a_hundred_times_the_account_is_asked_about(
+    symbol: str, side: str, unit: str, factor: int
+) -> None:
+    base, quote = symbol.split("/")
+    value = _within_the_account(symbol, side, unit, Decimal(factor))
+    step = {"action": "order", "side": side, "base": base, "quote": quote}
+    resolved = one({**step, "amount": {"unit": unit, "value": str(value)}})
+    assert isinstance(resolved, Unresolved), resolved
+    assert resolved.code == "IMPLAUSIBLE_AMOUNT"
+
+
+@settings(max_examples=60)
+@given(
+    symbol=st.sampled_from(SYMBOLS),
+    fraction=st.decimals(min_value=Decimal("0.5"), max_value=Decimal(1), places=4),
+    ticks=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.99"), places=2),
+)
+def test_a_sell_limit_between_two_ticks_is_refused_with_both_neighbours(
+    symbol: str, fraction: Decimal, ticks: Decimal
+) -> None:
+    base, quote = symbol.split("/")
+    rules = MARKET.rules[symbol]
+    on_tick = MARKET.quotes[symbol].last.quantize(rules.tick_size)
+    asked = on_tick + ticks * rules.tick_size  # strictly between two ticks
+    value = _within_the_account(symbol, "sell", "base", fraction)
+    resolved = one(
+        {
+            "action": "order",
+            "side": "sell",
+            "base": base,
+            "quote": quote,
+            "amount": {"unit": "base", "value": str(value)},
+            "order_type": "limit",
+            "limit_price": str(asked),
+        }
+    )
+    assert isinstance(resolved, Unresolved), resolved
+    assert resolved.code == "OFF_TICK"
+    assert f"use {on_tick} or {on_tick + rules.tick_size}" in resolved.reason
+
+
+@settings(max_examples=60)
+@given(
     targets=st.dictionaries(
         st.sampled_from(["BTC", "ETH", "SOL", "DOGE"]),
         st.integers(1, 40).map(Decimal),
@@ -450,9 +524,8 @@ def test_rebalance_sells_come_first_and_never_exceed_free_balances(
         MARKET,
     )
     orders = [s for s in steps if isinstance(s, ResolvedOrder)]
-    if not orders:
-        assert isinstance(steps[0], Unresolved)
-        return
+    # the account holds far more BTC than any target allows: there is always a sell
+    assert orders, steps
     sides = [o.side for o in orders]
     assert sides == sorted(sides, key=lambda s: s != "sell")
     for o in orders:

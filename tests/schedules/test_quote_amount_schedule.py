@@ -72,12 +72,13 @@ def test_a_run_never_spends_more_than_the_amount(amount: Decimal, price: Decimal
     quote = load_market_catalog().specs["BTC/USDT"].quote_at(price, START)
     quantity = run_quantity(amount, "buy", quote, rules)
     if quantity is None:
+        # not even one step: the run is skipped, never rounded up
         assert amount / quote.ask < rules.step_size
-        return
-    assert quantity * quote.ask <= amount
-    # and less than one step more would have
-    assert (quantity + rules.step_size) * quote.ask > amount
-    assert quantity % rules.step_size == 0
+    else:
+        assert quantity * quote.ask <= amount
+        # and less than one step more would have
+        assert (quantity + rules.step_size) * quote.ask > amount
+        assert quantity % rules.step_size == 0
 
 
 def test_each_run_is_sized_at_its_own_price(catalog: MarketCatalog) -> None:

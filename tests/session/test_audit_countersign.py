@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from foundation.clock import FakeClock
@@ -18,6 +19,9 @@ from ledger.service import Ledger
 from ledger.store import LEDGER_FILE
 from tests.ledger import tamper
 from tests.session.conftest import signoff
+
+# each test runs the executor (or the CLI) as a real process: seconds each
+pytestmark = pytest.mark.slow
 
 
 def _url(home: Path) -> str:

@@ -6,11 +6,16 @@ import re
 import time
 from pathlib import Path
 
+import pytest
+
 from executors.process.client import ExecutorClient
 from executors.testing import journal_rows
 from ledger.service import Ledger
 from ledger.store import LEDGER_FILE
 from tests.session.conftest import signoff, write_identities
+
+# each test runs the executor (or the CLI) as a real process: seconds each
+pytestmark = pytest.mark.slow
 
 
 def test_a_halt_with_cancel_open_cancels_the_resting_order_and_records_it(home: Path) -> None:

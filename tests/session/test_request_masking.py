@@ -10,6 +10,9 @@ import pytest
 from intent.plan import Refusal
 from signoff.session import Session
 
+# each test runs the executor (or the CLI) as a real process: seconds each
+pytestmark = pytest.mark.slow
+
 TYPED = [
     ("buy 0.01 ETH my key is sk_live_51HqLyjWDarjtT1zdp7dc", "51HqLyjWDarjtT1zdp7dc"),
     ("buy 0.01 ETH api_secret=2222222222", "2222222222"),

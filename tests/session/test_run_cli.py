@@ -11,6 +11,9 @@ from executors.testing import journal_rows
 from tests.conftest import REPO
 from tests.session.conftest import signoff, write_identities
 
+# each test runs the executor (or the CLI) as a real process: seconds each
+pytestmark = pytest.mark.slow
+
 
 def test_an_allowed_request_runs_and_the_trail_verifies(home: Path) -> None:
     done = signoff(home, "run", "buy 0.01 BTC")

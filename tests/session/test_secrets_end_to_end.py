@@ -6,7 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.session.conftest import signoff
+
+# each test runs the executor (or the CLI) as a real process: seconds each
+pytestmark = pytest.mark.slow
 
 CONFIGURED = {
     "BINANCE_TESTNET_API_KEY": "bk-known-secret-5e1f0a9c",

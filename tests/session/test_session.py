@@ -18,6 +18,9 @@ from intent.resolved import ResolvedOrder
 from ledger.tables import AuditRecord
 from signoff.session import Session, counters_from_ledger
 
+# each test runs the executor (or the CLI) as a real process: seconds each
+pytestmark = pytest.mark.slow
+
 
 def _kinds_in_order(session: Session, plan_id: str) -> list[str]:
     with DbSession(session.ledger.engine) as db:
