@@ -489,6 +489,7 @@ class ExecutionService:
         *,
         plan_id: str | None = None,
         plan_steps: frozenset[str] = frozenset(),
+        own_order: str | None = None,
         account: AccountSnapshot | None = None,
         market: MarketData | None = None,
         latch: bool = True,
@@ -502,12 +503,22 @@ class ExecutionService:
         """
         since = now - timedelta(days=1)
         orders: list[RecentOrder] = []
-        executions: dict[str, datetime] = {}
+        # when each step of each plan was sent: a plan sends each step once per run, so
+        # a schedule's step sent at three runs makes three executions of its plan
+        sends: dict[str, dict[str, list[datetime]]] = {}
         for sent in self.journal.sent_since(self.venue, since):
             if sent.plan_id == plan_id and sent.step_id in plan_steps:
                 continue
+            if sent.client_order_id == own_order:
+                continue
             orders.append(self._recent(sent))
-            executions.setdefault(sent.plan_id, sent.created_at)
+            sends.setdefault(sent.plan_id, {}).setdefault(sent.step_id, []).append(sent.created_at)
+        executions: list[tuple[str, datetime]] = []
+        for sent_plan, steps in sends.items():
+            runs = max(steps.values(), key=len)
+            if len(runs) == 1:  # one run of the plan: when its first step went
+                runs = [min(times[0] for times in steps.values())]
+            executions.extend((sent_plan, at) for at in runs)
         messages = sorted([o.at for o in orders] + self.journal.messages_since(self.venue, since))
         pending = tuple(
             PendingOrder(symbol=e.request.symbol)
@@ -529,7 +540,7 @@ class ExecutionService:
         counters = Counters(
             orders=tuple(orders),
             messages=tuple(messages),
-            executions=tuple(self._execution(p, t) for p, t in executions.items()),
+            executions=tuple(self._execution(p, t) for p, t in executions),
             pending=pending,
             assets_traded=frozenset(assets),
             trading_state=state,
@@ -654,8 +665,14 @@ class ExecutionService:
         firing: bool,
         actor: str,
         record: bool,
+        own_order: str | None = None,
     ) -> _Decided:
-        """:meth:`_decide` on an account and quotes already read."""
+        """:meth:`_decide` on an account and quotes already read.
+
+        Deciding a plan, its own steps already sent are left out of the counters (the
+        decision counts the plan's steps itself). Deciding an order as it fires
+        (``firing``), only that order (``own_order``, if it was sent before, as a
+        trigger was) is left out: a schedule's earlier runs count like any order."""
         mine = {s.step_id for s in steps}
         held = [
             self._held_state(h).as_open_order()
@@ -670,7 +687,8 @@ class ExecutionService:
             policy,
             now,
             plan_id=plan_id,
-            plan_steps=frozenset(s.step_id for s in steps),
+            plan_steps=frozenset() if firing else frozenset(mine),
+            own_order=own_order,
             account=account,
             market=market,
         )
@@ -1478,24 +1496,35 @@ class ExecutionService:
         )
         return done
 
-    async def _fire_decision(self, entry: ScheduleEntry) -> str | None:
-        """Why a run may not be sent now (None: it may)."""
-        return await self.firing_refusal(entry.client_order_id, entry.plan_id)
+    async def _fire_decision(self, entry: ScheduleEntry, run: str) -> str | None:
+        """Why run ``run`` (its client order id) may not be sent now (None: it may)."""
+        return await self.firing_refusal(entry.client_order_id, entry.plan_id, run=run)
 
-    async def firing_refusal(self, client_order_id: str, plan_id: str) -> str | None:
+    async def firing_refusal(
+        self, client_order_id: str, plan_id: str, *, run: str | None = None
+    ) -> str | None:
         """Why an order sent earlier (a trigger, a scheduled run) may not fire now.
 
         ``None``: it may. The step is decided again as it fires, with the current
         quotes, counters and trading state; a decision stricter than the one it was
-        sent with refuses it, with the reasons.
+        sent with refuses it, with the reasons. ``run``: ``client_order_id`` is a
+        schedule's (its first run's) and ``run`` the client order id of the run about
+        to be sent, a new order: every earlier run counts, and the run's value at this
+        decision is kept with it (the daily budget counts it).
         """
         if self.journal.step_of(client_order_id) is None:
             return None  # a schedule started before decisions were kept with it
         account, market = await self._venue_view()
-        return self.firing_verdict(client_order_id, plan_id, account, market)
+        return self.firing_verdict(client_order_id, plan_id, account, market, run=run)
 
     def firing_verdict(
-        self, client_order_id: str, plan_id: str, account: AccountSnapshot, market: MarketData
+        self,
+        client_order_id: str,
+        plan_id: str,
+        account: AccountSnapshot,
+        market: MarketData,
+        *,
+        run: str | None = None,
     ) -> str | None:
         """:meth:`firing_refusal` on an account and quotes already read (the paper engine
         asks this from inside a price move, where nothing can be awaited). The decision
@@ -1521,11 +1550,17 @@ class ExecutionService:
             firing=True,
             actor="executor (firing)",
             record=True,
+            own_order=None if run is not None else client_order_id,
         )
         own = decided.decision
         if own.decision == "deny" or SEVERITY[own.decision] > SEVERITY[approved]:
             reasons = "; ".join(r.message for r in own.reasons) or "no reason given"
             return f"decided again as it fired: {own.decision} ({reasons})"
+        if run is not None:
+            value = (
+                decided.step.notional_reporting if isinstance(decided.step, ResolvedOrder) else 0
+            )
+            self.journal.record_value(run, Decimal(value or 0), step=stored, decision=approved)
         return None
 
     def paper_fire_check(self, engine: PaperEngine) -> Callable[[OrderState, datetime], str | None]:
@@ -1563,7 +1598,7 @@ class ExecutionService:
                 )
                 if due + schedule.interval <= now:
                     sent.append(self._record_missed(entry, request, due))
-                elif (why := await self._fire_decision(entry)) is not None:
+                elif why := await self._fire_decision(entry, request.client_order_id):
                     sent.append(self._record_missed(entry, request, due, reason=why))
                 else:
                     try:

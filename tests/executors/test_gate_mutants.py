@@ -187,13 +187,20 @@ async def test_a_throttle_added_after_approval_judges_a_run_by_the_executions_ma
 ) -> None:
     """At approval a schedule is judged by the runs it will make in a window (an hourly
     schedule of 3 is 3 a day); as a run fires, by the executions made so far. A throttle
-    of 2 a day written after the schedule was approved does not stop its second run."""
+    of 2 a day written after the schedule was approved lets its second run go and stops
+    its third: every run counts, not only the plan's first."""
     dca = order_step("dca", quantity="0.001", schedule=Schedule(every="1h", count=3))
     await send(paper_gate, people["alice"], "p1", dca)
     policy_file.write_text(gate_policy(version='"2"') + _THROTTLE)
     clock.advance(timedelta(hours=1))
     [second] = await paper_gate.run_due()
     assert (second.status, second.reason) == ("filled", None)
+    assert len(engine.trades("BTC/USDT")) == 2
+    clock.advance(timedelta(hours=1))
+    [third] = await paper_gate.run_due()
+    assert third.status != "filled"
+    assert third.reason is not None
+    assert "EXECUTION_THROTTLE: limit=2 per 1d, executions=3 per 1d" in third.reason
     assert len(engine.trades("BTC/USDT")) == 2
 
 
@@ -412,3 +419,29 @@ async def test_a_step_approved_with_its_request_leaves_its_escalation_and_approv
     assert [(a.step_id, a.approver, a.outcome) for a in approvals] == [
         ("s1", "risk-desk", "approved")
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_schedules_earlier_runs_count_against_the_budget_as_each_run_fires(
+    paper_gate: ExecutionService,
+    clock: FakeClock,
+    engine: PaperEngine,
+    policy_file: Path,
+    people: People,
+) -> None:
+    """Deciding a run as it fires leaves out only the run itself, never the schedule's
+    earlier runs: a budget of 150 USDT a day written after an hourly schedule of
+    ~67.5 USDT runs was approved lets the second run go (135) and stops the third (202.5).
+    """
+    dca = order_step("dca", quantity="0.001", schedule=Schedule(every="1h", count=3))
+    await send(paper_gate, people["alice"], "p1", dca)
+    policy_file.write_text(gate_policy(budget="150", version='"2"'))
+    clock.advance(timedelta(hours=1))
+    [second] = await paper_gate.run_due()
+    assert (second.status, second.reason) == ("filled", None)
+    clock.advance(timedelta(hours=1))
+    [third] = await paper_gate.run_due()
+    assert third.status != "filled"
+    assert third.reason is not None
+    assert "DAILY_NOTIONAL" in third.reason
+    assert len(engine.trades("BTC/USDT")) == 2
