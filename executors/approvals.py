@@ -372,8 +372,13 @@ class Gatekeeper:
         policy_hash: str,
         now: datetime,
         settings: ApprovalSettings,
+        personal_hash: str | None = None,
     ) -> Identity:
-        """The requester, if ``signed`` is their valid, unused signature over this step."""
+        """The requester, if ``signed`` is their valid, unused signature over this step.
+
+        ``personal_hash``: the personal file the step is decided with here (None: none);
+        it must be the one the requester signed for, so nobody can drop or swap the
+        limits a trader set for themselves."""
         if signed is None:
             raise ApprovalRefused(
                 "NO_SIGNATURE",
@@ -393,6 +398,12 @@ class Gatekeeper:
             step=step,
             policy_hash=policy_hash,
         )
+        if claims.personal_hash != personal_hash:
+            raise ApprovalRefused(
+                "CONTENT_MISMATCH",
+                f"step {step.step_id} differs from what was signed (personal file)",
+                hint="send the step with the personal file it was decided and signed with",
+            )
         self._check_time(
             "request", step.step_id, claims.issued_at, claims.expires_at, now, settings
         )

@@ -838,6 +838,7 @@ class ExecutionService:
             policy_hash=policy.hash,
             now=now,
             settings=settings,
+            personal_hash=policy.stamp.personal_hash,
         )
         assert request is not None
         requester = request.claims.requester

@@ -445,3 +445,34 @@ async def test_a_schedules_earlier_runs_count_against_the_budget_as_each_run_fir
     assert third.reason is not None
     assert "DAILY_NOTIONAL" in third.reason
     assert len(engine.trades("BTC/USDT")) == 2
+
+
+@pytest.mark.asyncio
+async def test_a_step_signed_with_a_personal_file_is_refused_without_it(
+    paper_gate: ExecutionService, engine: PaperEngine, people: People
+) -> None:
+    """The personal file the trader decided and signed with is bound by the signature:
+    dropping it (and the decision's mark of it) leaves the firm's decision unchanged for
+    this step, so only the signed hash can tell, and it does."""
+    step = order_step(quantity=MID)  # 1,350 USDT: confirm either way
+    own_limits = (
+        '[personal]\nowner = "alice"\n\n[[override]]\nrule = "value-deny"\nlimit = "40000"\n'
+    )
+    [decision] = await paper_gate.preview("p1", (step,), personal=own_limits)
+    assert decision.policy.personal_hash is not None
+    request = signed(people["alice"], paper_gate, "p1", step, decision)
+    stripped = decision.model_copy(
+        update={"policy": decision.policy.model_copy(update={"personal_hash": None})}
+    )
+    dropped = await refusal(
+        paper_gate.execute(plan_id="p1", step=step, decision=stripped, request=request)
+    )
+    assert dropped.code == "CONTENT_MISMATCH"
+    assert "(personal file)" in dropped.message
+    assert engine.trades("BTC/USDT") == []
+    # sent as signed, it runs
+    done = await paper_gate.execute(
+        plan_id="p1", step=step, decision=decision, request=request, personal=own_limits
+    )
+    assert done.orders[0].status == "filled"
+    assert len(engine.trades("BTC/USDT")) == 1
