@@ -70,6 +70,8 @@ class Options:
     # load (or, on the offline first run, create) the person's signing key
     local_identity: bool = True
     key: SigningKey | None = None
+    # a paper session's clock as the status bar shows it (None: the wall clock)
+    clock_label: Callable[[], str] | None = None
 
 
 @dataclass
@@ -185,6 +187,7 @@ class Service:
             trading_state=str(session.policy.trading_state),
             executor=state,  # type: ignore[arg-type]
             executor_detail=detail,
+            clock=self.options.clock_label() if self.options.clock_label else "",
         )
         return self._health
 

@@ -144,6 +144,8 @@ class Status:
     trading_state: str
     executor: Literal["starting", "ok", "slow", "down"]
     executor_detail: str = ""
+    # a paper session's clock, when the UI runs on one ("session ps-… 2026-01-05 09:31 ×60")
+    clock: str = ""
 
 
 @dataclass(frozen=True)

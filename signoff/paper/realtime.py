@@ -547,12 +547,19 @@ class Interactive:
         self._saved_env = os.environ.get(ENV_IDENTITIES)
         os.environ[ENV_IDENTITIES] = self.stack.identities_path
         self.service = Service(
-            Options(actor=trader, local_identity=False),
+            Options(actor=trader, local_identity=False, clock_label=self.clock_label),
             session=self.stack.sessions[trader],
             clock=self.clock,
         )
         self.start()
         return SignoffApp(self.service, poll=poll)
+
+    def clock_label(self) -> str:
+        """The session's time for the status bar, and whether it has ended."""
+        now = self.clock.now()
+        speed = f"{self.clock.speed:g}"
+        label = f"session {self.stack.session_id} {now:%Y-%m-%d %H:%M:%S} ×{speed}"
+        return f"{label} · ended" if self.clock.finished else label
 
     def start(self) -> None:
         executor = self.stack.executor

@@ -3,6 +3,7 @@ market and clock, opened the way the command line opens it, driven by key presse
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from signoff.commands.session import open_interactive
 from signoff.paper.realtime import Interactive
 from tests.conftest import REPO
 from tests.tui.conftest import propose, ready, state_of
+from tui.widgets.status_bar import StatusBar
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 SIZE = (100, 30)
@@ -100,10 +102,17 @@ async def test_an_allowed_order_fills_at_the_sessions_price_and_clock(
             screen = await ready(pilot)
             assert screen.status is not None
             assert screen.status.identity == "alice"
+            # the status bar says whose clock this is
+            assert screen.status.clock == f"session {sid} 2026-03-02 00:00:00 ×60"
+            assert f"session {sid} 2026-03-02 00:00:00 ×60" in str(
+                screen.query_one(StatusBar).render()
+            )
             # 90 wall seconds at 60×: an hour and a half into the session's day
             wall.seconds += 90
             now = T0 + timedelta(minutes=90)
             assert session.clock.now() == now
+            later = await asyncio.to_thread(app.service.status)
+            assert later.clock == f"session {sid} 2026-03-02 01:30:00 ×60"
             screen = await propose(pilot, "buy 0.01 BTC")
             plan = screen.plan_panel.plan
             assert plan is not None
@@ -148,6 +157,9 @@ async def test_an_allowed_order_fills_at_the_sessions_price_and_clock(
     assert str(ask) in capsys.readouterr().out
     assert main(["session", "list"]) == 0
     assert sid in capsys.readouterr().out
+    # past the session's day the status bar says it has ended
+    wall.seconds += 24 * 60
+    assert session.clock_label() == f"session {sid} 2026-03-02 23:59:59 ×60 · ended"
 
 
 def test_fast_clock_runs_accelerated_with_a_note(tmp_path: Path, home: Path) -> None:

@@ -32,6 +32,8 @@ class StatusBar(Static):
                 status.trading_state, style="green" if status.trading_state == "ACTIVE" else "red"
             )
             text.append(f" · policy {status.policy}")
+            if status.clock:
+                text.append(f" · {status.clock}", style="cyan")
         if note:
             text.append(f" · {note}", style="yellow")
         self.update(text)
