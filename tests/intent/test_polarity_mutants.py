@@ -204,7 +204,11 @@ def test_a_polite_question_is_a_request_and_stays_marked(parser: DeterministicPa
 # ------------------------------------------------------------------ a negation of nothing placeable
 @pytest.mark.parametrize(
     ("text", "lang"),
-    [("buy 1 ETH, not now", "en"), ("kaufe 1 ETH, nicht jetzt", "de"), ("买1个ETH，不要现在", "zh")],
+    [
+        ("buy 1 ETH, not now", "en"),
+        ("kaufe 1 ETH, nicht jetzt", "de"),
+        ("买1个ETH，不要现在", "zh"),
+    ],
 )
 def test_a_negation_of_nothing_placeable_asks_what_it_refers_to(
     parser: DeterministicParser, text: str, lang: str

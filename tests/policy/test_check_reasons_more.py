@@ -163,7 +163,7 @@ def test_a_trigger_off_the_tick_shows_the_tick_and_the_level() -> None:
     )
 
 
-# ------------------------------------------------------------------ the trading state and the breaker
+# ------------------------------------------------------------------ trading state, breaker
 def test_reducing_shows_the_state_and_the_side_it_stops() -> None:
     policy = policy_from("", state="REDUCING")
     (decision,) = decide(policy, [_buy("0.1")], acct=ACCT, market=MARKET)
@@ -187,6 +187,18 @@ def test_a_breaker_tripped_to_reducing_says_what_still_goes_through() -> None:
     assert reason.message == (
         "LOSS_BREAKER: max_daily_loss=500 USDT, loss=600 USDT; trading is REDUCING: "
         "only orders that shrink a position go through"
+    )
+
+
+def test_a_breaker_tripped_by_drawdown_shows_the_drawdown_and_halts() -> None:
+    reason = _reason(
+        'kind = "loss_breaker"\nmax_drawdown_percent = "10"\ntrips_to = "HALTED"',
+        [_buy("0.1")],
+        counters=Counters(drawdown_percent=Decimal("12.5")),
+    )
+    assert (reason.limit, reason.observed) == ("max_drawdown=10%", "drawdown=12.5%")
+    assert reason.message == (
+        "LOSS_BREAKER: max_drawdown=10%, drawdown=12.5%; trading is HALTED: only cancels go through"
     )
 
 
