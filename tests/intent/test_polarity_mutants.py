@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from intent.deterministic import DeterministicParser
-from intent.polarity import _TEXTS, Ask, Reading, analyse
+from intent.polarity import _TEXTS, Ask, Reading, analyse, concerns
 from tests.intent.conftest import check_plan, order
 
 
@@ -155,6 +155,7 @@ def test_the_clauses_that_stand_keep_their_separator(
     starts = [t.start for t in reading.kept]
     assert starts == sorted(starts)
     assert reading.kept[3].start == reading.kept[4].start == text.index("sell")
+    assert reading.kept[3].orig == separator[1]
     assert [_words(d) for d in reading.denied] == [[("ASSET", "btc")]]
     assert reading.marked
 
@@ -226,3 +227,69 @@ def test_an_ask_carries_its_question_in_the_request_language() -> None:
             assert str(ask) == texts[lang]
         # a language without texts falls back to English
         assert str(Ask(key, "fr")) == Ask(key, "fr").question == texts["en"]
+
+
+def test_a_plain_request_is_left_as_it_is_and_not_marked(parser: DeterministicParser) -> None:
+    for text in ("buy 1 ETH and sell 2 SOL", "买1个BTC", "kaufe 1 BTC"):
+        tokens, lang = parser.tagger.tag(text)
+        reading = analyse(tokens, lang)
+        assert reading.kept == tokens
+        assert reading.denied == []
+        assert reading.marked is False
+
+
+def test_a_clause_after_a_polite_question_joins_as_a_comma(parser: DeterministicParser) -> None:
+    text = "can you buy 1 ETH? sell 2 SOL, not BTC"
+    check_plan(parser, text, order("buy", "ETH", "base", 1), order("sell", "SOL", "base", 2))
+    reading = _read(parser, text)
+    assert _words(reading.kept)[4:8] == [
+        ("QMARK", "?"),
+        ("COMMA", ","),
+        ("SELL", "sell"),
+        ("NUM", "2"),
+    ]
+
+
+def test_a_negation_runs_on_into_verbless_clauses_until_a_contrast(
+    parser: DeterministicParser,
+) -> None:
+    text = "don't buy BTC and ETH, but sell 2 SOL"
+    check_plan(parser, text, order("sell", "SOL", "base", 2))
+    reading = _read(parser, text)
+    assert [_words(d) for d in reading.denied] == [
+        [("BUY", "buy"), ("ASSET", "btc")],
+        [("ASSET", "eth")],
+    ]
+
+
+def test_a_leading_retraction_takes_back_a_stretch_of_several_words(
+    parser: DeterministicParser,
+) -> None:
+    text = "never mind 1 ETH, buy 3 SOL"
+    check_plan(parser, text, order("buy", "SOL", "base", 3))
+    assert [_words(d) for d in _read(parser, text).denied] == [[("NUM", "1"), ("ASSET", "eth")]]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("verkaufe nicht SOL, kaufe 2 ETH", "scope"),
+        ("kaufe 1 ETH und verkaufe 2 SOL, nein warte, kaufe 3 BTC", "many"),
+        ("kaufe 1 ETH, nein", "retracted"),
+    ],
+)
+def test_questions_about_scope_and_retraction_are_asked_in_german(
+    parser: DeterministicParser, text: str, key: str
+) -> None:
+    assert _asks(parser, text) == key
+    assert parser.parse(text)["question"] == _TEXTS[key]["de"]
+
+
+def test_a_polite_question_does_not_concern_polarity(parser: DeterministicParser) -> None:
+    def concerned(text: str) -> bool:
+        return concerns(parser.tagger.tag(text)[0])
+
+    assert not concerned("can you buy 1 BTC?")
+    assert concerned("buy 1 BTC?")
+    assert not concerned("buy 1 BTC")
+    assert concerned("don't buy 1 BTC")
