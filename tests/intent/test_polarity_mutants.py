@@ -12,6 +12,7 @@ import pytest
 
 from intent.deterministic import DeterministicParser
 from intent.polarity import _TEXTS, Ask, Reading, analyse, concerns
+from intent.tokens import Tok
 from tests.intent.conftest import check_plan, order
 
 
@@ -28,7 +29,7 @@ def _asks(parser: DeterministicParser, text: str) -> str:
     return caught.value.key
 
 
-def _words(tokens: list) -> list[tuple[str, str]]:
+def _words(tokens: list[Tok]) -> list[tuple[str, str]]:
     return [(t.tag, t.text) for t in tokens]
 
 
