@@ -169,11 +169,17 @@ def _limit_on_tick(price: Decimal, side: Side, rules: MarketRules) -> Decimal:
 
 
 def _checked_quantity(quantity: Decimal, price: Decimal, rules: MarketRules) -> Decimal:
+    asked = quantity
     quantity = round_down(quantity, rules.step_size)
     if quantity <= 0 or quantity < rules.min_qty:
+        # the amount as asked first: "0 BTC" alone (what rounding down to the step
+        # leaves) reads as if the request had been misread
+        shown = f"{number(asked)} {rules.base}"
+        if quantity != asked:
+            shown += f" ({number(quantity)} on its step of {number(rules.step_size)})"
         raise _Unresolvable(
             "BELOW_MIN_QTY",
-            f"{number(quantity)} {rules.base} is below {rules.symbol}'s minimum of "
+            f"{shown} is below {rules.symbol}'s minimum of "
             f"{number(max(rules.min_qty, rules.step_size))} {rules.base}",
         )
     notional = quantity * price

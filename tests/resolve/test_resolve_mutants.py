@@ -163,8 +163,8 @@ def test_a_quantity_under_the_minimum_names_both() -> None:
     assert isinstance(result, Unresolved)
     assert (result.code, result.reason) == (
         "BELOW_MIN_QTY",
-        # the quantity as rounded down to the market's step
-        "0 BTC is below BTC/USDT's minimum of 0.00001 BTC",
+        # the quantity as asked, then as rounded down to the market's step
+        "0.000001 BTC (0 on its step of 0.00001) is below BTC/USDT's minimum of 0.00001 BTC",
     )
 
 
