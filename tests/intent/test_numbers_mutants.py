@@ -23,9 +23,11 @@ READ = [
     ("1E3", "en", Decimal(1000)),
     ("2,5e3", "en", Decimal(2500)),
     ("2,5E3", "de", Decimal(2500)),
+    ("2,5E3", "en", Decimal(2500)),
     # Swiss thousands, with the typographic apostrophe as well
     ("1'000'000", "en", Decimal(1000000)),
     ("12'345'678", "en", Decimal(12345678)),
+    ("1'234'567'890", "en", Decimal(1234567890)),
     ("1\u2019000", "en", Decimal(1000)),
     ("1'000.5", "en", Decimal("1000.5")),
     ("1'000,25", "de", Decimal("1000.25")),
