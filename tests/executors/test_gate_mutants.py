@@ -469,6 +469,7 @@ async def test_a_step_signed_with_a_personal_file_is_refused_without_it(
     )
     assert dropped.code == "CONTENT_MISMATCH"
     assert "(personal file)" in dropped.message
+    assert dropped.hint == "send the step with the personal file it was decided and signed with"
     assert engine.trades("BTC/USDT") == []
     # sent as signed, it runs
     done = await paper_gate.execute(
@@ -476,3 +477,36 @@ async def test_a_step_signed_with_a_personal_file_is_refused_without_it(
     )
     assert done.orders[0].status == "filled"
     assert len(engine.trades("BTC/USDT")) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_step_sent_with_a_rejection_is_refused_as_rejected_by_whom(
+    paper_gate: ExecutionService, engine: PaperEngine, people: People
+) -> None:
+    step = order_step(quantity=BIG)  # escalated
+    no = approval(people["risk-desk"], paper_gate, "p1", step, outcome="reject")
+    rejected = await refusal(send(paper_gate, people["alice"], "p1", step, second=no))
+    assert rejected.code == "REJECTED"
+    assert "step s1 was rejected by risk-desk" in rejected.message
+    assert engine.trades("BTC/USDT") == []
+
+
+@pytest.mark.asyncio
+async def test_a_decision_mismatch_lists_every_reason_of_the_executors_own_decision(
+    paper_gate: ExecutionService, engine: PaperEngine, people: People
+) -> None:
+    step = order_step(quantity=BIG)  # over the confirm and the escalate limits: two reasons
+    decision = await honest(paper_gate, "p1", step)
+    assert len(decision.reasons) >= 2
+    shown = decision.model_copy(update={"decision": "allow"})
+    mismatch = await refusal(
+        paper_gate.execute(
+            plan_id="p1",
+            step=step,
+            decision=shown,
+            request=signed(people["alice"], paper_gate, "p1", step, shown),
+        )
+    )
+    assert mismatch.code == "DECISION_MISMATCH"
+    assert "; ".join(r.message for r in decision.reasons) in mismatch.message
+    assert engine.trades("BTC/USDT") == []
