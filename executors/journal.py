@@ -248,13 +248,33 @@ class SqliteJournal:
         # this record is what makes an order findable after any crash, power loss
         # included, so its commit waits for the disk; later records can be rebuilt
         # by reconciliation and do not
+        self._insert_durably(
+            "INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'sending', NULL, NULL, ?, ?)"
+            " ON CONFLICT (client_order_id) DO NOTHING",
+            plan_id=plan_id,
+            step_id=step_id,
+            venue=venue,
+            request=request,
+            at=at,
+        )
+
+    def _insert_durably(
+        self,
+        sql: str,
+        *,
+        plan_id: str,
+        step_id: str,
+        venue: str,
+        request: OrderRequest,
+        at: datetime,
+    ) -> None:
+        """One order's row, committed with ``synchronous=FULL`` (on the disk on return)."""
         try:
             with self._lock:
                 self._db.execute("PRAGMA synchronous=FULL")
                 try:
                     self._db.execute(
-                        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, 'sending', NULL, NULL, ?, ?)"
-                        " ON CONFLICT (client_order_id) DO NOTHING",
+                        sql,
                         (
                             request.client_order_id,
                             plan_id,
@@ -568,30 +588,15 @@ class SqliteJournal:
         self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
     ) -> None:
         """A conditional order now held by the executor (on disk before it is reported)."""
-        try:
-            with self._lock:
-                self._db.execute("PRAGMA synchronous=FULL")
-                try:
-                    self._db.execute(
-                        "INSERT INTO held_triggers VALUES (?, ?, ?, ?, ?, 'waiting', NULL, ?, ?)"
-                        " ON CONFLICT (client_order_id) DO NOTHING",
-                        (
-                            request.client_order_id,
-                            plan_id,
-                            step_id,
-                            venue,
-                            request.model_dump_json(),
-                            at.isoformat(),
-                            at.isoformat(),
-                        ),
-                    )
-                finally:
-                    self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
-            raise LedgerError(
-                f"cannot write the execution journal {self.path}: {exc}",
-                hint="check free disk space and permissions",
-            ) from exc
+        self._insert_durably(
+            "INSERT INTO held_triggers VALUES (?, ?, ?, ?, ?, 'waiting', NULL, ?, ?)"
+            " ON CONFLICT (client_order_id) DO NOTHING",
+            plan_id=plan_id,
+            step_id=step_id,
+            venue=venue,
+            request=request,
+            at=at,
+        )
 
     @staticmethod
     def _held(row: tuple[str, ...]) -> HeldTrigger:
