@@ -14,6 +14,8 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -232,15 +234,34 @@ class SqliteJournal:
     def close(self) -> None:
         self._db.close()
 
-    def _write(self, sql: str, args: tuple[object, ...]) -> None:
+    @contextmanager
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the lock (``durable``: committed with
+        ``synchronous=FULL``, on the disk on return); a database error is a LedgerError."""
         try:
             with self._lock:
-                self._db.execute(sql, args)
+                if durable:
+                    self._db.execute("PRAGMA synchronous=FULL")
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._db
+                        self._db.execute("COMMIT")
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+                finally:
+                    if durable:
+                        self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             raise LedgerError(
                 f"cannot write the execution journal {self.path}: {exc}",
                 hint="check free disk space and permissions",
             ) from exc
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> None:
+        with self._transaction() as db:
+            db.execute(sql, args)
 
     def record_intent(
         self, *, plan_id: str, step_id: str, venue: str, request: OrderRequest, at: datetime
@@ -269,66 +290,43 @@ class SqliteJournal:
         at: datetime,
     ) -> None:
         """One order's row, committed with ``synchronous=FULL`` (on the disk on return)."""
-        try:
-            with self._lock:
-                self._db.execute("PRAGMA synchronous=FULL")
-                try:
-                    self._db.execute(
-                        sql,
-                        (
-                            request.client_order_id,
-                            plan_id,
-                            step_id,
-                            venue,
-                            request.model_dump_json(),
-                            at.isoformat(),
-                            at.isoformat(),
-                        ),
-                    )
-                finally:
-                    self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
-            raise LedgerError(
-                f"cannot write the execution journal {self.path}: {exc}",
-                hint="check free disk space and permissions",
-            ) from exc
+        with self._transaction(durable=True) as db:
+            db.execute(
+                sql,
+                (
+                    request.client_order_id,
+                    plan_id,
+                    step_id,
+                    venue,
+                    request.model_dump_json(),
+                    at.isoformat(),
+                    at.isoformat(),
+                ),
+            )
 
     def record_state(self, state: OrderState, *, at: datetime) -> None:
-        try:
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    row = self._db.execute(
-                        "SELECT venue FROM orders WHERE client_order_id = ?",
-                        (state.client_order_id,),
-                    ).fetchone()
-                    self._db.execute(
-                        "UPDATE orders SET status = ?, state = ?, reason = ?, updated_at = ?"
-                        " WHERE client_order_id = ?",
-                        (
-                            state.status,
-                            state.model_dump_json(),
-                            state.reason,
-                            at.isoformat(),
-                            state.client_order_id,
-                        ),
-                    )
-                    venue = row[0] if row else ""
-                    for fill in state.fills:
-                        self._db.execute(
-                            "INSERT INTO fills VALUES (?, ?, ?, ?)"
-                            " ON CONFLICT (venue, trade_id) DO NOTHING",
-                            (fill.trade_id, venue, fill.client_order_id, fill.model_dump_json()),
-                        )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as exc:
-            raise LedgerError(
-                f"cannot write the execution journal {self.path}: {exc}",
-                hint="check free disk space and permissions",
-            ) from exc
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT venue FROM orders WHERE client_order_id = ?", (state.client_order_id,)
+            ).fetchone()
+            db.execute(
+                "UPDATE orders SET status = ?, state = ?, reason = ?, updated_at = ?"
+                " WHERE client_order_id = ?",
+                (
+                    state.status,
+                    state.model_dump_json(),
+                    state.reason,
+                    at.isoformat(),
+                    state.client_order_id,
+                ),
+            )
+            venue = row[0] if row else ""
+            for fill in state.fills:
+                db.execute(
+                    "INSERT INTO fills VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (venue, trade_id) DO NOTHING",
+                    (fill.trade_id, venue, fill.client_order_id, fill.model_dump_json()),
+                )
 
     def record_unknown(self, client_order_id: str, reason: str, *, at: datetime) -> None:
         self._write(
@@ -472,29 +470,16 @@ class SqliteJournal:
         """The highest account value seen on ``venue`` since ``since``, ``equity`` included
         (the loss breaker's drawdown is measured from it)."""
         key = since.isoformat()
-        try:
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    row = self._db.execute(
-                        "SELECT peak FROM equity_peaks WHERE venue = ? AND since = ?",
-                        (venue, key),
-                    ).fetchone()
-                    peak = equity if row is None else max(Decimal(row[0]), equity)
-                    self._db.execute(
-                        "INSERT INTO equity_peaks VALUES (?, ?, ?)"
-                        " ON CONFLICT (venue, since) DO UPDATE SET peak = excluded.peak",
-                        (venue, key, str(peak)),
-                    )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-        except sqlite3.Error as exc:
-            raise LedgerError(
-                f"cannot write the execution journal {self.path}: {exc}",
-                hint="check free disk space and permissions",
-            ) from exc
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT peak FROM equity_peaks WHERE venue = ? AND since = ?", (venue, key)
+            ).fetchone()
+            peak = equity if row is None else max(Decimal(row[0]), equity)
+            db.execute(
+                "INSERT INTO equity_peaks VALUES (?, ?, ?)"
+                " ON CONFLICT (venue, since) DO UPDATE SET peak = excluded.peak",
+                (venue, key, str(peak)),
+            )
         return peak
 
     def record_value(

@@ -1761,21 +1761,30 @@ class ExecutionService:
         self.journal.record_intent(
             plan_id=entry.plan_id, step_id=entry.step_id, venue=self.venue, request=request, at=now
         )
-        state = OrderState(
+        state = self._unplaced(
+            request,
+            "expired" if reason is None else "rejected",
+            reason or f"run due at {due.isoformat()} was missed: the executor was not running",
+        )
+        self.journal.record_state(state, at=now)
+        return state
+
+    def _unplaced(self, request: OrderRequest, status: OrderStatus, reason: str) -> OrderState:
+        """The state of ``request`` ended here (``status``) without a place at the venue."""
+        now = self.clock.now()
+        return OrderState(
             client_order_id=request.client_order_id,
             symbol=request.symbol,
             side=request.side,
             order_type=request.order_type,
-            status="expired" if reason is None else "rejected",
+            status=status,
             quantity=request.quantity,
             limit_price=request.limit_price,
-            reason=reason
-            or f"run due at {due.isoformat()} was missed: the executor was not running",
+            trigger_price=request.trigger_price,
+            reason=reason,
             created_at=now,
             updated_at=now,
         )
-        self.journal.record_state(state, at=now)
-        return state
 
     async def _send(
         self,
@@ -1815,19 +1824,7 @@ class ExecutionService:
             raise
         except ExchangeError as exc:
             # refused by the venue: nothing was placed; the record keeps why
-            rejected = OrderState(
-                client_order_id=request.client_order_id,
-                symbol=request.symbol,
-                side=request.side,
-                order_type=request.order_type,
-                status="rejected",
-                quantity=request.quantity,
-                limit_price=request.limit_price,
-                trigger_price=request.trigger_price,
-                reason=exc.message,
-                created_at=self.clock.now(),
-                updated_at=self.clock.now(),
-            )
+            rejected = self._unplaced(request, "rejected", exc.message)
             self.journal.record_state(rejected, at=self.clock.now())
             self._ledger_state(rejected)
             raise
@@ -1846,19 +1843,7 @@ class ExecutionService:
 
     def _ledger_not_sent(self, request: OrderRequest, why: str) -> None:
         """An order whose intent the ledger has but that was never sent."""
-        state = OrderState(
-            client_order_id=request.client_order_id,
-            symbol=request.symbol,
-            side=request.side,
-            order_type=request.order_type,
-            status="rejected",
-            quantity=request.quantity,
-            limit_price=request.limit_price,
-            trigger_price=request.trigger_price,
-            reason=why,
-            created_at=self.clock.now(),
-            updated_at=self.clock.now(),
-        )
+        state = self._unplaced(request, "rejected", why)
         self._ledger_state(state)
 
     async def _refresh(self, request: OrderRequest) -> OrderState | None:
